@@ -1,0 +1,373 @@
+//! [`Mat`] and [`RowVec`]: matrices whose shapes are type parameters.
+//!
+//! Storage is row-major `[[T; C]; R]`. Every shape rule of linear algebra is
+//! a type rule here: `matmul` only accepts a right operand with as many rows
+//! as the left has columns, `hadamard` only an operand of the same shape, and
+//! `transpose` swaps the two parameters. A shape error is a compile error.
+//!
+//! ```compile_fail
+//! use constgrad::Mat;
+//! let a = Mat::<1, 3>::zeros();
+//! let w1 = Mat::<5, 3>::zeros();
+//! let _ = a.matmul(&w1); // 1×3 · 5×3: inner dimensions differ, does not compile
+//! ```
+//!
+//! ```compile_fail
+//! use constgrad::Mat;
+//! let a = Mat::<1, 3>::zeros();
+//! let b = Mat::<1, 5>::zeros();
+//! let _ = a.hadamard(&b); // 1×3 ∘ 1×5: shapes differ, does not compile
+//! ```
+
+use core::fmt;
+use core::ops::{Index, IndexMut, Mul};
+
+use crate::error::Error;
+use crate::real::Real;
+use crate::simd::{self, Vector};
+
+/// An `R`×`C` matrix of `T` (default `f32`), stored row-major as `[[T; C]; R]`.
+///
+/// `Mat` is `Copy` and lives wherever you put it: on the stack, in a `static`,
+/// or in a `Box` for large shapes.
+///
+/// # Examples
+///
+/// ```
+/// use constgrad::Mat;
+///
+/// let a = Mat::from_rows([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]); // 3×2
+/// let b = Mat::from_rows([[1.0, 0.0, -1.0], [0.0, 1.0, 2.0]]);   // 2×3
+/// let c = a.matmul(&b);                                          // 3×3
+/// assert_eq!(c[(2, 2)], 5.0 * -1.0 + 6.0 * 2.0);
+/// assert_eq!(a.transpose().rows(), &[[1.0, 3.0, 5.0], [2.0, 4.0, 6.0]]);
+/// assert_eq!(&a * &b, c);
+/// ```
+#[derive(Clone, Copy, PartialEq)]
+pub struct Mat<const R: usize, const C: usize, T = f32> {
+    rows: [[T; C]; R],
+}
+
+/// A row vector: a 1×`N` [`Mat`]. Inputs, activations and gradients are rows.
+pub type RowVec<const N: usize, T = f32> = Mat<1, N, T>;
+
+impl<const R: usize, const C: usize, T> Mat<R, C, T> {
+    /// Builds a matrix from its rows.
+    #[inline]
+    #[must_use]
+    pub const fn from_rows(rows: [[T; C]; R]) -> Self {
+        Self { rows }
+    }
+
+    /// The rows, as a reference to the underlying array.
+    #[inline]
+    #[must_use]
+    pub const fn rows(&self) -> &[[T; C]; R] {
+        &self.rows
+    }
+
+    /// The rows, mutably.
+    #[inline]
+    #[must_use]
+    pub fn rows_mut(&mut self) -> &mut [[T; C]; R] {
+        &mut self.rows
+    }
+
+    /// Consumes the matrix and returns its rows.
+    #[inline]
+    #[must_use]
+    pub fn into_rows(self) -> [[T; C]; R] {
+        self.rows
+    }
+
+    /// All `R*C` elements in row-major order.
+    #[inline]
+    #[must_use]
+    pub fn as_slice(&self) -> &[T] {
+        self.rows.as_flattened()
+    }
+
+    /// All `R*C` elements in row-major order, mutably.
+    #[inline]
+    #[must_use]
+    pub fn as_mut_slice(&mut self) -> &mut [T] {
+        self.rows.as_flattened_mut()
+    }
+
+    /// The element at row `i`, column `j`, or `None` when out of range.
+    #[inline]
+    #[must_use]
+    pub fn get(&self, i: usize, j: usize) -> Option<&T> {
+        self.rows.get(i).and_then(|row| row.get(j))
+    }
+
+    /// The number of rows, `R`.
+    pub const NROWS: usize = R;
+    /// The number of columns, `C`.
+    pub const NCOLS: usize = C;
+}
+
+impl<const N: usize, T> Mat<1, N, T> {
+    /// A row vector from its elements.
+    ///
+    /// ```
+    /// use constgrad::RowVec;
+    /// let x = RowVec::from_row([1.0, 2.0, 3.0]);
+    /// assert_eq!(x[(0, 1)], 2.0);
+    /// ```
+    #[inline]
+    #[must_use]
+    pub const fn from_row(row: [T; N]) -> Self {
+        Self { rows: [row] }
+    }
+
+    /// The elements of a row vector.
+    #[inline]
+    #[must_use]
+    pub const fn row(&self) -> &[T; N] {
+        &self.rows[0]
+    }
+
+    /// The elements of a row vector, mutably.
+    #[inline]
+    #[must_use]
+    pub fn row_mut(&mut self) -> &mut [T; N] {
+        &mut self.rows[0]
+    }
+}
+
+impl<const R: usize, const C: usize, T: Real> Mat<R, C, T> {
+    /// The all-zero matrix.
+    #[inline]
+    #[must_use]
+    pub fn zeros() -> Self {
+        Self {
+            rows: [[T::ZERO; C]; R],
+        }
+    }
+
+    /// The matrix with every element `value`.
+    #[inline]
+    #[must_use]
+    pub fn splat(value: T) -> Self {
+        Self {
+            rows: [[value; C]; R],
+        }
+    }
+
+    /// Builds a matrix from `R*C` elements in row-major order.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SliceLength`] when `data.len() != R*C`.
+    ///
+    /// ```
+    /// use constgrad::{Error, Mat};
+    /// let m = Mat::<2, 2>::try_from_slice(&[1.0, 2.0, 3.0, 4.0])?;
+    /// assert_eq!(m.rows(), &[[1.0, 2.0], [3.0, 4.0]]);
+    /// assert!(matches!(Mat::<2, 2>::try_from_slice(&[1.0]), Err(Error::SliceLength { expected: 4, got: 1 })));
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn try_from_slice(data: &[T]) -> Result<Self, Error> {
+        if data.len() != R * C {
+            return Err(Error::SliceLength {
+                expected: R * C,
+                got: data.len(),
+            });
+        }
+        let mut m = Self::zeros();
+        m.as_mut_slice().copy_from_slice(data);
+        Ok(m)
+    }
+
+    /// The `C`×`R` transpose.
+    #[must_use]
+    pub fn transpose(&self) -> Mat<C, R, T> {
+        let mut t = Mat::<C, R, T>::zeros();
+        for (i, row) in self.rows.iter().enumerate() {
+            for (j, &v) in row.iter().enumerate() {
+                t.rows[j][i] = v;
+            }
+        }
+        t
+    }
+
+    /// The matrix product `self · rhs`: (`R`×`C`)·(`C`×`K`) = `R`×`K`.
+    ///
+    /// Also available as `&a * &b`. Each output row is accumulated as a
+    /// vectorized sum of `rhs`'s rows scaled by the elements of `self`'s row.
+    #[must_use]
+    pub fn matmul<const K: usize>(&self, rhs: &Mat<C, K, T>) -> Mat<R, K, T> {
+        let mut out = Mat::<R, K, T>::zeros();
+        for (lhs_row, out_row) in self.rows.iter().zip(out.rows.iter_mut()) {
+            vec_mat(lhs_row, &rhs.rows, None, out_row);
+        }
+        out
+    }
+
+    /// The elementwise (Hadamard) product `self ∘ rhs` of two same-shape matrices.
+    #[must_use]
+    pub fn hadamard(&self, rhs: &Self) -> Self {
+        let mut out = *self;
+        for (o, r) in out.as_mut_slice().iter_mut().zip(rhs.as_slice()) {
+            *o *= *r;
+        }
+        out
+    }
+
+    /// Applies `f` to every element.
+    #[must_use]
+    pub fn map(&self, mut f: impl FnMut(T) -> T) -> Self {
+        let mut out = *self;
+        for v in out.as_mut_slice() {
+            *v = f(*v);
+        }
+        out
+    }
+
+    /// Elementwise sum.
+    #[must_use]
+    pub fn add(&self, rhs: &Self) -> Self {
+        let mut out = *self;
+        for (o, r) in out.as_mut_slice().iter_mut().zip(rhs.as_slice()) {
+            *o += *r;
+        }
+        out
+    }
+
+    /// Elementwise difference.
+    #[must_use]
+    pub fn sub(&self, rhs: &Self) -> Self {
+        let mut out = *self;
+        for (o, r) in out.as_mut_slice().iter_mut().zip(rhs.as_slice()) {
+            *o -= *r;
+        }
+        out
+    }
+
+    /// Every element times `s`.
+    #[must_use]
+    pub fn scale(&self, s: T) -> Self {
+        self.map(|v| v * s)
+    }
+}
+
+impl<const R: usize, const C: usize, T: Real> Default for Mat<R, C, T> {
+    fn default() -> Self {
+        Self::zeros()
+    }
+}
+
+impl<const R: usize, const C: usize, T> From<[[T; C]; R]> for Mat<R, C, T> {
+    fn from(rows: [[T; C]; R]) -> Self {
+        Self { rows }
+    }
+}
+
+impl<const R: usize, const C: usize, T> From<Mat<R, C, T>> for [[T; C]; R] {
+    fn from(m: Mat<R, C, T>) -> Self {
+        m.rows
+    }
+}
+
+impl<const R: usize, const C: usize, T> Index<(usize, usize)> for Mat<R, C, T> {
+    type Output = T;
+    /// # Panics
+    ///
+    /// When `i >= R` or `j >= C`, like array indexing. Use [`Mat::get`] for a
+    /// checked lookup.
+    #[inline]
+    fn index(&self, (i, j): (usize, usize)) -> &T {
+        &self.rows[i][j]
+    }
+}
+
+impl<const R: usize, const C: usize, T> IndexMut<(usize, usize)> for Mat<R, C, T> {
+    #[inline]
+    fn index_mut(&mut self, (i, j): (usize, usize)) -> &mut T {
+        &mut self.rows[i][j]
+    }
+}
+
+impl<const R: usize, const C: usize, const K: usize, T: Real> Mul<&Mat<C, K, T>> for &Mat<R, C, T> {
+    type Output = Mat<R, K, T>;
+    fn mul(self, rhs: &Mat<C, K, T>) -> Mat<R, K, T> {
+        self.matmul(rhs)
+    }
+}
+
+impl<const R: usize, const C: usize, T: fmt::Debug> fmt::Debug for Mat<R, C, T> {
+    /// Prints `Mat<R×C> [[..], [..]]`, one row per line with `{:#?}`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Mat<{R}×{C}> ")?;
+        if f.alternate() {
+            writeln!(f, "[")?;
+            for row in &self.rows {
+                writeln!(f, "    {row:?},")?;
+            }
+            write!(f, "]")
+        } else {
+            f.debug_list().entries(self.rows.iter()).finish()
+        }
+    }
+}
+
+/// `x · w (+ bias)`: a row times a matrix, vectorized over the output
+/// columns, handing each finished output chunk (as a register) to `emit`
+/// together with its first column index.
+///
+/// Each output chunk is accumulated in registers across all of `w`'s rows
+/// (two accumulators, to halve the FMA dependency chain) and leaves the
+/// kernel once. With `pivot = Some(p)`, row `p` of `w` is subtracted from
+/// every row first: `Σ_i x_i·(w_i − w_p)`, the cancellation-free form of the
+/// class-label backward pass. Lanes past the last column are unspecified.
+#[inline(always)]
+pub(crate) fn vec_mat_map<T: Real, const I: usize, const O: usize>(
+    x: &[T; I],
+    w: &[[T; O]; I],
+    bias: Option<&[T; O]>,
+    pivot: Option<usize>,
+    mut emit: impl FnMut(usize, T::Simd),
+) {
+    let lanes = <T::Simd as Vector>::LANES;
+    let splat = <T::Simd as Vector>::splat;
+    let flat = w.as_flattened();
+    let mut start = 0;
+    while start < O {
+        let valid = O - start;
+        let row = |i: usize| simd::load_over::<T::Simd>(flat, i * O + start, valid);
+        let base = match pivot {
+            Some(p) => row(p),
+            None => splat(T::ZERO),
+        };
+        let mut acc0 = match bias {
+            Some(b) => simd::load::<T::Simd>(&b[start..], T::ZERO),
+            None => splat(T::ZERO),
+        };
+        let mut acc1 = splat(T::ZERO);
+        let mut i = 0;
+        while i + 1 < I {
+            acc0 = splat(x[i]).mul_add(row(i) - base, acc0);
+            acc1 = splat(x[i + 1]).mul_add(row(i + 1) - base, acc1);
+            i += 2;
+        }
+        if i < I {
+            acc0 = splat(x[i]).mul_add(row(i) - base, acc0);
+        }
+        emit(start, acc0 + acc1);
+        start += lanes;
+    }
+}
+
+/// `out = x · w (+ bias)`, see [`vec_mat_map`].
+#[inline(always)]
+pub(crate) fn vec_mat<T: Real, const I: usize, const O: usize>(
+    x: &[T; I],
+    w: &[[T; O]; I],
+    bias: Option<&[T; O]>,
+    out: &mut [T; O],
+) {
+    vec_mat_map(x, w, bias, None, |start, v| {
+        simd::store(v, &mut out[start..])
+    });
+}

@@ -1,0 +1,410 @@
+//! [`Mlp`]: the network `x → σ(x·W1 + b1)·W2 + b2 → softmax → cross-entropy`,
+//! with fused forward+backward kernels.
+//!
+//! # Derivation of the backward pass
+//!
+//! ```text
+//! a = x·W1 + b1,  h = σ(a),  θ = h·W2 + b2,  ŷ = softmax(θ),  L = xent(y, θ)
+//!
+//! dL/dθ = ŷ·Σy − y                      (1×OUT)
+//! dL/dh = dL/dθ · W2ᵀ                    (1×OUT · OUT×HID = 1×HID)
+//! dL/da = dL/dh ∘ σ'(a)                  (row · Diag(σ'(a)) = Hadamard product)
+//! dL/dx = dL/da · W1ᵀ                    (1×HID · HID×IN = 1×IN)
+//! dL/dW1 = xᵀ·dL/da,  dL/db1 = dL/da,  dL/dW2 = hᵀ·dL/dθ,  dL/db2 = dL/dθ
+//! ```
+//!
+//! `W2` appears transposed because `θ_j = Σ_k h_k W2[k][j]`, so
+//! `∂L/∂h_k = Σ_j ∂L/∂θ_j · W2[k][j]`, a sum over `W2`'s *columns*: that is
+//! the row `dL/dθ` times `W2ᵀ`, and it is the only product with the right shape.
+//!
+//! # Cancellation-free forms
+//!
+//! - `σ'(a) = σ(a)·σ(−a)`, not `σ(a)·(1 − σ(a))` (which is 0 once σ(a) rounds to 1).
+//! - For a class label `l`: `dL/dθ_j = ŷ_j` for `j ≠ l` and
+//!   `dL/dθ_l = −Σ_{j≠l} ŷ_j`, not `ŷ_l − 1`; and
+//!   `dL/dh = Σ_{j≠l} ŷ_j·(W2ᵀ_j − W2ᵀ_l)`, not `Σ_j dL/dθ_j·W2ᵀ_j`.
+//!   A confident network (`ŷ_l ≈ 1`) has tiny but representable gradients;
+//!   these forms keep their relative precision.
+//! - The loss is `(m − θ_l) + ln(1 + ρ)`, see [`crate::math::cross_entropy`].
+//!
+//! # Layout
+//!
+//! `Mlp::new` stores `W1`, `W2` and their transposes, so that all four
+//! products are row-times-matrix products vectorized along contiguous rows
+//! (see `ARCHITECTURE.md`).
+
+use crate::mat::{vec_mat, vec_mat_map, Mat, RowVec};
+use crate::math::sigmoid::sigmoid_and_slope_v;
+use crate::math::softmax::{exp_shifted, soft_xent, RowStats};
+use crate::real::Real;
+use crate::simd::{self, Vector};
+use crate::target::Target;
+
+/// A one-hidden-layer perceptron with sigmoid hidden units and a softmax
+/// cross-entropy output: `IN → HID → OUT`, element type `T` (default `f32`).
+///
+/// All shapes are type parameters; every method is allocation-free.
+///
+/// # Examples
+///
+/// ```
+/// use constgrad::{Mat, Mlp, RowVec, Target};
+///
+/// let mlp = Mlp::new(
+///     Mat::from_rows([[0.1, -0.2, 0.3], [0.0, 0.5, -0.1], [0.2, 0.2, 0.2], [-0.3, 0.1, 0.0], [0.4, -0.4, 0.1]]),
+///     RowVec::from_row([0.0, 0.1, -0.1]),
+///     Mat::from_rows([[1.0, -1.0, 0.5, 0.0, 0.2], [0.3, 0.3, -0.7, 1.0, 0.0], [-0.5, 0.8, 0.1, 0.2, -0.2]]),
+///     RowVec::from_row([0.0; 5]),
+/// );
+/// let x = RowVec::from_row([1.0, 2.0, -1.0, 0.5, 0.0]);
+/// let (loss, dl_dx) = mlp.input_grad(&x, &Target::class(2)?);
+/// assert!(loss > 0.0 && dl_dx.row().iter().all(|g| g.is_finite()));
+/// # Ok::<(), constgrad::Error>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub struct Mlp<const IN: usize, const HID: usize, const OUT: usize, T = f32> {
+    w1: Mat<IN, HID, T>,
+    b1: RowVec<HID, T>,
+    w2: Mat<HID, OUT, T>,
+    b2: RowVec<OUT, T>,
+    /// `W1ᵀ`, for `dL/dx = dL/da · W1ᵀ` along contiguous rows.
+    w1t: Mat<HID, IN, T>,
+    /// `W2ᵀ`, for `dL/dh = dL/dθ · W2ᵀ` along contiguous rows.
+    w2t: Mat<OUT, HID, T>,
+}
+
+/// Every intermediate of the forward pass.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub struct Forward<const HID: usize, const OUT: usize, T = f32> {
+    /// Hidden pre-activation `a = x·W1 + b1`.
+    pub a: RowVec<HID, T>,
+    /// Hidden activation `h = σ(a)`.
+    pub h: RowVec<HID, T>,
+    /// Logits `θ = h·W2 + b2`.
+    pub theta: RowVec<OUT, T>,
+    /// Prediction `ŷ = softmax(θ)`.
+    pub y_hat: RowVec<OUT, T>,
+}
+
+/// The loss and its gradient with respect to the input and every parameter.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub struct Grads<const IN: usize, const HID: usize, const OUT: usize, T = f32> {
+    /// The loss `L`.
+    pub loss: T,
+    /// `dL/dx`.
+    pub x: RowVec<IN, T>,
+    /// `dL/dW1 = xᵀ·dL/da`.
+    pub w1: Mat<IN, HID, T>,
+    /// `dL/db1 = dL/da`.
+    pub b1: RowVec<HID, T>,
+    /// `dL/dW2 = hᵀ·dL/dθ`.
+    pub w2: Mat<HID, OUT, T>,
+    /// `dL/db2 = dL/dθ`.
+    pub b2: RowVec<OUT, T>,
+}
+
+impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Default
+    for Grads<IN, HID, OUT, T>
+{
+    fn default() -> Self {
+        Self {
+            loss: T::ZERO,
+            x: RowVec::zeros(),
+            w1: Mat::zeros(),
+            b1: RowVec::zeros(),
+            w2: Mat::zeros(),
+            b2: RowVec::zeros(),
+        }
+    }
+}
+
+/// What the forward pass leaves for the backward pass (all on the stack).
+struct Hidden<const HID: usize, const OUT: usize, T> {
+    a: [T; HID],
+    h: [T; HID],
+    slope: [T; HID],
+    theta: [T; OUT],
+    e: [T; OUT],
+    stats: RowStats<T>,
+}
+
+/// The backward signals `dL/dθ` and `dL/da`.
+struct Backward<const HID: usize, const OUT: usize, T> {
+    loss: T,
+    d_theta: [T; OUT],
+    d_a: [T; HID],
+}
+
+impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, OUT, T> {
+    /// Builds the network from `W1` (`IN`×`HID`), `b1`, `W2` (`HID`×`OUT`), `b2`,
+    /// and lays out the transposed copies the backward kernels read.
+    #[must_use]
+    pub fn new(
+        w1: Mat<IN, HID, T>,
+        b1: RowVec<HID, T>,
+        w2: Mat<HID, OUT, T>,
+        b2: RowVec<OUT, T>,
+    ) -> Self {
+        Self {
+            w1t: w1.transpose(),
+            w2t: w2.transpose(),
+            w1,
+            b1,
+            w2,
+            b2,
+        }
+    }
+
+    /// `W1`.
+    #[must_use]
+    pub fn w1(&self) -> &Mat<IN, HID, T> {
+        &self.w1
+    }
+    /// `b1`.
+    #[must_use]
+    pub fn b1(&self) -> &RowVec<HID, T> {
+        &self.b1
+    }
+    /// `W2`.
+    #[must_use]
+    pub fn w2(&self) -> &Mat<HID, OUT, T> {
+        &self.w2
+    }
+    /// `b2`.
+    #[must_use]
+    pub fn b2(&self) -> &RowVec<OUT, T> {
+        &self.b2
+    }
+
+    /// The forward pass: `a`, `h`, `θ` and `ŷ`.
+    ///
+    /// ```
+    /// use constgrad::{Mat, Mlp, RowVec};
+    /// let mlp = Mlp::<2, 1, 2>::new(Mat::zeros(), RowVec::zeros(), Mat::zeros(), RowVec::zeros());
+    /// let f = mlp.forward(&RowVec::from_row([1.0, 2.0]));
+    /// assert_eq!(f.h.row(), &[0.5]);
+    /// assert_eq!(f.y_hat.row(), &[0.5, 0.5]);
+    /// ```
+    #[must_use]
+    pub fn forward(&self, x: &RowVec<IN, T>) -> Forward<HID, OUT, T> {
+        let hid = self.hidden(x);
+        let mut y_hat = RowVec::<OUT, T>::zeros();
+        crate::math::softmax::div_row(&hid.e, hid.stats.sum, y_hat.row_mut());
+        Forward {
+            a: RowVec::from_row(hid.a),
+            h: RowVec::from_row(hid.h),
+            theta: RowVec::from_row(hid.theta),
+            y_hat,
+        }
+    }
+
+    /// The loss `L = xent(y, softmax(θ))` of one sample.
+    ///
+    /// # Accuracy
+    ///
+    /// Computed from the logits as `(m − θ_l) + ln(1 + ρ)` (class) or
+    /// `Σ_j y_j((m − θ_j) + ln s)` (soft): `≥ 0` for `y ≥ 0`, relative
+    /// accuracy kept for tiny losses. NaN inputs give NaN.
+    #[must_use]
+    pub fn loss(&self, x: &RowVec<IN, T>, target: &Target<OUT, T>) -> T {
+        let hid = self.hidden(x);
+        match target {
+            Target::Class(l) => class_loss(&hid, l.get()),
+            Target::Probs(y) => soft_xent(&hid.theta, y.row(), &hid.stats),
+        }
+    }
+
+    /// The loss and `dL/dx` in one fused pass, allocation-free.
+    ///
+    /// # Accuracy
+    ///
+    /// The backward signals are formed without cancellation (see the module
+    /// docs), so `dL/dx` keeps its relative accuracy on confident networks and
+    /// saturated hidden units; bounds in `ACCURACY.md`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use constgrad::{Mat, Mlp, RowVec, Target};
+    /// let mlp = Mlp::<1, 1, 2>::new(
+    ///     Mat::from_rows([[1.0]]), RowVec::zeros(),
+    ///     Mat::from_rows([[1.0, -1.0]]), RowVec::zeros(),
+    /// );
+    /// let (loss, g) = mlp.input_grad(&RowVec::from_row([0.0]), &Target::class(0)?);
+    /// // h = 0.5, θ = (0.5, −0.5): L = ln(1 + e^−1); dL/dx = −2·σ(−1)·σ'(0).
+    /// let s = 1.0 / (1.0 + 1f64.exp());
+    /// assert!((loss as f64 - (1.0 + (-1f64).exp()).ln()).abs() < 1e-7);
+    /// assert!((g[(0, 0)] as f64 + 2.0 * s * 0.25).abs() < 1e-7);
+    /// # Ok::<(), constgrad::Error>(())
+    /// ```
+    #[must_use]
+    pub fn input_grad(&self, x: &RowVec<IN, T>, target: &Target<OUT, T>) -> (T, RowVec<IN, T>) {
+        let hid = self.hidden(x);
+        let back = self.backward(&hid, target);
+        let mut dx = RowVec::<IN, T>::zeros();
+        vec_mat(&back.d_a, self.w1t.rows(), None, dx.row_mut());
+        (back.loss, dx)
+    }
+
+    /// The loss and the gradients with respect to `x`, `W1`, `b1`, `W2`, `b2`.
+    ///
+    /// Returns a [`Grads`] by value; for large shapes use [`Mlp::grads_into`].
+    #[must_use]
+    pub fn grads(&self, x: &RowVec<IN, T>, target: &Target<OUT, T>) -> Grads<IN, HID, OUT, T> {
+        let mut g = Grads::default();
+        self.grads_into(x, target, &mut g);
+        g
+    }
+
+    /// [`Mlp::grads`] writing into caller-provided storage (which may live in
+    /// a `Box` or a `static`), so no gradient matrix is placed on the stack.
+    pub fn grads_into(
+        &self,
+        x: &RowVec<IN, T>,
+        target: &Target<OUT, T>,
+        out: &mut Grads<IN, HID, OUT, T>,
+    ) {
+        let hid = self.hidden(x);
+        let back = self.backward(&hid, target);
+        out.loss = back.loss;
+        vec_mat(&back.d_a, self.w1t.rows(), None, out.x.row_mut());
+        outer(x.row(), &back.d_a, out.w1.rows_mut());
+        *out.b1.row_mut() = back.d_a;
+        outer(&hid.h, &back.d_theta, out.w2.rows_mut());
+        *out.b2.row_mut() = back.d_theta;
+    }
+
+    /// Forward pass up to the exponentials of the shifted logits.
+    #[inline(always)]
+    fn hidden(&self, x: &RowVec<IN, T>) -> Hidden<HID, OUT, T> {
+        let mut a = [T::ZERO; HID];
+        let mut h = [T::ZERO; HID];
+        let mut slope = [T::ZERO; HID];
+        vec_mat_map(
+            x.row(),
+            self.w1.rows(),
+            Some(self.b1.row()),
+            None,
+            |start, av| {
+                let (hv, sv) = sigmoid_and_slope_v::<T>(av);
+                simd::store(av, &mut a[start..]);
+                simd::store(hv, &mut h[start..]);
+                simd::store(sv, &mut slope[start..]);
+            },
+        );
+        let mut theta = [T::ZERO; OUT];
+        vec_mat(&h, self.w2.rows(), Some(self.b2.row()), &mut theta);
+        let mut e = [T::ZERO; OUT];
+        let stats = exp_shifted(&theta, &mut e);
+        Hidden {
+            a,
+            h,
+            slope,
+            theta,
+            e,
+            stats,
+        }
+    }
+
+    /// The loss, `dL/dθ` and `dL/da`.
+    #[inline(always)]
+    fn backward(
+        &self,
+        hid: &Hidden<HID, OUT, T>,
+        target: &Target<OUT, T>,
+    ) -> Backward<HID, OUT, T> {
+        let lanes = <T::Simd as Vector>::LANES;
+        let splat = <T::Simd as Vector>::splat;
+        let s = splat(hid.stats.sum);
+        let mut d_theta = [T::ZERO; OUT];
+        let mut d_a = [T::ZERO; HID];
+        let loss = match target {
+            Target::Class(label) => {
+                let l = label.get();
+                // q_j = ŷ_j for j ≠ l, 0 at l; dL/dθ_l = −Σ q_j.
+                let lf = splat(T::from_f64(l as f64));
+                let mut q = [T::ZERO; OUT];
+                let mut q_sum = splat(T::ZERO);
+                let mut start = 0;
+                while start < OUT {
+                    let ev = simd::load::<T::Simd>(&hid.e[start..], T::ZERO);
+                    let idx = <T::Simd as Vector>::iota() + splat(T::from_f64(start as f64));
+                    let qv = <T::Simd as Vector>::select(idx.simd_eq(lf), splat(T::ZERO), ev / s);
+                    q_sum = q_sum + qv;
+                    simd::store(qv, &mut q[start..]);
+                    start += lanes;
+                }
+                d_theta = q;
+                if let Some(dl) = d_theta.get_mut(l) {
+                    *dl = -q_sum.reduce_add();
+                }
+                vec_mat_map(
+                    &q,
+                    self.w2t.rows(),
+                    None,
+                    Some(l),
+                    times_slope(&hid.slope, &mut d_a),
+                );
+                class_loss(hid, l)
+            }
+            Target::Probs(y) => {
+                let sum_y: T = y.row().iter().copied().sum();
+                let sy = splat(sum_y);
+                let mut start = 0;
+                while start < OUT {
+                    let ev = simd::load::<T::Simd>(&hid.e[start..], T::ZERO);
+                    let yv = simd::load::<T::Simd>(&y.row()[start..], T::ZERO);
+                    simd::store((ev / s).mul_add(sy, -yv), &mut d_theta[start..]);
+                    start += lanes;
+                }
+                vec_mat_map(
+                    &d_theta,
+                    self.w2t.rows(),
+                    None,
+                    None,
+                    times_slope(&hid.slope, &mut d_a),
+                );
+                soft_xent(&hid.theta, y.row(), &hid.stats)
+            }
+        };
+        Backward { loss, d_theta, d_a }
+    }
+}
+
+/// The epilogue `dL/da = dL/dh ∘ σ'(a)`, applied to each `dL/dh` chunk as it
+/// leaves the `dL/dθ · W2ᵀ` product.
+#[inline(always)]
+fn times_slope<'a, T: Real, const HID: usize>(
+    slope: &'a [T; HID],
+    d_a: &'a mut [T; HID],
+) -> impl FnMut(usize, T::Simd) + 'a {
+    move |start, gh| {
+        let sl = simd::load::<T::Simd>(&slope[start..], T::ZERO);
+        simd::store(gh * sl, &mut d_a[start..]);
+    }
+}
+
+/// `(m − θ_l) + ln(1 + ρ)`.
+#[inline(always)]
+fn class_loss<const HID: usize, const OUT: usize, T: Real>(
+    hid: &Hidden<HID, OUT, T>,
+    l: usize,
+) -> T {
+    let t = hid.theta.get(l).copied().unwrap_or(T::NAN);
+    (hid.stats.max - t) + hid.stats.ln_sum()
+}
+
+/// `out = uᵀ·v` (outer product), vectorized along `v`.
+#[inline(always)]
+fn outer<T: Real, const R: usize, const C: usize>(u: &[T; R], v: &[T; C], out: &mut [[T; C]; R]) {
+    let lanes = <T::Simd as Vector>::LANES;
+    let splat = <T::Simd as Vector>::splat;
+    let mut start = 0;
+    while start < C {
+        let vv = simd::load::<T::Simd>(&v[start..], T::ZERO);
+        for (ui, row) in u.iter().zip(out.iter_mut()) {
+            simd::store(splat(*ui) * vv, &mut row[start..]);
+        }
+        start += lanes;
+    }
+}

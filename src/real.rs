@@ -1,0 +1,232 @@
+//! The element types constgrad computes in: `f32` and `f64`.
+//!
+//! [`Real`] is sealed: the kernels depend on constants (range-reduction
+//! splits, polynomial coefficients) and a SIMD lane type chosen per precision,
+//! which live in a private supertrait so that no `wide` type leaks into the
+//! public API.
+
+use core::fmt::{Debug, Display};
+use core::iter::Sum;
+use core::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
+
+/// A floating-point element type: `f32` or `f64`.
+///
+/// Sealed: only `f32` and `f64` implement it. Write generic code against it
+/// with `T: Real`.
+pub trait Real:
+    sealed::Kernel
+    + Copy
+    + Default
+    + PartialEq
+    + PartialOrd
+    + Debug
+    + Display
+    + Send
+    + Sync
+    + 'static
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
+    + AddAssign
+    + SubAssign
+    + MulAssign
+    + DivAssign
+    + Sum
+{
+    /// `0`.
+    const ZERO: Self;
+    /// `1`.
+    const ONE: Self;
+    /// `+∞`.
+    const INFINITY: Self;
+    /// `−∞`.
+    const NEG_INFINITY: Self;
+    /// A quiet NaN.
+    const NAN: Self;
+    /// Machine epsilon (the gap between 1 and the next value).
+    const EPSILON: Self;
+    /// The name of the type, `"f32"` or `"f64"`.
+    const NAME: &'static str;
+
+    /// Converts from `f64`, rounding to nearest.
+    fn from_f64(x: f64) -> Self;
+    /// Converts to `f64` (exact for both types).
+    fn to_f64(self) -> f64;
+    /// `true` if NaN.
+    fn is_nan(self) -> bool;
+    /// `true` if neither infinite nor NaN.
+    fn is_finite(self) -> bool;
+    /// Absolute value.
+    fn abs(self) -> Self;
+}
+
+pub(crate) mod sealed {
+    use crate::simd::Vector;
+
+    /// Per-precision kernel data. Private: see the module docs.
+    pub trait Kernel: Sized + Copy + 'static {
+        /// The SIMD vector type for this element (chosen in `simd.rs`).
+        type Simd: Vector<Elem = Self>;
+        /// `1.5 · 2^mantissa_bits`: adding and subtracting it rounds to the
+        /// nearest integer (ties to even) for |x| < 2^(mantissa_bits − 1).
+        const ROUND_SHIFTER: Self;
+        /// `1/ln 2`.
+        const LOG2E: Self;
+        /// `ln 2` split as `LN2_HI + LN2_LO`, with `LN2_HI` short enough that
+        /// `n · LN2_HI` is exact for every `n` the kernels produce.
+        const LN2_HI: Self;
+        /// See [`Kernel::LN2_HI`].
+        const LN2_LO: Self;
+        /// `exp` clamps its argument to `[EXP_ARG_MIN, EXP_ARG_MAX]`: below,
+        /// the result rounds to 0; above, it overflows to `+∞` anyway.
+        const EXP_ARG_MIN: Self;
+        /// See [`Kernel::EXP_ARG_MIN`].
+        const EXP_ARG_MAX: Self;
+        /// Taylor coefficients `1/k!` for `k = 2, 3, …` of `e^r`.
+        const EXP_TAYLOR: &'static [Self];
+        /// Taylor coefficients `2/(2k+1)` for `k = 1, 2, …` of
+        /// `2·atanh(s) = 2s + s·Σ 2 s^(2k)/(2k+1)`.
+        const LN_TAYLOR: &'static [Self];
+        /// `√2`.
+        const SQRT2: Self;
+        /// The exponent bias (127 or 1023) as a float.
+        const EXP_BIAS: Self;
+        /// Smallest positive normal number.
+        const MIN_POSITIVE: Self;
+        /// `2^mantissa_bits`, to rescale subnormal inputs of `ln`.
+        const TWO_POW_MANT: Self;
+        /// `mantissa_bits` as a float.
+        const MANT_BITS: Self;
+    }
+}
+
+/// `1/k!` for k = 2..=N+1, evaluated at compile time in f64.
+const fn inv_factorials<const N: usize>() -> [f64; N] {
+    let mut out = [0.0; N];
+    let mut f = 1.0;
+    let mut k = 0;
+    while k < N {
+        f *= (k + 2) as f64;
+        out[k] = 1.0 / f;
+        k += 1;
+    }
+    out
+}
+
+/// `2/(2k+1)` for k = 1..=N.
+const fn atanh_coeffs<const N: usize>() -> [f64; N] {
+    let mut out = [0.0; N];
+    let mut k = 0;
+    while k < N {
+        out[k] = 2.0 / (2 * (k + 1) + 1) as f64;
+        k += 1;
+    }
+    out
+}
+
+const fn to_f32<const N: usize>(a: [f64; N]) -> [f32; N] {
+    let mut out = [0.0; N];
+    let mut k = 0;
+    while k < N {
+        out[k] = a[k] as f32;
+        k += 1;
+    }
+    out
+}
+
+// Degrees. exp: |r| ≤ ln2/2, Taylor truncated after r^d has relative error
+// ≤ (ln2/2)^(d+1)/(d+1)!: d = 8 gives 2.0e-10 < 2^-32 (f32; d = 7 would give
+// 5.1e-9, up to 0.16 ulp), d = 13 gives 4.1e-18 < 2^-57 (f64). ln: |s| ≤ (√2−1)/(√2+1) = 0.1716, s² ≤ 0.02944;
+// truncating Σ 2 s^(2k)/(2k+1) after k = K leaves < s·s^(2K+2): K = 5 gives
+// < 1e-10 (f32), K = 10 gives < 8e-18 (f64).
+const EXP_TAYLOR_F32: [f32; 7] = to_f32(inv_factorials::<7>());
+const EXP_TAYLOR_F64: [f64; 12] = inv_factorials::<12>();
+const LN_TAYLOR_F32: [f32; 5] = to_f32(atanh_coeffs::<5>());
+const LN_TAYLOR_F64: [f64; 10] = atanh_coeffs::<10>();
+
+macro_rules! impl_real {
+    ($t:ident, $simd:ty, $shifter:expr, $ln2_hi:expr, $ln2_lo:expr, $emin:expr, $emax:expr,
+     $exp_taylor:expr, $ln_taylor:expr, $bias:expr, $mant:expr) => {
+        impl sealed::Kernel for $t {
+            type Simd = $simd;
+            const ROUND_SHIFTER: Self = $shifter;
+            const LOG2E: Self = core::$t::consts::LOG2_E;
+            const LN2_HI: Self = $ln2_hi;
+            const LN2_LO: Self = $ln2_lo;
+            const EXP_ARG_MIN: Self = $emin;
+            const EXP_ARG_MAX: Self = $emax;
+            const EXP_TAYLOR: &'static [Self] = &$exp_taylor;
+            const LN_TAYLOR: &'static [Self] = &$ln_taylor;
+            const SQRT2: Self = core::$t::consts::SQRT_2;
+            const EXP_BIAS: Self = $bias;
+            const MIN_POSITIVE: Self = $t::MIN_POSITIVE;
+            const TWO_POW_MANT: Self = (1u64 << $mant) as $t;
+            const MANT_BITS: Self = $mant as $t;
+        }
+
+        impl Real for $t {
+            const ZERO: Self = 0.0;
+            const ONE: Self = 1.0;
+            const INFINITY: Self = $t::INFINITY;
+            const NEG_INFINITY: Self = $t::NEG_INFINITY;
+            const NAN: Self = $t::NAN;
+            const EPSILON: Self = $t::EPSILON;
+            const NAME: &'static str = stringify!($t);
+
+            #[inline(always)]
+            fn from_f64(x: f64) -> Self {
+                x as $t
+            }
+            #[inline(always)]
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+            #[inline(always)]
+            fn is_nan(self) -> bool {
+                $t::is_nan(self)
+            }
+            #[inline(always)]
+            fn is_finite(self) -> bool {
+                $t::is_finite(self)
+            }
+            #[inline(always)]
+            fn abs(self) -> Self {
+                $t::abs(self)
+            }
+        }
+    };
+}
+
+// f32: LN2_HI = 0x3f317200 has 16 significant bits, so n·LN2_HI is exact for
+// |n| < 2^8 (exp needs |n| ≤ 159; ln needs |k| ≤ 150).
+// Clamp: e^-110 < 2^-150 rounds to 0; e^90 > f32::MAX overflows.
+impl_real!(
+    f32,
+    crate::simd::F32s,
+    12_582_912.0,
+    f32::from_bits(0x3f31_7200), // 0.693145751953125
+    f32::from_bits(0x35bf_be8e), // 1.4286068e-6 = ln 2 − LN2_HI, rounded
+    -110.0,
+    90.0,
+    EXP_TAYLOR_F32,
+    LN_TAYLOR_F32,
+    127.0,
+    23
+);
+// f64: LN2_HI = 0x3fe62e42fee00000 has 32 significant bits, exact products for
+// |n| < 2^21. Clamp: e^-760 < 2^-1075 rounds to 0; e^720 > f64::MAX.
+impl_real!(
+    f64,
+    crate::simd::F64s,
+    6_755_399_441_055_744.0,
+    f64::from_bits(0x3fe6_2e42_fee0_0000), // 0.6931471803691238
+    f64::from_bits(0x3dea_39ef_3579_3c76), // 1.9082149292705877e-10
+    -760.0,
+    720.0,
+    EXP_TAYLOR_F64,
+    LN_TAYLOR_F64,
+    1023.0,
+    52
+);

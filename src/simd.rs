@@ -1,0 +1,254 @@
+//! The one place that talks to `wide` and picks lane widths.
+//!
+//! Kernels elsewhere are written once, over the [`Vector`] trait, and never
+//! name a `wide` type. The lane type of each element type is chosen here, at
+//! compile time, from the target features the crate is built with:
+//!
+//! | build                         | `f32` lanes        | `f64` lanes      |
+//! |-------------------------------|--------------------|------------------|
+//! | x86-64 baseline (SSE2)        | `f32x8` (2 × SSE)  | `f64x4` (2 × SSE)|
+//! | `+avx2,+fma` / AVX2 machines  | `f32x8` (one ymm)  | `f64x4` (one ymm)|
+//! | `+avx512f`                    | `f32x16` (one zmm) | `f64x8` (one zmm)|
+//!
+//! Bit-level work (building `2^n`, splitting a float into exponent and
+//! mantissa) is also done only here, behind [`Vector::pow2`] and
+//! [`Vector::split_exponent`].
+
+use core::ops::{Add, BitAnd, Div, Mul, Neg, Sub};
+
+/// A SIMD vector of `LANES` floats, as the kernels need it.
+///
+/// Semantics the kernels rely on:
+/// - `max`/`min` are the raw x86 `max`/`min`: when either operand is NaN the
+///   *second* operand (`other`) is returned. Kernels put the value whose NaN
+///   must survive second.
+/// - Comparisons return all-ones/all-zeros lane masks, usable with
+///   [`Vector::select`] and `&`.
+pub trait Vector:
+    Copy
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
+    + BitAnd<Output = Self>
+{
+    /// The scalar element.
+    type Elem: Copy;
+    /// `[Elem; LANES]`.
+    type Array: AsRef<[Self::Elem]> + AsMut<[Self::Elem]> + Copy;
+    /// Number of lanes.
+    const LANES: usize;
+
+    fn splat(x: Self::Elem) -> Self;
+    fn from_array(a: Self::Array) -> Self;
+    fn to_array(self) -> Self::Array;
+    /// `self * a + b`, fused where the target has FMA.
+    fn mul_add(self, a: Self, b: Self) -> Self;
+    /// Raw `max`: returns `other` when either lane is NaN.
+    fn max(self, other: Self) -> Self;
+    /// Raw `min`: returns `other` when either lane is NaN.
+    fn min(self, other: Self) -> Self;
+    fn simd_lt(self, other: Self) -> Self;
+    fn simd_eq(self, other: Self) -> Self;
+    /// Lane-wise `if mask { t } else { f }`.
+    fn select(mask: Self, t: Self, f: Self) -> Self;
+    fn reduce_add(self) -> Self::Elem;
+    /// Horizontal max with raw-`max` semantics (NaN lanes may be dropped;
+    /// callers make NaN propagate through a later sum).
+    fn reduce_max(self) -> Self::Elem;
+    /// `[0, 1, 2, ..., LANES-1]`.
+    fn iota() -> Self;
+    /// `2^n` for lanes holding integers `n` in the normal exponent range.
+    fn pow2(n: Self) -> Self;
+    /// For positive normal `x`: `(e, m)` with `x = 2^(e - bias) · m`,
+    /// `m ∈ [1, 2)`, and `e` the biased exponent field as a float.
+    fn split_exponent(x: Self) -> (Self, Self);
+}
+
+/// Loads up to `LANES` elements of `src`; lanes past its end hold `pad`.
+#[inline(always)]
+pub(crate) fn load<V: Vector>(src: &[V::Elem], pad: V::Elem) -> V {
+    let mut a = V::splat(pad).to_array();
+    for (d, s) in a.as_mut().iter_mut().zip(src) {
+        *d = *s;
+    }
+    V::from_array(a)
+}
+
+/// Stores the first `min(LANES, dst.len())` lanes of `v` into `dst`.
+#[inline(always)]
+pub(crate) fn store<V: Vector>(v: V, dst: &mut [V::Elem]) {
+    let a = v.to_array();
+    for (d, s) in dst.iter_mut().zip(a.as_ref()) {
+        *d = *s;
+    }
+}
+
+/// Lane `i` of `v` (`i < LANES`), for broadcasting one element.
+#[inline(always)]
+pub(crate) fn lane<V: Vector>(v: V, i: usize) -> V::Elem {
+    let a = v.to_array();
+    a.as_ref()[i % V::LANES]
+}
+
+macro_rules! impl_vector {
+    ($v:ident, $t:ident, $n:literal, $u:ident, $mant:literal, $bias:literal) => {
+        impl Vector for wide::$v {
+            type Elem = $t;
+            type Array = [$t; $n];
+            const LANES: usize = $n;
+
+            #[inline(always)]
+            fn splat(x: $t) -> Self {
+                wide::$v::splat(x)
+            }
+            #[inline(always)]
+            fn from_array(a: [$t; $n]) -> Self {
+                wide::$v::new(a)
+            }
+            #[inline(always)]
+            fn to_array(self) -> [$t; $n] {
+                wide::$v::to_array(self)
+            }
+            #[inline(always)]
+            fn mul_add(self, a: Self, b: Self) -> Self {
+                wide::$v::mul_add(self, a, b)
+            }
+            #[inline(always)]
+            fn max(self, other: Self) -> Self {
+                wide::$v::fast_max(self, other)
+            }
+            #[inline(always)]
+            fn min(self, other: Self) -> Self {
+                wide::$v::fast_min(self, other)
+            }
+            #[inline(always)]
+            fn simd_lt(self, other: Self) -> Self {
+                wide::$v::simd_lt(self, other)
+            }
+            #[inline(always)]
+            fn simd_eq(self, other: Self) -> Self {
+                wide::$v::simd_eq(self, other)
+            }
+            #[inline(always)]
+            fn select(mask: Self, t: Self, f: Self) -> Self {
+                mask.select(t, f)
+            }
+            #[inline(always)]
+            fn reduce_add(self) -> $t {
+                wide::$v::reduce_add(self)
+            }
+            #[inline(always)]
+            fn reduce_max(self) -> $t {
+                // Pairwise halving: LLVM turns these fixed permutations into
+                // shuffles, so the reduction stays in registers.
+                let mut a = self.to_array();
+                let mut width = $n / 2;
+                while width > 0 {
+                    for i in 0..width {
+                        let (x, y) = (a[i], a[i + width]);
+                        a[i] = if x < y { y } else { x };
+                    }
+                    width /= 2;
+                }
+                a[0]
+            }
+            #[inline(always)]
+            fn iota() -> Self {
+                let mut a = [0.0 as $t; $n];
+                let mut i = 0;
+                while i < $n {
+                    a[i] = i as $t;
+                    i += 1;
+                }
+                wide::$v::new(a)
+            }
+            #[inline(always)]
+            fn pow2(n: Self) -> Self {
+                // Adding `bias + 1.5·2^mant` puts the biased exponent in the low
+                // mantissa bits; shifting left by `mant` moves exactly those bits
+                // into the exponent field and drops everything above.
+                const SHIFTED_BIAS: $t = $bias as $t + 1.5 * (1u64 << $mant) as $t;
+                let t = n + wide::$v::splat(SHIFTED_BIAS);
+                wide::$v::from_bits(t.to_bits() << $mant)
+            }
+            #[inline(always)]
+            fn split_exponent(x: Self) -> (Self, Self) {
+                const MANT_MASK: $u = (1 << $mant) - 1;
+                const ONE_BITS: $u = ($bias as $u) << $mant;
+                const TWO_POW_MANT: $t = (1u64 << $mant) as $t;
+                let bits = x.to_bits();
+                // The exponent field, OR-ed into the mantissa of 2^mant, read
+                // back as a float: 2^mant + e, minus 2^mant.
+                let e_bits = (bits >> $mant) | wide::$v::splat(TWO_POW_MANT).to_bits();
+                let e = wide::$v::from_bits(e_bits) - wide::$v::splat(TWO_POW_MANT);
+                let m_bits = (bits & MANT_MASK) | ONE_BITS;
+                (e, wide::$v::from_bits(m_bits))
+            }
+        }
+    };
+}
+
+impl_vector!(f32x8, f32, 8, u32, 23, 127);
+impl_vector!(f32x16, f32, 16, u32, 23, 127);
+impl_vector!(f64x4, f64, 4, u64, 52, 1023);
+impl_vector!(f64x8, f64, 8, u64, 52, 1023);
+
+/// The `f32` lane type of this build.
+#[cfg(target_feature = "avx512f")]
+pub(crate) type F32s = wide::f32x16;
+/// The `f32` lane type of this build.
+#[cfg(not(target_feature = "avx512f"))]
+pub(crate) type F32s = wide::f32x8;
+/// The `f64` lane type of this build.
+#[cfg(target_feature = "avx512f")]
+pub(crate) type F64s = wide::f64x8;
+/// The `f64` lane type of this build.
+#[cfg(not(target_feature = "avx512f"))]
+pub(crate) type F64s = wide::f64x4;
+
+/// A description of the instruction set and lane widths this build uses,
+/// e.g. `"AVX2+FMA: f32x8, f64x4"`.
+///
+/// `wide` picks its instructions at compile time from the enabled target
+/// features, so this is fixed per build (see the README on `RUSTFLAGS`).
+#[must_use]
+pub const fn simd_description() -> &'static str {
+    if cfg!(target_feature = "avx512f") {
+        "AVX-512F: f32x16, f64x8"
+    } else if cfg!(all(target_feature = "avx2", target_feature = "fma")) {
+        "AVX2+FMA: f32x8, f64x4"
+    } else if cfg!(target_feature = "avx") {
+        "AVX (no FMA): f32x8, f64x4"
+    } else if cfg!(target_feature = "sse2") {
+        "SSE2 baseline (no FMA): f32x8 as 2×f32x4, f64x4 as 2×f64x2"
+    } else {
+        "portable scalar fallback: f32x8, f64x4"
+    }
+}
+
+/// Number of `f32` lanes in this build's vector type.
+pub const F32_LANES: usize = <F32s as Vector>::LANES;
+/// Number of `f64` lanes in this build's vector type.
+pub const F64_LANES: usize = <F64s as Vector>::LANES;
+
+/// Loads `LANES` elements of `flat` from `start` when they exist; lanes at
+/// or past `valid` (counted from `start`) are unspecified (they may hold the
+/// next row's data). Near the end of `flat` it falls back to a zero-padded
+/// load. Callers must not let unspecified lanes reach a horizontal reduction
+/// or a store.
+#[inline(always)]
+pub(crate) fn load_over<V: Vector>(flat: &[V::Elem], start: usize, valid: usize) -> V
+where
+    V::Elem: Default,
+{
+    match flat.get(start..start + V::LANES) {
+        Some(full) if valid > 0 => {
+            let mut a = V::splat(Default::default()).to_array();
+            a.as_mut().copy_from_slice(full);
+            V::from_array(a)
+        }
+        _ => load::<V>(flat.get(start..).unwrap_or(&[]), Default::default()),
+    }
+}
