@@ -60,3 +60,8 @@ pub use mlp::{Forward, Grads, Mlp};
 pub use real::Real;
 pub use simd::{simd_description, F32_LANES, F64_LANES};
 pub use target::{Label, Target};
+
+/// The README's code blocks, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

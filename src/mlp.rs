@@ -50,7 +50,7 @@ use crate::target::Target;
 /// ```
 /// use constgrad::{Mat, Mlp, RowVec, Target};
 ///
-/// let mlp = Mlp::new(
+/// let mlp: Mlp<5, 3, 5> = Mlp::new(
 ///     Mat::from_rows([[0.1, -0.2, 0.3], [0.0, 0.5, -0.1], [0.2, 0.2, 0.2], [-0.3, 0.1, 0.0], [0.4, -0.4, 0.1]]),
 ///     RowVec::from_row([0.0, 0.1, -0.1]),
 ///     Mat::from_rows([[1.0, -1.0, 0.5, 0.0, 0.2], [0.3, 0.3, -0.7, 1.0, 0.0], [-0.5, 0.8, 0.1, 0.2, -0.2]]),

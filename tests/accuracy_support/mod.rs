@@ -1,0 +1,606 @@
+//! Measurement tools shared by `tests/exhaustive.rs`,
+//! `examples/accuracy_report.rs` and `examples/accuracy_plot.rs` (included
+//! with `#[path]`): ulp metrics, parallel sweeps over every `f32`, and
+//! double-double references for `e^x` and `σ(x)` in `f64`.
+//!
+//! # Ulp metric
+//!
+//! The error of a result is `|got − exact|` divided by the ulp of the binade
+//! of the *exact* value (for `f32`: `2^(⌊log2|exact|⌋ − 23)`), floored at the
+//! smallest subnormal (`2^-149` for `f32`, `2^-1074` for `f64`), so results in
+//! the subnormal range count in subnormal ulps.
+//!
+//! # Double-double references
+//!
+//! `f64` kernels are measured against values carried to ~2^-100 relative
+//! precision, written here from scratch and independently of the crate:
+//! `e^x = 2^n · (e^(r/256))^256` with `r = x − n·ln2` reduced in double-double
+//! against a three-part `ln 2`, `e^t` by its Taylor series in double-double
+//! (degree 10, remainder < 2^-120 for `|t| ≤ ln2/512`), then eight squarings
+//! (relative error ≤ 2^8 · 2^-104). `σ` is `1/(1 + e^-x)` or `e^x/(1 + e^x)`
+//! in double-double. Both are checked against mpmath values at 490 points
+//! (`tests/data/mpmath_exp_sigmoid_f64.txt`).
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+// ---------------------------------------------------------------------------
+// Powers of two and exact scaling.
+
+/// `2^k` as an `f64`, for `k ∈ [−1074, 1023]`.
+#[must_use]
+pub fn pow2(k: i32) -> f64 {
+    assert!((-1074..=1023).contains(&k), "pow2({k}) out of range");
+    if k >= -1022 {
+        f64::from_bits(((k + 1023) as u64) << 52)
+    } else {
+        f64::from_bits(1u64 << (k + 1074))
+    }
+}
+
+/// `x · 2^k`, exact whenever the result (and the intermediate steps, taken
+/// toward the result) is representable.
+#[must_use]
+pub fn scale(mut x: f64, mut k: i32) -> f64 {
+    while k > 1000 {
+        x *= pow2(1000);
+        k -= 1000;
+    }
+    while k < -1000 {
+        x *= pow2(-1000);
+        k += 1000;
+    }
+    x * pow2(k)
+}
+
+/// Unbiased exponent of a positive normal `f64`.
+fn exponent(x: f64) -> i32 {
+    ((x.to_bits() >> 52) & 0x7ff) as i32 - 1023
+}
+
+// ---------------------------------------------------------------------------
+// f32 ulp metric (the exact value is an f64).
+
+/// Smallest positive subnormal `f32`, `2^-149`.
+pub const F32_MIN_SUB: f64 = 1.401_298_464_324_817e-45;
+
+/// The overflow threshold of round-to-nearest `f32`: exact values at or
+/// above `2^128·(1 − 2^-25)` round to `+∞`.
+pub const F32_OVERFLOW: f64 = 3.402_823_567_797_336_6e38;
+
+/// Ulp of the `f32` binade holding `|exact|`, floored at `2^-149`.
+#[must_use]
+pub fn ulp_f32_of(exact: f64) -> f64 {
+    let a = exact.abs();
+    if a < f64::MIN_POSITIVE {
+        return F32_MIN_SUB;
+    }
+    pow2((exponent(a) - 23).max(-149))
+}
+
+/// `|got − exact|` in ulps of `exact`'s `f32` binade. Equal values
+/// (including equal infinities) are 0; NaN against non-NaN, and a finite
+/// value against an infinite one, are `+∞`.
+#[must_use]
+pub fn ulp_err_f32(got: f32, exact: f64) -> f64 {
+    if got.is_nan() || exact.is_nan() {
+        return if got.is_nan() && exact.is_nan() { 0.0 } else { f64::INFINITY };
+    }
+    let g = f64::from(got);
+    if g == exact {
+        return 0.0;
+    }
+    if g.is_infinite() || exact.is_infinite() {
+        return f64::INFINITY;
+    }
+    (g - exact).abs() / ulp_f32_of(exact)
+}
+
+/// Error in ulps of `got = exp(x)` (f32), following the contract: NaN for
+/// NaN; `+∞` required where the exact value rounds to `+∞`; otherwise the
+/// ulp metric above. Returns `(error, NaN/overflow rule respected)`.
+#[must_use]
+pub fn exp_f32_err(x: f32, got: f32) -> (f64, bool) {
+    if x.is_nan() {
+        return if got.is_nan() { (0.0, true) } else { (f64::INFINITY, false) };
+    }
+    let exact = f64::from(x).exp();
+    if exact >= F32_OVERFLOW {
+        return if got == f32::INFINITY { (0.0, true) } else { (f64::INFINITY, false) };
+    }
+    let e = ulp_err_f32(got, exact);
+    (e, e.is_finite())
+}
+
+/// The `f64` reference `σ(x)`: `1/(1 + e^-x)` for `x ≥ 0`, `e^x/(1 + e^x)`
+/// below (std's `f64` exp; ~2^-52 relative, far below an `f32` ulp).
+#[must_use]
+pub fn sigmoid_f64(x: f64) -> f64 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// Error in ulps of `got = σ(x)` (f32); NaN must give NaN.
+#[must_use]
+pub fn sigmoid_f32_err(x: f32, got: f32) -> (f64, bool) {
+    if x.is_nan() {
+        return if got.is_nan() { (0.0, true) } else { (f64::INFINITY, false) };
+    }
+    let e = ulp_err_f32(got, sigmoid_f64(f64::from(x)));
+    (e, e.is_finite())
+}
+
+// ---------------------------------------------------------------------------
+// Sweeps.
+
+/// One failing or worst-case input of a sweep.
+#[derive(Clone, Copy, Debug)]
+pub struct Sample<X> {
+    /// The input.
+    pub x: X,
+    /// The kernel's result.
+    pub got: X,
+    /// Its error in ulps.
+    pub err: f64,
+}
+
+/// What a sweep found.
+#[derive(Clone, Debug)]
+pub struct Sweep<X> {
+    /// Inputs evaluated.
+    pub count: u64,
+    /// Largest error seen (over inputs whose special-value rule held).
+    pub max_err: f64,
+    /// The input of `max_err` and the result there.
+    pub argmax: Option<Sample<X>>,
+    /// Inputs whose error exceeded the bound or broke a special-value rule.
+    pub failures: u64,
+    /// The first few failures (at most 16), for the message.
+    pub first_failures: Vec<Sample<X>>,
+}
+
+impl<X: Copy> Sweep<X> {
+    fn new() -> Self {
+        Self {
+            count: 0,
+            max_err: 0.0,
+            argmax: None,
+            failures: 0,
+            first_failures: Vec::new(),
+        }
+    }
+
+    /// Records one result.
+    pub fn record(&mut self, x: X, got: X, (err, rule_ok): (f64, bool), bound: f64) {
+        self.count += 1;
+        if rule_ok && err > self.max_err {
+            self.max_err = err;
+            self.argmax = Some(Sample { x, got, err });
+        }
+        if !rule_ok || err > bound {
+            self.failures += 1;
+            if self.first_failures.len() < 16 {
+                self.first_failures.push(Sample { x, got, err });
+            }
+        }
+    }
+
+    fn merge(&mut self, o: Self) {
+        self.count += o.count;
+        if o.max_err > self.max_err {
+            self.max_err = o.max_err;
+            self.argmax = o.argmax;
+        }
+        self.failures += o.failures;
+        for s in o.first_failures {
+            if self.first_failures.len() < 16 {
+                self.first_failures.push(s);
+            }
+        }
+    }
+}
+
+/// Number of worker threads: the machine's parallelism (at least 1).
+#[must_use]
+pub fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Runs `work(chunk_index, &mut Sweep)` for every chunk in `0..chunks`,
+/// spread over [`threads`] scoped threads that take chunks in turn.
+pub fn par_chunks<X: Copy + Send>(
+    chunks: u64,
+    work: impl Fn(u64, &mut Sweep<X>) + Sync,
+) -> Sweep<X> {
+    let next = AtomicU64::new(0);
+    let total = Mutex::new(Sweep::new());
+    std::thread::scope(|s| {
+        for _ in 0..threads() {
+            s.spawn(|| {
+                let mut local = Sweep::new();
+                loop {
+                    let c = next.fetch_add(1, Ordering::Relaxed);
+                    if c >= chunks {
+                        break;
+                    }
+                    work(c, &mut local);
+                }
+                total.lock().unwrap().merge(local);
+            });
+        }
+    });
+    total.into_inner().unwrap()
+}
+
+/// Runs `kernel` on every one of the 2³² `f32` bit patterns (chunks of
+/// 2¹⁶ inputs) and measures each result with `err`.
+pub fn sweep_all_f32(
+    kernel: impl Fn(&mut [f32]) + Sync,
+    err: impl Fn(f32, f32) -> (f64, bool) + Sync,
+    bound: f64,
+) -> Sweep<f32> {
+    const CHUNK: u64 = 1 << 16;
+    par_chunks(1 << 16, |c, sweep| {
+        let base = (c * CHUNK) as u32;
+        let xs: Vec<f32> = (0..CHUNK as u32).map(|i| f32::from_bits(base + i)).collect();
+        let mut ys = xs.clone();
+        kernel(&mut ys);
+        for (&x, &y) in xs.iter().zip(&ys) {
+            sweep.record(x, y, err(x, y), bound);
+        }
+    })
+}
+
+/// Every `f32` in `[lo, hi]` with bit-pattern stride `stride` (all of them
+/// for `stride = 1`), in ascending order.
+#[must_use]
+pub fn f32s_between(lo: f32, hi: f32, stride: u32) -> Vec<f32> {
+    // Map to a monotone integer key and back.
+    fn key(x: f32) -> i64 {
+        let b = x.to_bits();
+        if b >> 31 == 1 {
+            -i64::from(b & 0x7fff_ffff)
+        } else {
+            i64::from(b)
+        }
+    }
+    fn unkey(k: i64) -> f32 {
+        if k < 0 {
+            f32::from_bits(0x8000_0000 | (-k) as u32)
+        } else {
+            f32::from_bits(k as u32)
+        }
+    }
+    (key(lo)..=key(hi))
+        .step_by(stride as usize)
+        .map(unkey)
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// Double-double arithmetic.
+
+/// An unevaluated sum `hi + lo` with `|lo| ≤ ulp(hi)/2`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Dd {
+    /// Leading part.
+    pub hi: f64,
+    /// Trailing part.
+    pub lo: f64,
+}
+
+/// `a + b` exactly, as a double-double (Knuth's TwoSum).
+#[must_use]
+pub fn two_sum(a: f64, b: f64) -> Dd {
+    let s = a + b;
+    let bb = s - a;
+    let e = (a - (s - bb)) + (b - bb);
+    Dd { hi: s, lo: e }
+}
+
+/// `a + b` exactly when `|a| ≥ |b|` (Dekker's FastTwoSum).
+#[must_use]
+fn fast_two_sum(a: f64, b: f64) -> Dd {
+    let s = a + b;
+    Dd {
+        hi: s,
+        lo: b - (s - a),
+    }
+}
+
+/// Veltkamp split of `a` into two 26-bit halves.
+fn split(a: f64) -> (f64, f64) {
+    let t = 134_217_729.0 * a; // 2^27 + 1
+    let hi = t - (t - a);
+    (hi, a - hi)
+}
+
+/// `a · b` exactly (Dekker's TwoProduct; FMA when the target has it).
+#[must_use]
+pub fn two_prod(a: f64, b: f64) -> Dd {
+    let p = a * b;
+    let e = if cfg!(target_feature = "fma") {
+        a.mul_add(b, -p)
+    } else {
+        let (ah, al) = split(a);
+        let (bh, bl) = split(b);
+        ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    };
+    Dd { hi: p, lo: e }
+}
+
+impl Dd {
+    /// `1`.
+    pub const ONE: Self = Self { hi: 1.0, lo: 0.0 };
+
+    /// `x` as a double-double.
+    #[must_use]
+    pub const fn from(x: f64) -> Self {
+        Self { hi: x, lo: 0.0 }
+    }
+
+    /// `self + o`.
+    #[must_use]
+    pub fn add(self, o: Self) -> Self {
+        let s = two_sum(self.hi, o.hi);
+        let t = two_sum(self.lo, o.lo);
+        let r = fast_two_sum(s.hi, s.lo + t.hi);
+        fast_two_sum(r.hi, r.lo + t.lo)
+    }
+
+    /// `self + b`.
+    #[must_use]
+    pub fn add_f64(self, b: f64) -> Self {
+        let s = two_sum(self.hi, b);
+        fast_two_sum(s.hi, s.lo + self.lo)
+    }
+
+    /// `−self`.
+    #[must_use]
+    pub fn neg(self) -> Self {
+        Self {
+            hi: -self.hi,
+            lo: -self.lo,
+        }
+    }
+
+    /// `self − o`.
+    #[must_use]
+    pub fn sub(self, o: Self) -> Self {
+        self.add(o.neg())
+    }
+
+    /// `self · o`.
+    #[must_use]
+    pub fn mul(self, o: Self) -> Self {
+        let p = two_prod(self.hi, o.hi);
+        fast_two_sum(p.hi, p.lo + (self.hi * o.lo + self.lo * o.hi))
+    }
+
+    /// `self · b`.
+    #[must_use]
+    pub fn mul_f64(self, b: f64) -> Self {
+        let p = two_prod(self.hi, b);
+        fast_two_sum(p.hi, p.lo + self.lo * b)
+    }
+
+    /// `self / b`.
+    #[must_use]
+    pub fn div_f64(self, b: f64) -> Self {
+        let q = self.hi / b;
+        let p = two_prod(q, b);
+        let r = ((self.hi - p.hi) - p.lo + self.lo) / b;
+        fast_two_sum(q, r)
+    }
+
+    /// `self / o` (three quotient digits).
+    #[must_use]
+    pub fn div(self, o: Self) -> Self {
+        let q1 = self.hi / o.hi;
+        let r = self.sub(o.mul_f64(q1));
+        let q2 = r.hi / o.hi;
+        let r = r.sub(o.mul_f64(q2));
+        let q3 = r.hi / o.hi;
+        fast_two_sum(q1, q2).add_f64(q3)
+    }
+
+    /// `self · 2^k` (exact while both parts stay normal).
+    #[must_use]
+    pub fn scale(self, k: i32) -> Self {
+        Self {
+            hi: scale(self.hi, k),
+            lo: scale(self.lo, k),
+        }
+    }
+
+    /// The nearest `f64`.
+    #[must_use]
+    pub fn to_f64(self) -> f64 {
+        self.hi + self.lo
+    }
+}
+
+/// `ln 2` in three parts (each the rounding of what is left).
+const LN2: [f64; 3] = [
+    0.693_147_180_559_945_3,
+    2.319_046_813_846_299_6e-17,
+    5.707_708_438_416_212e-34,
+];
+
+/// `e^x` as `(m, n)` with `e^x = m · 2^n`, `m ∈ [0.7, 1.42]`, to ~2^-100
+/// relative. Valid for `|x.hi| ≤ 1100`.
+#[must_use]
+pub fn dd_exp(x: Dd) -> (Dd, i32) {
+    assert!(x.hi.abs() <= 1100.0, "dd_exp({x:?}) out of range");
+    let n = (x.hi * core::f64::consts::LOG2_E).round();
+    // r = x − n·ln2: n·LN2[0] and n·LN2[1] exactly, n·LN2[2] rounded (< 2^-150).
+    let r = x
+        .sub(two_prod(n, LN2[0]))
+        .sub(two_prod(n, LN2[1]))
+        .add_f64(-(n * LN2[2]));
+    let t = r.scale(-8);
+    // e^t = 1 + t(1 + t/2(1 + t/3(… (1 + t/10)))).
+    let mut acc = Dd::ONE;
+    for k in (1..=10).rev() {
+        acc = t.mul(acc).div_f64(f64::from(k)).add_f64(1.0);
+    }
+    for _ in 0..8 {
+        acc = acc.mul(acc);
+    }
+    (acc, n as i32)
+}
+
+/// `σ(x)` as `(m, n)` with `σ(x) = m · 2^n`, to ~2^-100 relative.
+#[must_use]
+pub fn dd_sigmoid(x: f64) -> (Dd, i32) {
+    if x >= 0.0 {
+        if x > 1000.0 {
+            return (Dd::ONE, 0); // 1 − e^-x, e^-x < 2^-1400
+        }
+        let (m, n) = dd_exp(Dd::from(-x));
+        let e = m.scale(n);
+        if n < -120 {
+            (Dd::ONE.sub(e), 0)
+        } else {
+            (Dd::ONE.div(Dd::ONE.add(e)), 0)
+        }
+    } else {
+        if x < -1000.0 {
+            return (Dd::ONE, -1500); // a stand-in far below 2^-1074
+        }
+        let (m, n) = dd_exp(Dd::from(x));
+        if n < -120 {
+            // e^x/(1 + e^x) = e^x·(1 − e^x + …), e^x < 2^-119.
+            (m, n)
+        } else {
+            let e = m.scale(n);
+            (e.div(Dd::ONE.add(e)), 0)
+        }
+    }
+}
+
+/// `|got − m·2^n|` in ulps of the exact value's `f64` binade, floored at
+/// `2^-1074`. `got` must be finite; `m > 0`.
+#[must_use]
+pub fn ulp_err_f64_dd(got: f64, m: Dd, n: i32) -> f64 {
+    if !got.is_finite() {
+        return f64::INFINITY;
+    }
+    let mut b = exponent(m.hi) + n;
+    if m.hi.to_bits() & ((1 << 52) - 1) == 0 && m.lo < 0.0 {
+        b -= 1; // just below a power of two
+    }
+    let ulp_exp = (b - 52).max(-1074);
+    let g = scale(got, -n);
+    let d = (g - m.hi) - m.lo;
+    d.abs() * pow2((n - ulp_exp).clamp(-1074, 1023))
+}
+
+/// `(m·2^n) / 2^1024`, compared with the f64 overflow rules: `Some(true)` if
+/// the exact value rounds to `+∞`, `Some(false)` if it lies strictly between
+/// `f64::MAX` and that threshold, `None` if it is at most `f64::MAX`.
+fn f64_overflow(m: Dd, n: i32) -> Option<bool> {
+    if n < 1000 {
+        return None;
+    }
+    let c = m.scale(n - 1024);
+    let thr = 1.0 - pow2(-54); // 2^1024·(1 − 2^-54): rounds to +∞
+    let max = 1.0 - pow2(-53); // f64::MAX / 2^1024
+    if c.hi > thr || (c.hi == thr && c.lo >= 0.0) {
+        Some(true)
+    } else if c.hi > max || (c.hi == max && c.lo > 0.0) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// Error in ulps of `got = exp(x)` (f64) against [`dd_exp`], with the
+/// NaN / overflow rules of [`exp_f32_err`].
+#[must_use]
+pub fn exp_f64_err(x: f64, got: f64) -> (f64, bool) {
+    if x.is_nan() {
+        return if got.is_nan() { (0.0, true) } else { (f64::INFINITY, false) };
+    }
+    if x > 1000.0 {
+        return if got == f64::INFINITY { (0.0, true) } else { (f64::INFINITY, false) };
+    }
+    if x < -1000.0 {
+        // e^x < 2^-1442: the only results within an ulp are 0 and 2^-1074.
+        let ok = got == 0.0 || got == pow2(-1074);
+        return (if got == 0.0 { 0.0 } else { 1.0 }, ok);
+    }
+    let (m, n) = dd_exp(Dd::from(x));
+    match f64_overflow(m, n) {
+        Some(true) => {
+            return if got == f64::INFINITY { (0.0, true) } else { (f64::INFINITY, false) };
+        }
+        Some(false) => {
+            let ok = got == f64::MAX || got == f64::INFINITY;
+            return (0.5, ok);
+        }
+        None => {}
+    }
+    let e = ulp_err_f64_dd(got, m, n);
+    (e, e.is_finite())
+}
+
+/// Error in ulps of `got = σ(x)` (f64) against [`dd_sigmoid`]; NaN → NaN.
+#[must_use]
+pub fn sigmoid_f64_err(x: f64, got: f64) -> (f64, bool) {
+    if x.is_nan() {
+        return if got.is_nan() { (0.0, true) } else { (f64::INFINITY, false) };
+    }
+    let (m, n) = dd_sigmoid(x);
+    let e = ulp_err_f64_dd(got, m, n);
+    (e, e.is_finite())
+}
+
+/// One line of `tests/data/mpmath_exp_sigmoid_f64.txt`.
+#[derive(Clone, Copy, Debug)]
+pub struct MpValue {
+    /// The input.
+    pub x: f64,
+    /// `true` for `e^x`, `false` for `σ(x)`.
+    pub is_exp: bool,
+    /// `f(x) = m · 2^e` with `m ∈ [0.5, 1)`.
+    pub m: Dd,
+    /// See `m`.
+    pub e: i32,
+}
+
+/// The mpmath values checked in with the tests.
+#[must_use]
+pub fn mpmath_values() -> Vec<MpValue> {
+    let text = include_str!("../data/mpmath_exp_sigmoid_f64.txt");
+    let hex = |s: &str| f64::from_bits(u64::from_str_radix(s, 16).expect("hex bits"));
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            assert_eq!(f.len(), 5, "bad line {l:?}");
+            MpValue {
+                x: hex(f[0]),
+                is_exp: f[1] == "exp",
+                m: Dd {
+                    hi: hex(f[2]),
+                    lo: hex(f[3]),
+                },
+                e: f[4].parse().expect("exponent"),
+            }
+        })
+        .collect()
+}
+
+/// Relative difference `|a·2^na − b·2^nb| / |b·2^nb|` of two double-doubles.
+#[must_use]
+pub fn dd_rel_diff(a: Dd, na: i32, b: Dd, nb: i32) -> f64 {
+    let a = a.scale(na - nb);
+    let d = a.sub(b);
+    (d.hi / b.hi).abs()
+}
