@@ -46,6 +46,7 @@
 #[cfg(feature = "std")]
 extern crate std;
 
+mod batch;
 mod error;
 mod mat;
 pub mod math;

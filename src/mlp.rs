@@ -63,14 +63,14 @@ use crate::target::Target;
 /// ```
 #[derive(Clone, Copy, PartialEq, Debug)]
 pub struct Mlp<const IN: usize, const HID: usize, const OUT: usize, T = f32> {
-    w1: Mat<IN, HID, T>,
-    b1: RowVec<HID, T>,
-    w2: Mat<HID, OUT, T>,
-    b2: RowVec<OUT, T>,
+    pub(crate) w1: Mat<IN, HID, T>,
+    pub(crate) b1: RowVec<HID, T>,
+    pub(crate) w2: Mat<HID, OUT, T>,
+    pub(crate) b2: RowVec<OUT, T>,
     /// `W1ᵀ`, for `dL/dx = dL/da · W1ᵀ` along contiguous rows.
-    w1t: Mat<HID, IN, T>,
+    pub(crate) w1t: Mat<HID, IN, T>,
     /// `W2ᵀ`, for `dL/dh = dL/dθ · W2ᵀ` along contiguous rows.
-    w2t: Mat<OUT, HID, T>,
+    pub(crate) w2t: Mat<OUT, HID, T>,
 }
 
 /// Every intermediate of the forward pass.

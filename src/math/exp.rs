@@ -54,12 +54,16 @@ pub(crate) fn exp_v<T: Real>(x: T::Simd) -> T::Simd {
     one_plus_p * <T::Simd as Vector>::pow2(n1) * <T::Simd as Vector>::pow2(n2)
 }
 
-/// `c[0] + z·(c[1] + z·(c[2] + …))`.
+/// `c[0] + z·(c[1] + z·(c[2] + …))` (Horner; `coeffs` must not be empty).
 #[inline(always)]
 pub(crate) fn horner<T: Real>(z: T::Simd, coeffs: &[T]) -> T::Simd {
     let s = <T::Simd as Vector>::splat;
-    let mut acc = s(T::ZERO);
-    for &c in coeffs.iter().rev() {
+    let (&last, rest) = match coeffs.split_last() {
+        Some(split) => split,
+        None => return s(T::ZERO),
+    };
+    let mut acc = s(last);
+    for &c in rest.iter().rev() {
         acc = acc.mul_add(z, s(c));
     }
     acc
