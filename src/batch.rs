@@ -285,3 +285,97 @@ fn dot_lanes<T: Real, const N: usize>(v: &[T::Simd; N], w: &[T; N], init: T::Sim
     }
     acc0 + acc1
 }
+
+/// Samples per parallel task: large enough to amortise scheduling (tens of
+/// microseconds of work for small networks), a multiple of every lane count,
+/// and independent of the thread count, so results do not depend on it.
+#[cfg(feature = "rayon")]
+pub const PAR_CHUNK: usize = 1024;
+
+#[cfg(feature = "rayon")]
+impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, OUT, T> {
+    /// [`Mlp::input_grad_batch`] split across rayon's thread pool in chunks of
+    /// [`PAR_CHUNK`] samples (feature `rayon`).
+    ///
+    /// Each sample's results are bit-identical to the single-threaded call:
+    /// chunks start at multiples of the lane count, so every sample meets the
+    /// same kernel in the same lane.
+    ///
+    /// # Errors
+    ///
+    /// As [`Mlp::input_grad_batch`].
+    pub fn par_input_grad_batch(
+        &self,
+        xs: &[RowVec<IN, T>],
+        targets: &[Target<OUT, T>],
+        losses: &mut [T],
+        dxs: &mut [RowVec<IN, T>],
+    ) -> Result<(), Error> {
+        use rayon::prelude::*;
+        let n = xs.len();
+        check_len("targets", n, targets.len())?;
+        check_len("losses", n, losses.len())?;
+        check_len("dxs", n, dxs.len())?;
+        xs.par_chunks(PAR_CHUNK)
+            .zip(targets.par_chunks(PAR_CHUNK))
+            .zip(
+                losses
+                    .par_chunks_mut(PAR_CHUNK)
+                    .zip(dxs.par_chunks_mut(PAR_CHUNK)),
+            )
+            .try_for_each(|((x, t), (l, d))| self.input_grad_batch(x, t, l, d))
+    }
+
+    /// [`Mlp::grads_batch`] split across rayon's thread pool (feature `rayon`).
+    ///
+    /// Per-sample losses and `dL/dx` are bit-identical to the single-threaded
+    /// call. The parameter gradients are summed per chunk of [`PAR_CHUNK`]
+    /// samples and the chunk sums added in order, so they are deterministic
+    /// and independent of the thread count, but differ from
+    /// [`Mlp::grads_batch`]'s sequential sum by rounding. This call allocates
+    /// one [`Grads`](crate::Grads) per chunk (it is the one allocating entry
+    /// point, like rayon itself).
+    ///
+    /// # Errors
+    ///
+    /// As [`Mlp::grads_batch`].
+    pub fn par_grads_batch(
+        &self,
+        xs: &[RowVec<IN, T>],
+        targets: &[Target<OUT, T>],
+        reduction: crate::Reduction,
+        losses: &mut [T],
+        dxs: &mut [RowVec<IN, T>],
+        grads: &mut crate::Grads<IN, HID, OUT, T>,
+    ) -> Result<(), Error> {
+        use rayon::prelude::*;
+        use std::boxed::Box;
+        use std::vec::Vec;
+        let n = xs.len();
+        check_len("targets", n, targets.len())?;
+        check_len("losses", n, losses.len())?;
+        check_len("dxs", n, dxs.len())?;
+        let partials: Vec<Box<crate::Grads<IN, HID, OUT, T>>> = xs
+            .par_chunks(PAR_CHUNK)
+            .zip(targets.par_chunks(PAR_CHUNK))
+            .zip(
+                losses
+                    .par_chunks_mut(PAR_CHUNK)
+                    .zip(dxs.par_chunks_mut(PAR_CHUNK)),
+            )
+            .map(|((x, t), (l, d))| {
+                let mut g = Box::<crate::Grads<IN, HID, OUT, T>>::default();
+                self.grads_batch(x, t, crate::Reduction::Sum, l, d, &mut g)
+                    .map(|()| g)
+            })
+            .collect::<Result<_, Error>>()?;
+        grads.clear();
+        for p in &partials {
+            grads.add_assign(p);
+        }
+        if reduction == crate::Reduction::Mean && n > 0 {
+            grads.divide(T::from_f64(n as f64));
+        }
+        Ok(())
+    }
+}

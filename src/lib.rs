@@ -47,20 +47,27 @@
 extern crate std;
 
 mod batch;
+#[cfg(feature = "rayon")]
+pub use batch::PAR_CHUNK;
 mod error;
+#[cfg(feature = "std")]
+pub mod gradcheck;
+mod interop;
 mod mat;
 pub mod math;
 mod mlp;
 mod real;
 mod simd;
 mod target;
+mod train;
 
 pub use error::Error;
 pub use mat::{Mat, RowVec};
-pub use mlp::{Forward, Grads, Mlp};
+pub use mlp::{Forward, Grads, Mlp, Param};
 pub use real::Real;
 pub use simd::{simd_description, F32_LANES, F64_LANES};
 pub use target::{Label, Target};
+pub use train::{Momentum, Reduction};
 
 /// The README's code blocks, compiled and run as doctests.
 #[cfg(doctest)]

@@ -73,6 +73,30 @@ pub struct Mlp<const IN: usize, const HID: usize, const OUT: usize, T = f32> {
     pub(crate) w2t: Mat<OUT, HID, T>,
 }
 
+/// Names one of the network's four parameter blocks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Param {
+    /// `W1` (`IN`×`HID`).
+    W1,
+    /// `b1` (1×`HID`).
+    B1,
+    /// `W2` (`HID`×`OUT`).
+    W2,
+    /// `b2` (1×`OUT`).
+    B2,
+}
+
+fn fill<T: Copy, const R: usize, const C: usize>(
+    m: &mut [[T; C]; R],
+    mut f: impl FnMut(usize, usize) -> T,
+) {
+    for (i, row) in m.iter_mut().enumerate() {
+        for (j, v) in row.iter_mut().enumerate() {
+            *v = f(i, j);
+        }
+    }
+}
+
 /// Every intermediate of the forward pass.
 #[derive(Clone, Copy, PartialEq, Debug)]
 pub struct Forward<const HID: usize, const OUT: usize, T = f32> {
@@ -119,9 +143,9 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Default
 }
 
 /// What the forward pass leaves for the backward pass (all on the stack).
-struct Hidden<const HID: usize, const OUT: usize, T> {
+pub(crate) struct Hidden<const HID: usize, const OUT: usize, T> {
     a: [T; HID],
-    h: [T; HID],
+    pub(crate) h: [T; HID],
     slope: [T; HID],
     theta: [T; OUT],
     e: [T; OUT],
@@ -129,10 +153,10 @@ struct Hidden<const HID: usize, const OUT: usize, T> {
 }
 
 /// The backward signals `dL/dθ` and `dL/da`.
-struct Backward<const HID: usize, const OUT: usize, T> {
-    loss: T,
-    d_theta: [T; OUT],
-    d_a: [T; HID],
+pub(crate) struct Backward<const HID: usize, const OUT: usize, T> {
+    pub(crate) loss: T,
+    pub(crate) d_theta: [T; OUT],
+    pub(crate) d_a: [T; HID],
 }
 
 impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, OUT, T> {
@@ -152,6 +176,75 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
             b1,
             w2,
             b2,
+        }
+    }
+
+    /// The all-zero network (every weight and bias 0).
+    #[must_use]
+    pub fn zeros() -> Self {
+        Self::new(Mat::zeros(), RowVec::zeros(), Mat::zeros(), RowVec::zeros())
+    }
+
+    /// Sets every parameter in place from `f(param, i, j)`: `W1[i][j]`,
+    /// `b1[0][j]`, `W2[i][j]`, `b2[0][j]`. No matrix is built on the stack, so
+    /// this suits networks kept in a `Box` or a `static`.
+    ///
+    /// ```
+    /// use constgrad::{Mlp, Param};
+    /// let mut mlp = Mlp::<2, 3, 2>::zeros();
+    /// mlp.fill_with(|p, i, j| if p == Param::W1 { (i + j) as f32 } else { 0.0 });
+    /// assert_eq!(mlp.w1()[(1, 2)], 3.0);
+    /// ```
+    pub fn fill_with(&mut self, mut f: impl FnMut(Param, usize, usize) -> T) {
+        fill(self.w1.rows_mut(), |i, j| f(Param::W1, i, j));
+        fill(self.b1.rows_mut(), |i, j| f(Param::B1, i, j));
+        fill(self.w2.rows_mut(), |i, j| f(Param::W2, i, j));
+        fill(self.b2.rows_mut(), |i, j| f(Param::B2, i, j));
+        self.relayout();
+    }
+
+    /// Copies new parameters in from references (no stack copies of the
+    /// matrices) and lays out the transposes again.
+    pub fn set_params(
+        &mut self,
+        w1: &Mat<IN, HID, T>,
+        b1: &RowVec<HID, T>,
+        w2: &Mat<HID, OUT, T>,
+        b2: &RowVec<OUT, T>,
+    ) {
+        self.w1.rows_mut().copy_from_slice(w1.rows());
+        self.b1.rows_mut().copy_from_slice(b1.rows());
+        self.w2.rows_mut().copy_from_slice(w2.rows());
+        self.b2.rows_mut().copy_from_slice(b2.rows());
+        self.relayout();
+    }
+
+    /// Applies `f` to the four parameter matrices, then lays out the
+    /// transposes again. This is how optimisers update the network in place.
+    pub fn update_params(
+        &mut self,
+        f: impl FnOnce(
+            &mut Mat<IN, HID, T>,
+            &mut RowVec<HID, T>,
+            &mut Mat<HID, OUT, T>,
+            &mut RowVec<OUT, T>,
+        ),
+    ) {
+        f(&mut self.w1, &mut self.b1, &mut self.w2, &mut self.b2);
+        self.relayout();
+    }
+
+    /// Rebuilds `W1ᵀ` and `W2ᵀ` in place from `W1` and `W2`.
+    fn relayout(&mut self) {
+        for (i, row) in self.w1.rows().iter().enumerate() {
+            for (j, &v) in row.iter().enumerate() {
+                self.w1t.rows_mut()[j][i] = v;
+            }
+        }
+        for (i, row) in self.w2.rows().iter().enumerate() {
+            for (j, &v) in row.iter().enumerate() {
+                self.w2t.rows_mut()[j][i] = v;
+            }
         }
     }
 
@@ -268,15 +361,15 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         let back = self.backward(&hid, target);
         out.loss = back.loss;
         vec_mat(&back.d_a, self.w1t.rows(), None, out.x.row_mut());
-        outer(x.row(), &back.d_a, out.w1.rows_mut());
+        outer::<T, IN, HID, false>(x.row(), &back.d_a, out.w1.rows_mut());
         *out.b1.row_mut() = back.d_a;
-        outer(&hid.h, &back.d_theta, out.w2.rows_mut());
+        outer::<T, HID, OUT, false>(&hid.h, &back.d_theta, out.w2.rows_mut());
         *out.b2.row_mut() = back.d_theta;
     }
 
     /// Forward pass up to the exponentials of the shifted logits.
     #[inline(always)]
-    fn hidden(&self, x: &RowVec<IN, T>) -> Hidden<HID, OUT, T> {
+    pub(crate) fn hidden(&self, x: &RowVec<IN, T>) -> Hidden<HID, OUT, T> {
         let mut a = [T::ZERO; HID];
         let mut h = [T::ZERO; HID];
         let mut slope = [T::ZERO; HID];
@@ -308,7 +401,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
 
     /// The loss, `dL/dθ` and `dL/da`.
     #[inline(always)]
-    fn backward(
+    pub(crate) fn backward(
         &self,
         hid: &Hidden<HID, OUT, T>,
         target: &Target<OUT, T>,
@@ -394,16 +487,26 @@ fn class_loss<const HID: usize, const OUT: usize, T: Real>(
     (hid.stats.max - t) + hid.stats.ln_sum()
 }
 
-/// `out = uᵀ·v` (outer product), vectorized along `v`.
+/// `out = uᵀ·v` (outer product), vectorized along `v`; with `ACC`, `out += uᵀ·v`.
 #[inline(always)]
-fn outer<T: Real, const R: usize, const C: usize>(u: &[T; R], v: &[T; C], out: &mut [[T; C]; R]) {
+pub(crate) fn outer<T: Real, const R: usize, const C: usize, const ACC: bool>(
+    u: &[T; R],
+    v: &[T; C],
+    out: &mut [[T; C]; R],
+) {
     let lanes = <T::Simd as Vector>::LANES;
     let splat = <T::Simd as Vector>::splat;
     let mut start = 0;
     while start < C {
         let vv = simd::load::<T::Simd>(&v[start..], T::ZERO);
         for (ui, row) in u.iter().zip(out.iter_mut()) {
-            simd::store(splat(*ui) * vv, &mut row[start..]);
+            let chunk = &mut row[start..];
+            let prod = if ACC {
+                splat(*ui).mul_add(vv, simd::load::<T::Simd>(chunk, T::ZERO))
+            } else {
+                splat(*ui) * vv
+            };
+            simd::store(prod, chunk);
         }
         start += lanes;
     }

@@ -1,0 +1,263 @@
+//! Training: batched gradient accumulation, SGD (with optional momentum), and
+//! Xavier/Glorot initialisation (feature `rand`).
+//!
+//! Everything works in place on caller-owned storage, so a network and its
+//! gradients can live in a `Box` or a `static` whatever their size.
+
+use crate::batch::check_len;
+use crate::error::Error;
+use crate::mat::{vec_mat, RowVec};
+use crate::mlp::{outer, Grads, Mlp};
+use crate::real::Real;
+use crate::target::Target;
+
+/// How [`Mlp::grads_batch`] combines the per-sample gradients.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Reduction {
+    /// `Σ_n`: the gradient of the summed loss.
+    #[default]
+    Sum,
+    /// `(1/N)·Σ_n`: the gradient of the mean loss (all zero for an empty batch).
+    Mean,
+}
+
+impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Grads<IN, HID, OUT, T> {
+    /// Sets every entry to zero, in place.
+    pub fn clear(&mut self) {
+        self.loss = T::ZERO;
+        for v in self.x.as_mut_slice() {
+            *v = T::ZERO;
+        }
+        for m in [
+            self.w1.as_mut_slice(),
+            self.b1.as_mut_slice(),
+            self.w2.as_mut_slice(),
+            self.b2.as_mut_slice(),
+        ] {
+            for v in m {
+                *v = T::ZERO;
+            }
+        }
+    }
+
+    /// Divides every entry by `n`, in place.
+    pub(crate) fn divide(&mut self, n: T) {
+        self.loss /= n;
+        for m in [
+            self.x.as_mut_slice(),
+            self.w1.as_mut_slice(),
+            self.b1.as_mut_slice(),
+            self.w2.as_mut_slice(),
+            self.b2.as_mut_slice(),
+        ] {
+            for v in m {
+                *v /= n;
+            }
+        }
+    }
+
+    /// `self += other`, entry by entry.
+    pub fn add_assign(&mut self, other: &Self) {
+        self.loss += other.loss;
+        for (a, b) in [
+            (self.x.as_mut_slice(), other.x.as_slice()),
+            (self.w1.as_mut_slice(), other.w1.as_slice()),
+            (self.b1.as_mut_slice(), other.b1.as_slice()),
+            (self.w2.as_mut_slice(), other.w2.as_slice()),
+            (self.b2.as_mut_slice(), other.b2.as_slice()),
+        ] {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += *y;
+            }
+        }
+    }
+}
+
+impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, OUT, T> {
+    /// Per-sample losses and `dL/dx`, and the parameter gradients of the
+    /// batch's total (or mean) loss, accumulated into `grads` without
+    /// allocating.
+    ///
+    /// On return `grads.loss` is the summed (or mean) loss, `grads.w1` …
+    /// `grads.b2` its parameter gradients, and `grads.x` the sum (or mean) of
+    /// the per-sample `dL/dx` (which are also written to `dxs`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BatchLength`] when `targets`, `losses` or `dxs` do not have
+    /// `xs.len()` elements; nothing is written then.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use constgrad::{Grads, Mat, Mlp, Reduction, RowVec, Target};
+    /// let mlp: Mlp<2, 2, 2> = Mlp::new(
+    ///     Mat::from_rows([[1.0, -1.0], [0.5, 2.0]]), RowVec::zeros(),
+    ///     Mat::from_rows([[1.0, 0.0], [0.0, 1.0]]), RowVec::zeros(),
+    /// );
+    /// let xs = [RowVec::from_row([0.1, 0.2]), RowVec::from_row([-1.0, 3.0])];
+    /// let ts = [Target::class(0)?, Target::class(1)?];
+    /// let (mut losses, mut dxs, mut g) = ([0.0; 2], [RowVec::zeros(); 2], Grads::default());
+    /// mlp.grads_batch(&xs, &ts, Reduction::Mean, &mut losses, &mut dxs, &mut g)?;
+    /// let (g0, g1) = (mlp.grads(&xs[0], &ts[0]), mlp.grads(&xs[1], &ts[1]));
+    /// assert!((g.w2[(1, 0)] - (g0.w2[(1, 0)] + g1.w2[(1, 0)]) / 2.0).abs() < 1e-7);
+    /// # Ok::<(), constgrad::Error>(())
+    /// ```
+    pub fn grads_batch(
+        &self,
+        xs: &[RowVec<IN, T>],
+        targets: &[Target<OUT, T>],
+        reduction: Reduction,
+        losses: &mut [T],
+        dxs: &mut [RowVec<IN, T>],
+        grads: &mut Grads<IN, HID, OUT, T>,
+    ) -> Result<(), Error> {
+        let n = xs.len();
+        check_len("targets", n, targets.len())?;
+        check_len("losses", n, losses.len())?;
+        check_len("dxs", n, dxs.len())?;
+        grads.clear();
+        for (((x, t), loss), dx) in xs
+            .iter()
+            .zip(targets)
+            .zip(losses.iter_mut())
+            .zip(dxs.iter_mut())
+        {
+            let hid = self.hidden(x);
+            let back = self.backward(&hid, t);
+            *loss = back.loss;
+            vec_mat(&back.d_a, self.w1t.rows(), None, dx.row_mut());
+            grads.loss += back.loss;
+            for (g, d) in grads.x.as_mut_slice().iter_mut().zip(dx.as_slice()) {
+                *g += *d;
+            }
+            outer::<T, IN, HID, true>(x.row(), &back.d_a, grads.w1.rows_mut());
+            for (g, d) in grads.b1.as_mut_slice().iter_mut().zip(&back.d_a) {
+                *g += *d;
+            }
+            outer::<T, HID, OUT, true>(&hid.h, &back.d_theta, grads.w2.rows_mut());
+            for (g, d) in grads.b2.as_mut_slice().iter_mut().zip(&back.d_theta) {
+                *g += *d;
+            }
+        }
+        if reduction == Reduction::Mean && n > 0 {
+            grads.divide(T::from_f64(n as f64));
+        }
+        Ok(())
+    }
+
+    /// One step of plain gradient descent: `p ← p − learning_rate · ∂L/∂p`
+    /// for `W1`, `b1`, `W2`, `b2` (the transposed layouts are refreshed).
+    pub fn sgd_step(&mut self, grads: &Grads<IN, HID, OUT, T>, learning_rate: T) {
+        self.update_params(|w1, b1, w2, b2| {
+            axpy_neg(w1.as_mut_slice(), learning_rate, grads.w1.as_slice());
+            axpy_neg(b1.as_mut_slice(), learning_rate, grads.b1.as_slice());
+            axpy_neg(w2.as_mut_slice(), learning_rate, grads.w2.as_slice());
+            axpy_neg(b2.as_mut_slice(), learning_rate, grads.b2.as_slice());
+        });
+    }
+
+    /// Xavier/Glorot uniform initialisation in place: `W1 ~ U(±√(6/(IN+HID)))`,
+    /// `W2 ~ U(±√(6/(HID+OUT)))`, biases 0, drawn from the caller's RNG (so a
+    /// seeded RNG gives a reproducible network).
+    ///
+    /// ```
+    /// use rand::SeedableRng;
+    /// let mut mlp = constgrad::Mlp::<5, 3, 5>::zeros();
+    /// mlp.init_xavier_uniform(&mut rand::rngs::StdRng::seed_from_u64(7));
+    /// let limit = (6.0f32 / 8.0).sqrt();
+    /// assert!(mlp.w1().as_slice().iter().all(|w| w.abs() <= limit));
+    /// assert!(mlp.w1().as_slice().iter().any(|w| *w != 0.0));
+    /// ```
+    #[cfg(feature = "rand")]
+    pub fn init_xavier_uniform<R: rand::Rng + ?Sized>(&mut self, rng: &mut R) {
+        let l1 = sqrt(6.0 / (IN + HID).max(1) as f64);
+        let l2 = sqrt(6.0 / (HID + OUT).max(1) as f64);
+        self.fill_with(|p, _, _| {
+            let limit = match p {
+                crate::Param::W1 => l1,
+                crate::Param::W2 => l2,
+                crate::Param::B1 | crate::Param::B2 => return T::ZERO,
+            };
+            T::from_f64(limit * (2.0 * rng.gen::<f64>() - 1.0))
+        });
+    }
+}
+
+/// `x ← x − a·y`.
+fn axpy_neg<T: Real>(x: &mut [T], a: T, y: &[T]) {
+    for (xi, &yi) in x.iter_mut().zip(y) {
+        *xi -= a * yi;
+    }
+}
+
+/// `√v` for `v > 0` by Newton's method (core has no `f64::sqrt` without std).
+#[cfg(feature = "rand")]
+fn sqrt(v: f64) -> f64 {
+    let mut r = if v > 1.0 { v } else { 1.0 };
+    for _ in 0..64 {
+        r = 0.5 * (r + v / r);
+    }
+    r
+}
+
+/// SGD with classical momentum: `v ← β·v + g`, `p ← p − η·v`.
+///
+/// The velocity has the shape of the gradients; keep it in a `Box` for large
+/// networks.
+///
+/// ```
+/// use constgrad::{Grads, Mat, Mlp, Momentum, RowVec, Target};
+/// let mut mlp = Mlp::<2, 2, 2>::new(Mat::splat(0.5), RowVec::zeros(), Mat::splat(-0.5), RowVec::zeros());
+/// let mut opt = Momentum::new(0.9);
+/// let (x, t) = (RowVec::from_row([1.0, 2.0]), Target::class(0)?);
+/// let before = mlp.loss(&x, &t);
+/// for _ in 0..20 {
+///     let g = mlp.grads(&x, &t);
+///     opt.step(&mut mlp, &g, 0.1);
+/// }
+/// assert!(mlp.loss(&x, &t) < before);
+/// # Ok::<(), constgrad::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Momentum<const IN: usize, const HID: usize, const OUT: usize, T = f32> {
+    velocity: Grads<IN, HID, OUT, T>,
+    beta: T,
+}
+
+impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Momentum<IN, HID, OUT, T> {
+    /// A momentum optimiser with coefficient `beta` (typically 0.9) and zero velocity.
+    #[must_use]
+    pub fn new(beta: T) -> Self {
+        Self {
+            velocity: Grads::default(),
+            beta,
+        }
+    }
+
+    /// The current velocity.
+    #[must_use]
+    pub fn velocity(&self) -> &Grads<IN, HID, OUT, T> {
+        &self.velocity
+    }
+
+    /// One step: `v ← β·v + g`, then `p ← p − learning_rate·v`.
+    pub fn step(
+        &mut self,
+        mlp: &mut Mlp<IN, HID, OUT, T>,
+        grads: &Grads<IN, HID, OUT, T>,
+        learning_rate: T,
+    ) {
+        let beta = self.beta;
+        let blend = |v: &mut [T], g: &[T]| {
+            for (vi, &gi) in v.iter_mut().zip(g) {
+                *vi = beta * *vi + gi;
+            }
+        };
+        blend(self.velocity.w1.as_mut_slice(), grads.w1.as_slice());
+        blend(self.velocity.b1.as_mut_slice(), grads.b1.as_slice());
+        blend(self.velocity.w2.as_mut_slice(), grads.w2.as_slice());
+        blend(self.velocity.b2.as_mut_slice(), grads.b2.as_slice());
+        mlp.sgd_step(&self.velocity, learning_rate);
+    }
+}
