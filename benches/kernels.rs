@@ -1,1 +1,161 @@
-fn main() {}
+//! Elementwise math kernels per element, and the machine's measured FMA peak.
+//!
+//! - `math_exp_1024`: `constgrad::math::exp_in_place` against a loop of std's
+//!   scalar `f32::exp` and a loop of `wide`'s `f32x8::exp`, on 1024-element
+//!   slices.
+//! - `math_sigmoid_1024`: `constgrad::math::sigmoid_in_place` against the
+//!   naive scalar loop `1/(1 + exp(−x))` and the same formula on `f32x8`.
+//! - `peak_fma_f32x8`: independent `f32x8` multiply-adds in registers, the
+//!   number every other benchmark's flop rate is compared with
+//!   (`Throughput::Elements` counts flops there: one FMA = 2 flops per lane).
+//!
+//! The in-place kernels overwrite their input, so each timed call gets a
+//! fresh copy of the next slice of a seeded pool (`iter_batched_ref`: the
+//! copy is made outside the timed region).
+
+mod support;
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use wide::f32x8;
+
+use support::check::assert_close;
+use support::gen::{floats, Rotor, INPUT_SEED};
+
+/// Elements per slice.
+const LEN: usize = 1024;
+/// Slices in the rotating pool (a power of two).
+const SLICES: usize = 8;
+
+fn std_exp(xs: &mut [f32]) {
+    for v in xs {
+        *v = v.exp();
+    }
+}
+
+fn wide_exp(xs: &mut [f32]) {
+    for chunk in xs.chunks_exact_mut(8) {
+        let v = f32x8::new(chunk.try_into().expect("chunk of 8"));
+        chunk.copy_from_slice(&v.exp().to_array());
+    }
+}
+
+fn naive_sigmoid(xs: &mut [f32]) {
+    for v in xs {
+        *v = 1.0 / (1.0 + (-*v).exp());
+    }
+}
+
+fn wide_sigmoid(xs: &mut [f32]) {
+    let one = f32x8::splat(1.0);
+    for chunk in xs.chunks_exact_mut(8) {
+        let v = f32x8::new(chunk.try_into().expect("chunk of 8"));
+        chunk.copy_from_slice(&(one / (one + (-v).exp())).to_array());
+    }
+}
+
+/// An in-place elementwise kernel and its name in the group.
+type Entry<'a> = (&'a str, fn(&mut [f32]));
+
+/// One elementwise group: every entry applied in place to a fresh copy of
+/// the next pool slice. Each entry is first checked against std's scalar
+/// result (f64-free: all are f32 kernels of ≤ a few ulp).
+fn elementwise_group(c: &mut Criterion, name: &str, pool: &[Vec<f32>], entries: &[Entry<'_>]) {
+    let (_, reference) = entries[1];
+    for slice in pool {
+        let mut want = slice.clone();
+        reference(&mut want);
+        for (label, f) in entries {
+            let mut got = slice.clone();
+            f(&mut got);
+            assert_close(&format!("{name}: {label}"), &got, &want, 1e-5);
+        }
+    }
+    let mut g = c.benchmark_group(name);
+    g.throughput(Throughput::Elements(LEN as u64));
+    for &(label, f) in entries {
+        g.bench_function(label, |b| {
+            let mut r = Rotor::new(pool.len());
+            b.iter_batched_ref(
+                || pool[r.step()].clone(),
+                |buf| {
+                    f(black_box(buf.as_mut_slice()));
+                    black_box(buf);
+                },
+                BatchSize::SmallInput,
+            );
+        });
+    }
+    g.finish();
+}
+
+fn math(c: &mut Criterion) {
+    // exp over the whole finite-result f32 range; σ over its working range
+    // and its tails.
+    let exp_pool: Vec<Vec<f32>> = (0..SLICES)
+        .map(|s| floats(INPUT_SEED + s as u64, LEN, -87.0, 88.0))
+        .collect();
+    let sig_pool: Vec<Vec<f32>> = (0..SLICES)
+        .map(|s| floats(INPUT_SEED + 100 + s as u64, LEN, -20.0, 20.0))
+        .collect();
+    elementwise_group(
+        c,
+        "math_exp_1024",
+        &exp_pool,
+        &[
+            ("constgrad", constgrad::math::exp_in_place::<f32>),
+            ("std_scalar", std_exp),
+            ("wide_f32x8", wide_exp),
+        ],
+    );
+    elementwise_group(
+        c,
+        "math_sigmoid_1024",
+        &sig_pool,
+        &[
+            ("constgrad", constgrad::math::sigmoid_in_place::<f32>),
+            ("naive_std_scalar", naive_sigmoid),
+            ("naive_wide_f32x8", wide_sigmoid),
+        ],
+    );
+}
+
+/// Iterations of the FMA loop per call.
+const FMA_ITERS: usize = 4096;
+
+/// `ACC` independent chains `acc ← acc·a + b` of `f32x8` FMAs. Zen 3 has two
+/// FMA pipes of latency 4, so at least 8 chains are needed to fill them.
+#[inline(never)]
+fn fma_chains<const ACC: usize>(a: f32x8, b: f32x8) -> [f32x8; ACC] {
+    let mut acc: [f32x8; ACC] = core::array::from_fn(|k| f32x8::splat(k as f32));
+    for _ in 0..FMA_ITERS {
+        for v in &mut acc {
+            *v = v.mul_add(a, b);
+        }
+    }
+    acc
+}
+
+fn peak_entry<const ACC: usize>(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+) {
+    // acc → b/(1 − a) = 1: no overflow, no subnormals.
+    let (a, b) = (f32x8::splat(0.999), f32x8::splat(0.001));
+    g.throughput(Throughput::Elements((FMA_ITERS * ACC * 8 * 2) as u64));
+    g.bench_function(format!("{ACC}_chains"), |bch| {
+        bch.iter(|| black_box(fma_chains::<ACC>(black_box(a), black_box(b))));
+    });
+}
+
+fn peak(c: &mut Criterion) {
+    let mut g = c.benchmark_group("peak_fma_f32x8");
+    peak_entry::<4>(&mut g);
+    peak_entry::<8>(&mut g);
+    peak_entry::<10>(&mut g);
+    peak_entry::<12>(&mut g);
+    g.finish();
+}
+
+criterion_group!(benches, peak, math);
+criterion_main!(benches);

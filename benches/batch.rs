@@ -1,0 +1,285 @@
+//! Batched benchmarks, reported per sample (`Throughput::Elements` = samples):
+//! the seed network 5→3→5 on 4096 samples and 784→128→10 on 256 samples.
+//!
+//! In each group: constgrad's `input_grad_batch` (one sample per SIMD lane),
+//! `par_input_grad_batch` when built with `--features rayon`, a loop of
+//! constgrad's single-sample `input_grad`, and loops of the plain scalar and
+//! nalgebra baselines. For 784→128→10 the group adds the batched form a
+//! nalgebra user would write: four `DMatrix` products through the
+//! `matrixmultiply` SGEMM.
+//!
+//! Every entry's outputs are checked against constgrad's single-sample
+//! `input_grad` before anything is timed. Each iteration takes the next of
+//! two seeded batches.
+
+mod support;
+
+use std::hint::black_box;
+
+use constgrad::{Mat, Mlp, RowVec, Target};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use nalgebra::{DMatrix, SVector};
+
+use support::check::{validate, validate_batch, Trio};
+use support::gen::{samples, weights, Rotor, Weights, INPUT_SEED, WEIGHT_SEED};
+use support::nalg::{NalgGemm, NalgMlp};
+use support::scalar::ScalarMlp;
+
+/// Batches in each rotating pool (a power of two).
+const BATCHES: usize = 2;
+
+fn constgrad_mlp<const IN: usize, const HID: usize, const OUT: usize>(
+    w: &Weights<IN, HID, OUT>,
+) -> Mlp<IN, HID, OUT> {
+    Mlp::new(
+        Mat::from_rows(*w.w1),
+        RowVec::from_row(w.b1),
+        Mat::from_rows(*w.w2),
+        RowVec::from_row(w.b2),
+    )
+}
+
+/// One batch in every implementation's input type.
+struct Batch<const IN: usize, const OUT: usize> {
+    raw: Vec<[f32; IN]>,
+    labels: Vec<usize>,
+    rows: Vec<RowVec<IN>>,
+    cols: Vec<SVector<f32, IN>>,
+    /// `IN × n`, one column per sample.
+    dmat: DMatrix<f32>,
+    targets: Vec<Target<OUT>>,
+}
+
+fn batches<const IN: usize, const OUT: usize>(n: usize, lo: f32, hi: f32) -> Vec<Batch<IN, OUT>> {
+    let all = samples::<IN>(INPUT_SEED, n * BATCHES, OUT, lo, hi);
+    all.xs
+        .chunks(n)
+        .zip(all.labels.chunks(n))
+        .map(|(xs, labels)| Batch {
+            raw: xs.to_vec(),
+            labels: labels.to_vec(),
+            rows: xs.iter().map(|x| RowVec::from_row(*x)).collect(),
+            cols: xs.iter().map(|x| SVector::from_column_slice(x)).collect(),
+            dmat: DMatrix::from_fn(IN, n, |i, s| xs[s][i]),
+            targets: labels
+                .iter()
+                .map(|&l| Target::class(l).expect("label < OUT"))
+                .collect(),
+        })
+        .collect()
+}
+
+/// Output buffers for one batch of `n`.
+struct Out<const IN: usize> {
+    losses: Vec<f32>,
+    rows: Vec<RowVec<IN>>,
+    raw: Vec<[f32; IN]>,
+    cols: Vec<SVector<f32, IN>>,
+    dmat: DMatrix<f32>,
+}
+
+impl<const IN: usize> Out<IN> {
+    fn new(n: usize) -> Self {
+        Self {
+            losses: vec![0.0; n],
+            rows: vec![RowVec::zeros(); n],
+            raw: vec![[0.0; IN]; n],
+            cols: vec![SVector::zeros(); n],
+            dmat: DMatrix::zeros(IN, n),
+        }
+    }
+}
+
+fn rows_as_arrays<const IN: usize>(rows: &[RowVec<IN>]) -> Vec<[f32; IN]> {
+    rows.iter().map(|r| *r.row()).collect()
+}
+
+/// Runs each entry once on the first batch and checks it against
+/// constgrad's single-sample `input_grad`.
+fn validate_entries<const IN: usize, const HID: usize, const OUT: usize>(
+    name: &str,
+    t: &Trio<'_, IN, HID, OUT>,
+    gemm: Option<&mut NalgGemm>,
+    b: &Batch<IN, OUT>,
+) {
+    let n = b.raw.len();
+    let mut o = Out::<IN>::new(n);
+    t.cg.input_grad_batch(&b.rows, &b.targets, &mut o.losses, &mut o.rows)
+        .expect("batch lengths agree");
+    let cg_dx = rows_as_arrays(&o.rows);
+    validate_batch(
+        &format!("{name}: constgrad batch"),
+        t.cg,
+        &b.raw,
+        &b.labels,
+        &o.losses,
+        &cg_dx,
+    );
+    #[cfg(feature = "rayon")]
+    {
+        let mut p = Out::<IN>::new(n);
+        t.cg.par_input_grad_batch(&b.rows, &b.targets, &mut p.losses, &mut p.rows)
+            .expect("batch lengths agree");
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(
+            bits(&p.losses),
+            bits(&o.losses),
+            "{name}: parallel losses differ from single-threaded"
+        );
+        assert_eq!(
+            bits(rows_as_arrays(&p.rows).as_flattened()),
+            bits(cg_dx.as_flattened()),
+            "{name}: parallel dL/dx differ from single-threaded"
+        );
+    }
+    let pool = support::gen::Samples {
+        xs: b.raw.clone(),
+        labels: b.labels.clone(),
+    };
+    validate(name, t, &pool, n.min(64), false);
+    if let Some(gemm) = gemm {
+        gemm.input_grad_batch(&b.dmat, &b.labels, &mut o.losses, &mut o.dmat);
+        let dx: Vec<[f32; IN]> = o
+            .dmat
+            .column_iter()
+            .map(|c| core::array::from_fn(|i| c[i]))
+            .collect();
+        validate_batch(
+            &format!("{name}: nalgebra_gemm"),
+            t.cg,
+            &b.raw,
+            &b.labels,
+            &o.losses,
+            &dx,
+        );
+    }
+}
+
+fn batch_group<const IN: usize, const HID: usize, const OUT: usize>(
+    c: &mut Criterion,
+    name: &str,
+    t: &Trio<'_, IN, HID, OUT>,
+    mut gemm: Option<&mut NalgGemm>,
+    pool: &[Batch<IN, OUT>],
+) {
+    let n = pool[0].raw.len();
+    validate_entries(name, t, gemm.as_deref_mut(), &pool[0]);
+    let mut o = Out::<IN>::new(n);
+    let mut g = c.benchmark_group(name);
+    g.throughput(Throughput::Elements(n as u64));
+    g.bench_function("constgrad", |bch| {
+        let mut r = Rotor::new(pool.len());
+        bch.iter(|| {
+            let b = &pool[r.step()];
+            black_box(t.cg)
+                .input_grad_batch(
+                    black_box(&b.rows),
+                    black_box(&b.targets),
+                    &mut o.losses,
+                    &mut o.rows,
+                )
+                .expect("batch lengths agree");
+            black_box((&o.losses, &o.rows));
+        });
+    });
+    #[cfg(feature = "rayon")]
+    g.bench_function("constgrad_par", |bch| {
+        let mut r = Rotor::new(pool.len());
+        bch.iter(|| {
+            let b = &pool[r.step()];
+            black_box(t.cg)
+                .par_input_grad_batch(
+                    black_box(&b.rows),
+                    black_box(&b.targets),
+                    &mut o.losses,
+                    &mut o.rows,
+                )
+                .expect("batch lengths agree");
+            black_box((&o.losses, &o.rows));
+        });
+    });
+    g.bench_function("constgrad_loop", |bch| {
+        let mut r = Rotor::new(pool.len());
+        bch.iter(|| {
+            let b = &pool[r.step()];
+            let cg = black_box(t.cg);
+            let outs = o.losses.iter_mut().zip(o.rows.iter_mut());
+            for ((x, tg), (l, d)) in black_box(&b.rows).iter().zip(&b.targets).zip(outs) {
+                (*l, *d) = cg.input_grad(x, tg);
+            }
+            black_box((&o.losses, &o.rows));
+        });
+    });
+    g.bench_function("scalar_loop", |bch| {
+        let mut r = Rotor::new(pool.len());
+        bch.iter(|| {
+            let b = &pool[r.step()];
+            let sc = black_box(t.scalar);
+            let outs = o.losses.iter_mut().zip(o.raw.iter_mut());
+            for ((x, &lb), (l, d)) in black_box(&b.raw).iter().zip(&b.labels).zip(outs) {
+                (*l, *d) = sc.input_grad(x, lb);
+            }
+            black_box((&o.losses, &o.raw));
+        });
+    });
+    g.bench_function("nalgebra_loop", |bch| {
+        let mut r = Rotor::new(pool.len());
+        bch.iter(|| {
+            let b = &pool[r.step()];
+            let na = black_box(t.nalg);
+            let outs = o.losses.iter_mut().zip(o.cols.iter_mut());
+            for ((x, &lb), (l, d)) in black_box(&b.cols).iter().zip(&b.labels).zip(outs) {
+                (*l, *d) = na.input_grad(x, lb);
+            }
+            black_box((&o.losses, &o.cols));
+        });
+    });
+    if let Some(gemm) = gemm {
+        g.bench_function("nalgebra_gemm", |bch| {
+            let mut r = Rotor::new(pool.len());
+            bch.iter(|| {
+                let b = &pool[r.step()];
+                gemm.input_grad_batch(
+                    black_box(&b.dmat),
+                    black_box(&b.labels),
+                    &mut o.losses,
+                    &mut o.dmat,
+                );
+                black_box((&o.losses, &o.dmat));
+            });
+        });
+    }
+    g.finish();
+}
+
+/// The seed network on 4096 samples per call.
+fn seed(c: &mut Criterion) {
+    let w = weights::<5, 3, 5>(WEIGHT_SEED, 2.0);
+    let (cg, scalar, nalg) = (constgrad_mlp(&w), ScalarMlp::new(&w), NalgMlp::new(&w));
+    let t = Trio {
+        cg: &cg,
+        scalar: &scalar,
+        nalg: &nalg,
+    };
+    let pool = batches::<5, 5>(4096, -2.0, 2.0);
+    batch_group(c, "seed_batch4096", &t, None, &pool);
+}
+
+/// 784→128→10 on 256 samples per call; every network on the heap.
+fn mnist(c: &mut Criterion) {
+    let w = weights::<784, 128, 10>(WEIGHT_SEED, 2.0);
+    let cg = Box::new(constgrad_mlp(&w));
+    let scalar = ScalarMlp::boxed(&w);
+    let nalg = NalgMlp::boxed(&w);
+    let t = Trio {
+        cg: &cg,
+        scalar: &scalar,
+        nalg: &nalg,
+    };
+    let mut gemm = NalgGemm::new(&w, 256);
+    let pool = batches::<784, 10>(256, 0.0, 1.0);
+    batch_group(c, "mnist_batch256", &t, Some(&mut gemm), &pool);
+}
+
+criterion_group!(benches, seed, mnist);
+criterion_main!(benches);

@@ -1,0 +1,194 @@
+//! Single-sample benchmarks: the seed network 5→3→5 (`input_grad`, `loss`,
+//! `grads`) and 784→128→10 (`input_grad`), constgrad beside the plain scalar
+//! and nalgebra baselines in the same criterion group.
+//!
+//! Every baseline is checked against constgrad before it is timed
+//! (`support::check::validate`). Inputs rotate through a seeded pool, one
+//! sample per iteration; the network reference, the input and the target
+//! pass through `black_box`, and so does the result.
+
+mod support;
+
+use std::hint::black_box;
+
+use constgrad::{Mat, Mlp, RowVec, Target};
+use criterion::{criterion_group, criterion_main, Criterion};
+use nalgebra::SVector;
+
+use support::check::{validate, Trio};
+use support::gen::{samples, weights, Rotor, Samples, Weights, INPUT_SEED, WEIGHT_SEED};
+use support::nalg::NalgMlp;
+use support::scalar::ScalarMlp;
+
+/// Samples in each single-sample pool (a power of two).
+const POOL: usize = 64;
+/// Samples in the 784→128→10 pool (16 × 3 KB, so inputs stay in L1/L2).
+const POOL_784: usize = 16;
+
+/// constgrad's network from the shared weights.
+fn constgrad_mlp<const IN: usize, const HID: usize, const OUT: usize>(
+    w: &Weights<IN, HID, OUT>,
+) -> Mlp<IN, HID, OUT> {
+    Mlp::new(
+        Mat::from_rows(*w.w1),
+        RowVec::from_row(w.b1),
+        Mat::from_rows(*w.w2),
+        RowVec::from_row(w.b2),
+    )
+}
+
+/// The same pool in each implementation's own input type, converted once.
+struct Pool<const IN: usize, const OUT: usize> {
+    raw: Samples<IN>,
+    rows: Vec<RowVec<IN>>,
+    cols: Vec<SVector<f32, IN>>,
+    targets: Vec<Target<OUT>>,
+}
+
+impl<const IN: usize, const OUT: usize> Pool<IN, OUT> {
+    fn new(n: usize, lo: f32, hi: f32) -> Self {
+        let raw = samples::<IN>(INPUT_SEED, n, OUT, lo, hi);
+        let rows = raw.xs.iter().map(|x| RowVec::from_row(*x)).collect();
+        let cols = raw
+            .xs
+            .iter()
+            .map(|x| SVector::from_column_slice(x))
+            .collect();
+        let targets = raw
+            .labels
+            .iter()
+            .map(|&l| Target::class(l).expect("label < OUT"))
+            .collect();
+        Self {
+            raw,
+            rows,
+            cols,
+            targets,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+}
+
+/// The `input_grad` group of one shape: constgrad, scalar, nalgebra.
+fn input_grad_group<const IN: usize, const HID: usize, const OUT: usize>(
+    c: &mut Criterion,
+    name: &str,
+    t: &Trio<'_, IN, HID, OUT>,
+    p: &Pool<IN, OUT>,
+) {
+    let mut g = c.benchmark_group(name);
+    g.bench_function("constgrad", |b| {
+        let mut r = Rotor::new(p.len());
+        b.iter(|| {
+            let i = r.step();
+            black_box(black_box(t.cg).input_grad(black_box(&p.rows[i]), black_box(&p.targets[i])))
+        });
+    });
+    g.bench_function("scalar", |b| {
+        let mut r = Rotor::new(p.len());
+        b.iter(|| {
+            let i = r.step();
+            black_box(
+                black_box(t.scalar).input_grad(black_box(&p.raw.xs[i]), black_box(p.raw.labels[i])),
+            )
+        });
+    });
+    g.bench_function("nalgebra", |b| {
+        let mut r = Rotor::new(p.len());
+        b.iter(|| {
+            let i = r.step();
+            black_box(
+                black_box(t.nalg).input_grad(black_box(&p.cols[i]), black_box(p.raw.labels[i])),
+            )
+        });
+    });
+    g.finish();
+}
+
+/// The seed network, 5→3→5: `input_grad`, `loss` and `grads`.
+fn seed(c: &mut Criterion) {
+    let w = weights::<5, 3, 5>(WEIGHT_SEED, 2.0);
+    let (cg, scalar, nalg) = (constgrad_mlp(&w), ScalarMlp::new(&w), NalgMlp::new(&w));
+    let t = Trio {
+        cg: &cg,
+        scalar: &scalar,
+        nalg: &nalg,
+    };
+    let p = Pool::<5, 5>::new(POOL, -2.0, 2.0);
+    validate("seed 5→3→5", &t, &p.raw, POOL, true);
+
+    input_grad_group(c, "seed_input_grad", &t, &p);
+
+    let mut g = c.benchmark_group("seed_loss");
+    g.bench_function("constgrad", |b| {
+        let mut r = Rotor::new(p.len());
+        b.iter(|| {
+            let i = r.step();
+            black_box(black_box(&cg).loss(black_box(&p.rows[i]), black_box(&p.targets[i])))
+        });
+    });
+    g.bench_function("scalar", |b| {
+        let mut r = Rotor::new(p.len());
+        b.iter(|| {
+            let i = r.step();
+            black_box(black_box(&scalar).loss(black_box(&p.raw.xs[i]), black_box(p.raw.labels[i])))
+        });
+    });
+    g.bench_function("nalgebra", |b| {
+        let mut r = Rotor::new(p.len());
+        b.iter(|| {
+            let i = r.step();
+            black_box(black_box(&nalg).loss(black_box(&p.cols[i]), black_box(p.raw.labels[i])))
+        });
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("seed_grads");
+    g.bench_function("constgrad", |b| {
+        let mut r = Rotor::new(p.len());
+        b.iter(|| {
+            let i = r.step();
+            black_box(black_box(&cg).grads(black_box(&p.rows[i]), black_box(&p.targets[i])))
+        });
+    });
+    g.bench_function("scalar", |b| {
+        let mut r = Rotor::new(p.len());
+        b.iter(|| {
+            let i = r.step();
+            black_box(black_box(&scalar).grads(black_box(&p.raw.xs[i]), black_box(p.raw.labels[i])))
+        });
+    });
+    g.bench_function("nalgebra", |b| {
+        let mut r = Rotor::new(p.len());
+        b.iter(|| {
+            let i = r.step();
+            black_box(black_box(&nalg).grads(black_box(&p.cols[i]), black_box(p.raw.labels[i])))
+        });
+    });
+    g.finish();
+}
+
+/// 784→128→10 (MNIST-sized), one sample: all three networks on the heap.
+fn mnist(c: &mut Criterion) {
+    let w = weights::<784, 128, 10>(WEIGHT_SEED, 2.0);
+    // Each is built on the main thread's stack (≤ 1.2 MB of temporaries
+    // against its 8 MB) and moved to the heap.
+    let cg = Box::new(constgrad_mlp(&w));
+    let scalar = ScalarMlp::boxed(&w);
+    let nalg = NalgMlp::boxed(&w);
+    let t = Trio {
+        cg: &cg,
+        scalar: &scalar,
+        nalg: &nalg,
+    };
+    // Pixel-like inputs in [0, 1).
+    let p = Pool::<784, 10>::new(POOL_784, 0.0, 1.0);
+    validate("784→128→10", &t, &p.raw, POOL_784, false);
+    input_grad_group(c, "mnist_input_grad", &t, &p);
+}
+
+criterion_group!(benches, seed, mnist);
+criterion_main!(benches);
