@@ -101,7 +101,9 @@ impl Report {
 
     /// The entries over the tolerance.
     pub fn failures(&self) -> impl Iterator<Item = &Entry> {
-        self.entries.iter().filter(|e| e.error.is_nan() || e.error > self.tolerance)
+        self.entries
+            .iter()
+            .filter(|e| e.error.is_nan() || e.error > self.tolerance)
     }
 }
 
@@ -156,7 +158,7 @@ impl fmt::Display for Report {
 }
 
 /// The loss in `f64`, textbook formulas, with one value optionally replaced.
-struct F64Net<'a, const IN: usize, const HID: usize, const OUT: usize, T> {
+struct F64Net<'a, const IN: usize, const HID: usize, const OUT: usize, T: Real> {
     mlp: &'a Mlp<IN, HID, OUT, T>,
     x: [f64; IN],
     y: [f64; OUT],

@@ -34,6 +34,8 @@
 //! (see `ARCHITECTURE.md`).
 
 use crate::mat::{vec_mat, vec_mat_map, Mat, RowVec};
+use crate::math::exp::exp_v;
+use crate::math::ln::ln_1p_v;
 use crate::math::sigmoid::sigmoid_and_slope_v;
 use crate::math::softmax::{exp_shifted, soft_xent, RowStats};
 use crate::real::Real;
@@ -61,8 +63,8 @@ use crate::target::Target;
 /// assert!(loss > 0.0 && dl_dx.row().iter().all(|g| g.is_finite()));
 /// # Ok::<(), constgrad::Error>(())
 /// ```
-#[derive(Clone, Copy, PartialEq, Debug)]
-pub struct Mlp<const IN: usize, const HID: usize, const OUT: usize, T = f32> {
+#[derive(Clone, Copy)]
+pub struct Mlp<const IN: usize, const HID: usize, const OUT: usize, T: Real = f32> {
     pub(crate) w1: Mat<IN, HID, T>,
     pub(crate) b1: RowVec<HID, T>,
     pub(crate) w2: Mat<HID, OUT, T>,
@@ -71,6 +73,64 @@ pub struct Mlp<const IN: usize, const HID: usize, const OUT: usize, T = f32> {
     pub(crate) w1t: Mat<HID, IN, T>,
     /// `W2ᵀ`, for `dL/dh = dL/dθ · W2ᵀ` along contiguous rows.
     pub(crate) w2t: Mat<OUT, HID, T>,
+    /// Every row of `W1`, `W1ᵀ`, `W2`, `W2ᵀ` and the biases as one zero-padded
+    /// SIMD vector (first `LANES` columns), for the register-resident kernel
+    /// of networks whose every dimension fits one vector.
+    packed: Packed<IN, HID, OUT, T>,
+}
+
+/// See [`Mlp`]'s `packed` field.
+#[derive(Clone, Copy)]
+struct Packed<const IN: usize, const HID: usize, const OUT: usize, T: Real> {
+    w1: [T::Simd; IN],
+    b1: T::Simd,
+    w1t: [T::Simd; HID],
+    w2: [T::Simd; HID],
+    b2: T::Simd,
+    w2t: [T::Simd; OUT],
+}
+
+impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Packed<IN, HID, OUT, T> {
+    fn new(
+        w1: &Mat<IN, HID, T>,
+        b1: &RowVec<HID, T>,
+        w1t: &Mat<HID, IN, T>,
+        w2: &Mat<HID, OUT, T>,
+        b2: &RowVec<OUT, T>,
+        w2t: &Mat<OUT, HID, T>,
+    ) -> Self {
+        let row = |r: &[T]| simd::load::<T::Simd>(r, T::ZERO);
+        Self {
+            w1: w1.rows().map(|r| row(&r)),
+            b1: row(b1.row()),
+            w1t: w1t.rows().map(|r| row(&r)),
+            w2: w2.rows().map(|r| row(&r)),
+            b2: row(b2.row()),
+            w2t: w2t.rows().map(|r| row(&r)),
+        }
+    }
+}
+
+impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> PartialEq
+    for Mlp<IN, HID, OUT, T>
+{
+    /// Two networks are equal when their parameters are.
+    fn eq(&self, other: &Self) -> bool {
+        self.w1 == other.w1 && self.b1 == other.b1 && self.w2 == other.w2 && self.b2 == other.b2
+    }
+}
+
+impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> core::fmt::Debug
+    for Mlp<IN, HID, OUT, T>
+{
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Mlp")
+            .field("w1", &self.w1)
+            .field("b1", &self.b1)
+            .field("w2", &self.w2)
+            .field("b2", &self.b2)
+            .finish()
+    }
 }
 
 /// Names one of the network's four parameter blocks.
@@ -169,9 +229,11 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         w2: Mat<HID, OUT, T>,
         b2: RowVec<OUT, T>,
     ) -> Self {
+        let (w1t, w2t) = (w1.transpose(), w2.transpose());
         Self {
-            w1t: w1.transpose(),
-            w2t: w2.transpose(),
+            packed: Packed::new(&w1, &b1, &w1t, &w2, &b2, &w2t),
+            w1t,
+            w2t,
             w1,
             b1,
             w2,
@@ -246,6 +308,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 self.w2t.rows_mut()[j][i] = v;
             }
         }
+        self.packed = Packed::new(&self.w1, &self.b1, &self.w1t, &self.w2, &self.b2, &self.w2t);
     }
 
     /// `W1`.
@@ -332,6 +395,9 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// ```
     #[must_use]
     pub fn input_grad(&self, x: &RowVec<IN, T>, target: &Target<OUT, T>) -> (T, RowVec<IN, T>) {
+        if Self::FITS_ONE_VECTOR {
+            return self.input_grad_in_registers(x, target);
+        }
         let hid = self.hidden(x);
         let back = self.backward(&hid, target);
         let mut dx = RowVec::<IN, T>::zeros();
@@ -462,6 +528,111 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         };
         Backward { loss, d_theta, d_a }
     }
+}
+
+/// The register-resident kernel for networks whose every dimension fits one
+/// SIMD vector (the seed network 5→3→5 with 8 or 16 lanes).
+///
+/// Each row (`a`, `h`, `θ`, `ŷ`, `dL/dh`, `dL/dx`) is a single vector that
+/// never leaves the registers; weights come from the zero-padded rows laid
+/// out by [`Mlp::new`], so every load is one full vector; the only
+/// cross-lane work is two horizontal reductions of `θ` and the broadcasts
+/// of single lanes into the next product. Same formulas, same special-value
+/// behaviour as the general kernel.
+impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, OUT, T> {
+    /// `true` when `IN`, `HID` and `OUT` each fit one vector of this build.
+    const FITS_ONE_VECTOR: bool = {
+        let lanes = <T::Simd as Vector>::LANES;
+        IN <= lanes && HID <= lanes && OUT <= lanes
+    };
+
+    #[inline(always)]
+    fn input_grad_in_registers(
+        &self,
+        x: &RowVec<IN, T>,
+        target: &Target<OUT, T>,
+    ) -> (T, RowVec<IN, T>) {
+        let splat = <T::Simd as Vector>::splat;
+        let select = <T::Simd as Vector>::select;
+        let iota = <T::Simd as Vector>::iota();
+        let (zero, one) = (splat(T::ZERO), splat(T::ONE));
+        let p = &self.packed;
+
+        // Forward. Padding lanes: a = 0 (σ = ½, never read), θ masked to −∞.
+        let a = broadcast_dot(x.row(), &p.w1, p.b1);
+        let (h, slope) = sigmoid_and_slope_v::<T>(a);
+        let h_lanes = h.to_array();
+        let theta = broadcast_dot(&h_lanes.as_ref()[..HID], &p.w2, p.b2);
+        let valid = iota.simd_lt(splat(T::from_f64(OUT as f64)));
+        let theta = select(valid, theta, splat(T::NEG_INFINITY));
+
+        // Softmax statistics (see math::softmax): e ≤ 1, ρ = s − 1 summed apart.
+        let max = theta.reduce_max();
+        let m = splat(max);
+        let e = exp_v::<T>(theta - m);
+        let at_max = theta.simd_eq(m);
+        let sum = e.reduce_add();
+        let rest = select(at_max, zero, e).reduce_add() + ((at_max & one).reduce_add() - T::ONE);
+        let ln_s = simd::lane(ln_1p_v::<T>(splat(rest)), 0);
+        let y_hat = e / splat(sum);
+
+        // Backward to dL/dh.
+        let (loss, g_h) = match target {
+            Target::Class(label) => {
+                let l = label.get();
+                let q = select(iota.simd_eq(splat(T::from_f64(l as f64))), zero, y_hat);
+                let pivot = p.w2t.get(l).copied().unwrap_or(zero);
+                let q_lanes = q.to_array();
+                let mut g0 = zero;
+                let mut g1 = zero;
+                for (j, (&qj, &row)) in q_lanes.as_ref().iter().zip(&p.w2t).enumerate() {
+                    if j % 2 == 0 {
+                        g0 = splat(qj).mul_add(row - pivot, g0);
+                    } else {
+                        g1 = splat(qj).mul_add(row - pivot, g1);
+                    }
+                }
+                let theta_l = simd::lane(theta, l);
+                ((max - theta_l) + ln_s, g0 + g1)
+            }
+            Target::Probs(y) => {
+                let sum_y: T = y.row().iter().copied().sum();
+                let yv = simd::load::<T::Simd>(y.row(), T::ZERO);
+                let d = y_hat.mul_add(splat(sum_y), -yv);
+                let terms = yv * ((m - theta) + splat(ln_s));
+                let loss = select(yv.simd_eq(zero), zero, terms).reduce_add();
+                let d_lanes = d.to_array();
+                (loss, broadcast_dot(&d_lanes.as_ref()[..OUT], &p.w2t, zero))
+            }
+        };
+
+        // dL/da = dL/dh ∘ σ'(a), then dL/dx = dL/da · W1ᵀ.
+        let g_a = (g_h * slope).to_array();
+        let dx = broadcast_dot(&g_a.as_ref()[..HID], &p.w1t, zero);
+        let mut out = RowVec::<IN, T>::zeros();
+        simd::store(dx, out.row_mut());
+        (loss, out)
+    }
+}
+
+/// `init + Σ_i s[i]·rows[i]`: scalars broadcast against vector rows, in two
+/// FMA chains.
+#[inline(always)]
+fn broadcast_dot<T: Real>(s: &[T], rows: &[T::Simd], init: T::Simd) -> T::Simd {
+    let splat = <T::Simd as Vector>::splat;
+    let mut acc0 = init;
+    let mut acc1 = splat(T::ZERO);
+    let mut pairs = s.chunks_exact(2).zip(rows.chunks_exact(2));
+    for (sp, rp) in &mut pairs {
+        acc0 = splat(sp[0]).mul_add(rp[0], acc0);
+        acc1 = splat(sp[1]).mul_add(rp[1], acc1);
+    }
+    if s.len() % 2 == 1 {
+        if let (Some(&sl), Some(&rl)) = (s.get(s.len() - 1), rows.get(s.len() - 1)) {
+            acc0 = splat(sl).mul_add(rl, acc0);
+        }
+    }
+    acc0 + acc1
 }
 
 /// The epilogue `dL/da = dL/dh ∘ σ'(a)`, applied to each `dL/dh` chunk as it

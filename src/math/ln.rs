@@ -14,7 +14,7 @@
 //! `log1p(u) = ln(v)·u/(v − 1)` with `v = 1 + u` (and `u` itself when
 //! `v = 1`), which cancels the rounding error of `v`.
 
-use crate::math::exp::horner;
+use crate::math::exp::estrin;
 use crate::real::Real;
 use crate::simd::Vector;
 
@@ -30,7 +30,7 @@ pub(crate) fn ln_normal_v<T: Real>(x: T::Simd) -> T::Simd {
     let f = m - s(T::ONE);
     let q = f / (f + s(T::from_f64(2.0)));
     let z = q * q;
-    let r = z * horner::<T>(z, T::LN_TAYLOR);
+    let r = z * estrin::<T>(z, T::LN_TAYLOR);
     let ln_m = f - q * (f - r);
     k.mul_add(s(T::LN2_HI), k.mul_add(s(T::LN2_LO), ln_m))
 }
