@@ -628,7 +628,7 @@ fn broadcast_dot<T: Real>(s: &[T], rows: &[T::Simd], init: T::Simd) -> T::Simd {
         acc1 = splat(sp[1]).mul_add(rp[1], acc1);
     }
     if s.len() % 2 == 1 {
-        if let (Some(&sl), Some(&rl)) = (s.get(s.len() - 1), rows.get(s.len() - 1)) {
+        if let (Some(&sl), Some(&rl)) = (s.last(), rows.get(s.len() - 1)) {
             acc0 = splat(sl).mul_add(rl, acc0);
         }
     }

@@ -32,6 +32,9 @@ pub trait Vector:
     + Div<Output = Self>
     + Neg<Output = Self>
     + BitAnd<Output = Self>
+    + Send
+    + Sync
+    + 'static
 {
     /// The scalar element.
     type Elem: Copy;
