@@ -174,15 +174,23 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         // Forward: a = x·W1 + b1, (h, σ'(a)), θ = h·W2 + b2.
         let mut h = [zero; HID];
         let mut slope = [zero; HID];
-        for k in 0..HID {
-            let w1t = &self.w1t.rows()[k];
-            let a = dot_lanes(&x, w1t, splat(self.b1.row()[k]));
-            (h[k], slope[k]) = sigmoid_and_slope_v::<T>(a);
-        }
+        lanes_times_rows(
+            &x,
+            self.w1t.rows(),
+            |k| splat(self.b1.row()[k]),
+            None,
+            |k, a| {
+                (h[k], slope[k]) = sigmoid_and_slope_v::<T>(a);
+            },
+        );
         let mut theta = [zero; OUT];
-        for (j, t) in theta.iter_mut().enumerate() {
-            *t = dot_lanes(&h, &self.w2t.rows()[j], splat(self.b2.row()[j]));
-        }
+        lanes_times_rows(
+            &h,
+            self.w2t.rows(),
+            |j| splat(self.b2.row()[j]),
+            None,
+            |j, t| theta[j] = t,
+        );
 
         // Softmax statistics, vertically (within each lane).
         let mut m = splat(T::NEG_INFINITY);
@@ -215,19 +223,25 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                     *qj = <T::Simd as Vector>::select(is_l, zero, ej / sum);
                     theta_l = <T::Simd as Vector>::select(is_l, t, theta_l);
                 }
-                for (k, ga) in g_a.iter_mut().enumerate() {
-                    let w2k = &self.w2.rows()[k];
+                // W2[k][l] of each lane's own label, then Σ_j q_j·(W2[k][j] − W2[k][l]).
+                let is_label: [T::Simd; OUT] =
+                    core::array::from_fn(|j| labels.simd_eq(splat(T::from_f64(j as f64))));
+                let w2_at_label = |k: usize| {
                     let mut w2l = zero;
-                    for (j, &w) in w2k.iter().enumerate() {
-                        let is_l = labels.simd_eq(splat(T::from_f64(j as f64)));
+                    for (&w, &is_l) in self.w2.rows()[k].iter().zip(&is_label) {
                         w2l = <T::Simd as Vector>::select(is_l, splat(w), w2l);
                     }
-                    let mut gh = zero;
-                    for (&qj, &w) in q.iter().zip(w2k) {
-                        gh = qj.mul_add(splat(w) - w2l, gh);
-                    }
-                    *ga = gh * slope[k];
-                }
+                    w2l
+                };
+                lanes_times_rows(
+                    &q,
+                    self.w2.rows(),
+                    |_| zero,
+                    Some(&w2_at_label),
+                    |k, gh| {
+                        g_a[k] = gh * slope[k];
+                    },
+                );
                 (m - theta_l) + ln_s
             }
             BlockTargets::Probs(y) => {
@@ -242,15 +256,20 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                     let term = y[j] * ((m - theta[j]) + ln_s);
                     loss = loss + <T::Simd as Vector>::select(y[j].simd_eq(zero), zero, term);
                 }
-                for (k, ga) in g_a.iter_mut().enumerate() {
-                    *ga = dot_lanes(&d, &self.w2.rows()[k], zero) * slope[k];
-                }
+                lanes_times_rows(
+                    &d,
+                    self.w2.rows(),
+                    |_| zero,
+                    None,
+                    |k, gh| g_a[k] = gh * slope[k],
+                );
                 loss
             }
         };
 
         // dL/dx = dL/da · W1ᵀ, then back to one row per sample.
-        let dx: [T::Simd; IN] = core::array::from_fn(|i| dot_lanes(&g_a, &self.w1.rows()[i], zero));
+        let mut dx = [zero; IN];
+        lanes_times_rows(&g_a, self.w1.rows(), |_| zero, None, |i, v| dx[i] = v);
         let loss = loss.to_array();
         for (dst, &l) in losses.iter_mut().zip(loss.as_ref()) {
             *dst = l;
@@ -266,24 +285,67 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     }
 }
 
-/// `init + Σ_i v[i]·w[i]` with `v` in lanes and `w` broadcast scalars; two
-/// accumulators halve the FMA dependency chain.
+/// `out_k = init(k) + Σ_i v[i]·(rows[k][i] − pivot(k))` for every row `k`,
+/// with `v` in lanes (one sample per lane) and the weights broadcast; each
+/// finished `out_k` goes to `emit(k, out_k)`.
+///
+/// Rows are done four at a time, each with an even and an odd accumulator
+/// (eight independent FMA chains per pass over `v`, one load of `v[i]` per
+/// four broadcasts), so long products run at FMA throughput; leftover rows
+/// are done one at a time with the same even/odd split, so the summation
+/// order of every output is the same whatever the tiling. `pivot` (the
+/// class-label form) is `None` or a per-row lane vector.
 #[inline(always)]
-fn dot_lanes<T: Real, const N: usize>(v: &[T::Simd; N], w: &[T; N], init: T::Simd) -> T::Simd {
-    let splat = <T::Simd as Vector>::splat;
-    let mut acc0 = init;
-    let mut acc1 = splat(T::ZERO);
-    let mut pairs = v.chunks_exact(2).zip(w.chunks_exact(2));
-    for (vp, wp) in &mut pairs {
-        acc0 = vp[0].mul_add(splat(wp[0]), acc0);
-        acc1 = vp[1].mul_add(splat(wp[1]), acc1);
+fn lanes_times_rows<T: Real, const N: usize, const K: usize>(
+    v: &[T::Simd; N],
+    rows: &[[T; N]; K],
+    init: impl Fn(usize) -> T::Simd,
+    pivot: Option<&dyn Fn(usize) -> T::Simd>,
+    mut emit: impl FnMut(usize, T::Simd),
+) {
+    let mut k = 0;
+    while k + 4 <= K {
+        lanes_times_rows_tile::<T, N, K, 4>(v, rows, k, &init, pivot, &mut emit);
+        k += 4;
     }
-    if N % 2 == 1 {
-        if let (Some(&vl), Some(&wl)) = (v.last(), w.last()) {
-            acc0 = vl.mul_add(splat(wl), acc0);
+    while k < K {
+        lanes_times_rows_tile::<T, N, K, 1>(v, rows, k, &init, pivot, &mut emit);
+        k += 1;
+    }
+}
+
+/// Rows `k0 .. k0 + R` of [`lanes_times_rows`].
+#[inline(always)]
+fn lanes_times_rows_tile<T: Real, const N: usize, const K: usize, const R: usize>(
+    v: &[T::Simd; N],
+    rows: &[[T; N]; K],
+    k0: usize,
+    init: &impl Fn(usize) -> T::Simd,
+    pivot: Option<&dyn Fn(usize) -> T::Simd>,
+    emit: &mut impl FnMut(usize, T::Simd),
+) {
+    let splat = <T::Simd as Vector>::splat;
+    let zero = splat(T::ZERO);
+    let base: [T::Simd; R] = core::array::from_fn(|r| pivot.map_or(zero, |p| p(k0 + r)));
+    let mut even: [T::Simd; R] = core::array::from_fn(|r| init(k0 + r));
+    let mut odd = [zero; R];
+    let w = |r: usize, i: usize| splat(rows[k0 + r][i]);
+    let mut i = 0;
+    while i + 1 < N {
+        for r in 0..R {
+            even[r] = v[i].mul_add(w(r, i) - base[r], even[r]);
+            odd[r] = v[i + 1].mul_add(w(r, i + 1) - base[r], odd[r]);
+        }
+        i += 2;
+    }
+    if i < N {
+        for r in 0..R {
+            even[r] = v[i].mul_add(w(r, i) - base[r], even[r]);
         }
     }
-    acc0 + acc1
+    for r in 0..R {
+        emit(k0 + r, even[r] + odd[r]);
+    }
 }
 
 /// Samples per parallel task: large enough to amortise scheduling (tens of

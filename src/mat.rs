@@ -317,10 +317,14 @@ impl<const R: usize, const C: usize, T: fmt::Debug> fmt::Debug for Mat<R, C, T> 
 /// together with its first column index.
 ///
 /// Each output chunk is accumulated in registers across all of `w`'s rows
-/// (two accumulators, to halve the FMA dependency chain) and leaves the
-/// kernel once. With `pivot = Some(p)`, row `p` of `w` is subtracted from
+/// and leaves the kernel once. Rows alternate between two accumulators per
+/// chunk (halving the FMA dependency chain), and wide matrices are done four
+/// chunks per pass over `x` (eight independent chains, one broadcast of `x_i`
+/// per four vector loads), so long products run at FMA throughput rather
+/// than latency. With `pivot = Some(p)`, row `p` of `w` is subtracted from
 /// every row first: `Σ_i x_i·(w_i − w_p)`, the cancellation-free form of the
 /// class-label backward pass. Lanes past the last column are unspecified.
+/// The summation order of every output is the same whatever the tiling.
 #[inline(always)]
 pub(crate) fn vec_mat_map<T: Real, const I: usize, const O: usize>(
     x: &[T; I],
@@ -330,32 +334,58 @@ pub(crate) fn vec_mat_map<T: Real, const I: usize, const O: usize>(
     mut emit: impl FnMut(usize, T::Simd),
 ) {
     let lanes = <T::Simd as Vector>::LANES;
+    let mut start = 0;
+    while start + 4 * lanes <= O {
+        vec_mat_tile::<T, I, O, 4>(x, w, bias, pivot, start, &mut emit);
+        start += 4 * lanes;
+    }
+    while start < O {
+        vec_mat_tile::<T, I, O, 1>(x, w, bias, pivot, start, &mut emit);
+        start += lanes;
+    }
+}
+
+/// `N` consecutive output chunks of [`vec_mat_map`] from column `start`.
+#[inline(always)]
+fn vec_mat_tile<T: Real, const I: usize, const O: usize, const N: usize>(
+    x: &[T; I],
+    w: &[[T; O]; I],
+    bias: Option<&[T; O]>,
+    pivot: Option<usize>,
+    start: usize,
+    emit: &mut impl FnMut(usize, T::Simd),
+) {
+    let lanes = <T::Simd as Vector>::LANES;
     let splat = <T::Simd as Vector>::splat;
     let flat = w.as_flattened();
-    let mut start = 0;
-    while start < O {
-        let valid = O - start;
-        let row = |i: usize| simd::load_over::<T::Simd>(flat, i * O + start, valid);
-        let base = match pivot {
-            Some(p) => row(p),
-            None => splat(T::ZERO),
-        };
-        let mut acc0 = match bias {
-            Some(b) => simd::load::<T::Simd>(&b[start..], T::ZERO),
-            None => splat(T::ZERO),
-        };
-        let mut acc1 = splat(T::ZERO);
-        let mut i = 0;
-        while i + 1 < I {
-            acc0 = splat(x[i]).mul_add(row(i) - base, acc0);
-            acc1 = splat(x[i + 1]).mul_add(row(i + 1) - base, acc1);
-            i += 2;
+    let chunk = |c: usize| start + c * lanes;
+    let row = |i: usize, c: usize| simd::load_over::<T::Simd>(flat, i * O + chunk(c), O - chunk(c));
+    let base: [T::Simd; N] = core::array::from_fn(|c| match pivot {
+        Some(p) => row(p, c),
+        None => splat(T::ZERO),
+    });
+    let mut even: [T::Simd; N] = core::array::from_fn(|c| match bias {
+        Some(b) => simd::load::<T::Simd>(b.get(chunk(c)..).unwrap_or(&[]), T::ZERO),
+        None => splat(T::ZERO),
+    });
+    let mut odd = [splat(T::ZERO); N];
+    let mut i = 0;
+    while i + 1 < I {
+        let (x0, x1) = (splat(x[i]), splat(x[i + 1]));
+        for c in 0..N {
+            even[c] = x0.mul_add(row(i, c) - base[c], even[c]);
+            odd[c] = x1.mul_add(row(i + 1, c) - base[c], odd[c]);
         }
-        if i < I {
-            acc0 = splat(x[i]).mul_add(row(i) - base, acc0);
+        i += 2;
+    }
+    if i < I {
+        let x0 = splat(x[i]);
+        for c in 0..N {
+            even[c] = x0.mul_add(row(i, c) - base[c], even[c]);
         }
-        emit(start, acc0 + acc1);
-        start += lanes;
+    }
+    for c in 0..N {
+        emit(chunk(c), even[c] + odd[c]);
     }
 }
 
