@@ -1,0 +1,179 @@
+//! A fixed number of single-sample `input_grad` calls on rotated seeded
+//! inputs, for instruction counting (`scripts/perf_counts.sh` runs it under
+//! `perf stat` or `valgrind --tool=callgrind` with two call counts and
+//! divides the difference, which cancels setup and process start-up).
+//!
+//! ```text
+//! cargo run --release --example bench_single -- IMPL SHAPE CALLS [--time]
+//!   IMPL   constgrad | scalar | nalgebra | empty (the loop without a call)
+//!   SHAPE  seed (5→3→5) | mnist (784→128→10)
+//!   CALLS  number of calls
+//!   --time also time blocks of CALLS calls and print the best wall time per
+//!          call and an estimate of core cycles per call (see `fma_chain_ns`);
+//!          use a CALLS of about a millisecond's work (seed: 2000, mnist: 10)
+//! ```
+//!
+//! The implementations and the seeded pools are the benchmarks' own
+//! (`benches/support`): the weights come from the same seed, and every
+//! baseline is checked against constgrad before counting starts.
+
+#[path = "../benches/support/mod.rs"]
+mod support;
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use constgrad::{Mat, Mlp, RowVec, Target};
+use nalgebra::SVector;
+
+use support::check::{validate, Trio};
+use support::gen::{samples, weights, Rotor, INPUT_SEED, WEIGHT_SEED};
+use support::nalg::NalgMlp;
+use support::scalar::ScalarMlp;
+
+/// Samples in the rotating pool.
+const POOL: usize = 64;
+
+/// Which function the loop calls.
+#[derive(Clone, Copy, PartialEq)]
+enum Impl {
+    Constgrad,
+    Scalar,
+    Nalgebra,
+    Empty,
+}
+
+/// Nanoseconds for one chain of `CHAIN` dependent scalar FMAs.
+///
+/// A dependent chain runs at one FMA per FMA latency (4 cycles on Zen 1–4
+/// and on Intel since Skylake), so `CHAIN · 4 / ns` is the core clock this
+/// process is getting right now, in cycles per nanosecond. Used to turn
+/// wall time into cycles where hardware counters are not available (the
+/// chain is ~1 M cycles, shorter than a scheduler time slice).
+fn fma_chain_ns() -> f64 {
+    let (a, b) = (black_box(0.999f32), black_box(0.001f32));
+    let mut x = black_box(1.0f32);
+    let t = Instant::now();
+    for _ in 0..CHAIN {
+        x = x.mul_add(a, b);
+    }
+    black_box(x);
+    t.elapsed().as_nanos() as f64
+}
+
+/// Length of the calibration chain.
+const CHAIN: usize = 1 << 18;
+/// Cycles per dependent FMA.
+const FMA_LATENCY: f64 = 4.0;
+/// Timed repetitions; the best of each (kernel block and calibration chain,
+/// interleaved) is kept: on a shared machine the minimum is the run that
+/// was not interrupted.
+const REPS: usize = 51;
+
+fn run<const IN: usize, const HID: usize, const OUT: usize>(
+    which: Impl,
+    calls: usize,
+    time: bool,
+    lo: f32,
+    hi: f32,
+) {
+    let w = weights::<IN, HID, OUT>(WEIGHT_SEED, 2.0);
+    let cg = Box::new(Mlp::new(
+        Mat::from_rows(*w.w1),
+        RowVec::from_row(w.b1),
+        Mat::from_rows(*w.w2),
+        RowVec::from_row(w.b2),
+    ));
+    let scalar = ScalarMlp::boxed(&w);
+    let nalg = NalgMlp::boxed(&w);
+    let pool = samples::<IN>(INPUT_SEED, POOL, OUT, lo, hi);
+    let t = Trio {
+        cg: &cg,
+        scalar: &scalar,
+        nalg: &nalg,
+    };
+    validate("bench_single", &t, &pool, POOL, false);
+    let rows: Vec<RowVec<IN>> = pool.xs.iter().map(|x| RowVec::from_row(*x)).collect();
+    let cols: Vec<SVector<f32, IN>> = pool
+        .xs
+        .iter()
+        .map(|x| SVector::from_column_slice(x))
+        .collect();
+    let targets: Vec<Target<OUT>> = pool
+        .labels
+        .iter()
+        .map(|&l| Target::class(l).expect("label < OUT"))
+        .collect();
+
+    let mut rotor = Rotor::new(POOL);
+    let mut loop_calls = |n: usize| {
+        let mut acc = 0.0f32;
+        for _ in 0..n {
+            let i = rotor.step();
+            let l = pool.labels[i];
+            acc += match which {
+                Impl::Constgrad => {
+                    let (loss, dx) =
+                        black_box(&*cg).input_grad(black_box(&rows[i]), black_box(&targets[i]));
+                    black_box(dx);
+                    loss
+                }
+                Impl::Scalar => {
+                    let (loss, dx) =
+                        black_box(&*scalar).input_grad(black_box(&pool.xs[i]), black_box(l));
+                    black_box(dx);
+                    loss
+                }
+                Impl::Nalgebra => {
+                    let (loss, dx) =
+                        black_box(&*nalg).input_grad(black_box(&cols[i]), black_box(l));
+                    black_box(dx);
+                    loss
+                }
+                Impl::Empty => {
+                    black_box((&rows[i], &targets[i], &pool.xs[i], &cols[i], l));
+                    0.0
+                }
+            };
+        }
+        acc
+    };
+    let checksum = loop_calls(calls);
+    println!("calls {calls}, checksum {checksum}");
+    if time && calls > 0 {
+        let (mut best, mut best_chain) = (f64::INFINITY, f64::INFINITY);
+        for _ in 0..REPS {
+            best_chain = best_chain.min(fma_chain_ns());
+            let t0 = Instant::now();
+            black_box(loop_calls(calls));
+            best = best.min(t0.elapsed().as_nanos() as f64 / calls as f64);
+        }
+        let cpn = CHAIN as f64 * FMA_LATENCY / best_chain;
+        println!(
+            "best-of-{REPS} {best:.2} ns/call, clock {cpn:.2} cycles/ns (FMA-latency calibrated), ≈ {:.0} cycles/call",
+            best * cpn
+        );
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let usage = "usage: bench_single constgrad|scalar|nalgebra|empty seed|mnist CALLS [--time]";
+    let which = match args.first().map(String::as_str) {
+        Some("constgrad") => Impl::Constgrad,
+        Some("scalar") => Impl::Scalar,
+        Some("nalgebra") => Impl::Nalgebra,
+        Some("empty") => Impl::Empty,
+        _ => panic!("{usage}"),
+    };
+    let calls: usize = args
+        .get(2)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("{usage}"));
+    let time = args.iter().any(|a| a == "--time");
+    match args.get(1).map(String::as_str) {
+        Some("seed") => run::<5, 3, 5>(which, calls, time, -2.0, 2.0),
+        Some("mnist") => run::<784, 128, 10>(which, calls, time, 0.0, 1.0),
+        _ => panic!("{usage}"),
+    }
+}

@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Markdown tables of one criterion run of constgrad's benches.
+
+    python3 scripts/bench_table.py [CRITERION_DIR]
+
+CRITERION_DIR defaults to $CARGO_TARGET_DIR/criterion (or target/criterion).
+Reads every `<group>/<entry>/new/estimates.json` and prints, per group, the
+median time per call and per sample (or element), each entry's time divided
+by constgrad's in the same group, and for the network groups the flop rate
+and its fraction of the measured FMA peak (the fastest `peak_fma_f32x8`
+entry of the same run).
+"""
+
+import json
+import os
+import sys
+from pathlib import Path
+
+# Arithmetic flops per sample of input_grad (class target), transcendental
+# calls not counted: 4·IN·HID + 4·HID·OUT + 6·HID + 4·OUT + 1 (BENCHMARKS.md).
+def input_grad_flops(i, h, o):
+    return 4 * i * h + 4 * h * o + 6 * h + 4 * o + 1
+
+FLOPS = {
+    "seed_input_grad": input_grad_flops(5, 3, 5),
+    "seed_batch4096": input_grad_flops(5, 3, 5),
+    # loss only: 2·IN·HID + 2·HID·OUT + 3·HID + 3·OUT (max, shift, sum, ln/loss adds)
+    "seed_loss": 2 * 5 * 3 + 2 * 3 * 5 + 3 * 3 + 3 * 5,
+    # plus the two outer products xᵀ·dL/da and hᵀ·dL/dθ
+    "seed_grads": input_grad_flops(5, 3, 5) + 5 * 3 + 3 * 5,
+    "mnist_input_grad": input_grad_flops(784, 128, 10),
+    "mnist_batch256": input_grad_flops(784, 128, 10),
+}
+ORDER = [
+    "seed_input_grad", "seed_loss", "seed_grads", "seed_batch4096",
+    "mnist_input_grad", "mnist_batch256",
+    "math_exp_1024", "math_sigmoid_1024", "peak_fma_f32x8",
+]
+
+
+def fmt_time(ns):
+    for unit, scale in (("s", 1e9), ("ms", 1e6), ("µs", 1e3)):
+        if ns >= scale:
+            return f"{ns / scale:.3g} {unit}"
+    return f"{ns:.3g} ns"
+
+
+def load(root):
+    groups = {}
+    for est in sorted(root.glob("*/*/new/estimates.json")):
+        bench = json.loads((est.parent / "benchmark.json").read_text())
+        median = json.loads(est.read_text())["median"]["point_estimate"]
+        elems = (bench.get("throughput") or {}).get("Elements", 1)
+        groups.setdefault(bench["group_id"], {})[bench["function_id"]] = (median, elems)
+    return groups
+
+
+def main():
+    default = Path(os.environ.get("CARGO_TARGET_DIR", "target")) / "criterion"
+    root = Path(sys.argv[1]) if len(sys.argv) > 1 else default
+    groups = load(root)
+    peak = None
+    if "peak_fma_f32x8" in groups:
+        peak = max(e / t for t, e in groups["peak_fma_f32x8"].values())  # flops per ns
+    for name in ORDER + sorted(set(groups) - set(ORDER)):
+        if name not in groups:
+            continue
+        entries = groups[name]
+        base = entries.get("constgrad")
+        print(f"\n### {name}\n")
+        if name == "peak_fma_f32x8":
+            print("| entry | median per call | GFLOP/s |\n|---|---:|---:|")
+            for fn, (t, e) in entries.items():
+                print(f"| {fn} | {fmt_time(t)} | {e / t:.1f} |")
+            continue
+        flops = FLOPS.get(name)
+        head = "| entry | median per call | per sample | time ÷ constgrad's |"
+        rule = "|---|---:|---:|---:|"
+        if flops and peak:
+            head += " GFLOP/s | % of FMA peak |"
+            rule += "---:|---:|"
+        print(head + "\n" + rule)
+        for fn, (t, e) in sorted(entries.items(), key=lambda kv: kv[1][0]):
+            row = f"| {fn} | {fmt_time(t)} | {fmt_time(t / e)} | "
+            row += f"{t / base[0]:.2f} |" if base else "– |"
+            if flops and peak:
+                rate = flops * e / t
+                row += f" {rate:.2f} | {100 * rate / peak:.1f}% |"
+            print(row)
+    if peak:
+        print(f"\nMeasured FMA peak (best peak_fma_f32x8 entry): {peak:.1f} GFLOP/s.")
+
+
+if __name__ == "__main__":
+    main()
