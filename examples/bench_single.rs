@@ -6,6 +6,8 @@
 //! ```text
 //! cargo run --release --example bench_single -- IMPL SHAPE CALLS [--time]
 //!   IMPL   constgrad | scalar | nalgebra | empty (the loop without a call)
+//!          | constgrad_batch (`input_grad_batch` on the 64-sample pool;
+//!          CALLS counts samples and must be a multiple of 64)
 //!   SHAPE  seed (5→3→5) | mnist (784→128→10)
 //!   CALLS  number of calls
 //!   --time also time blocks of CALLS calls and print the best wall time per
@@ -41,6 +43,8 @@ enum Impl {
     Scalar,
     Nalgebra,
     Empty,
+    /// `input_grad_batch` over the whole pool; CALLS counts samples.
+    ConstgradBatch,
 }
 
 /// Nanoseconds for one chain of `CHAIN` dependent scalar FMAs.
@@ -106,8 +110,23 @@ fn run<const IN: usize, const HID: usize, const OUT: usize>(
         .collect();
 
     let mut rotor = Rotor::new(POOL);
+    let (mut losses, mut dxs) = (vec![0.0f32; POOL], vec![RowVec::<IN>::zeros(); POOL]);
     let mut loop_calls = |n: usize| {
         let mut acc = 0.0f32;
+        if which == Impl::ConstgradBatch {
+            assert!(
+                n % POOL == 0,
+                "constgrad_batch: CALLS must be a multiple of {POOL}"
+            );
+            for _ in 0..n / POOL {
+                black_box(&*cg)
+                    .input_grad_batch(black_box(&rows), black_box(&targets), &mut losses, &mut dxs)
+                    .expect("batch lengths agree");
+                acc += black_box(&losses)[0];
+                black_box(&dxs);
+            }
+            return acc;
+        }
         for _ in 0..n {
             let i = rotor.step();
             let l = pool.labels[i];
@@ -130,7 +149,7 @@ fn run<const IN: usize, const HID: usize, const OUT: usize>(
                     black_box(dx);
                     loss
                 }
-                Impl::Empty => {
+                Impl::Empty | Impl::ConstgradBatch => {
                     black_box((&rows[i], &targets[i], &pool.xs[i], &cols[i], l));
                     0.0
                 }
@@ -158,12 +177,14 @@ fn run<const IN: usize, const HID: usize, const OUT: usize>(
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: bench_single constgrad|scalar|nalgebra|empty seed|mnist CALLS [--time]";
+    let usage =
+        "usage: bench_single constgrad|scalar|nalgebra|empty|constgrad_batch seed|mnist CALLS [--time]";
     let which = match args.first().map(String::as_str) {
         Some("constgrad") => Impl::Constgrad,
         Some("scalar") => Impl::Scalar,
         Some("nalgebra") => Impl::Nalgebra,
         Some("empty") => Impl::Empty,
+        Some("constgrad_batch") => Impl::ConstgradBatch,
         _ => panic!("{usage}"),
     };
     let calls: usize = args

@@ -70,7 +70,8 @@ def main():
         print(f"\n### {name}\n")
         if name == "peak_fma_f32x8":
             print("| entry | median per call | GFLOP/s |\n|---|---:|---:|")
-            for fn, (t, e) in entries.items():
+            by_chains = sorted(entries.items(), key=lambda kv: int(kv[0].split("_")[0]))
+            for fn, (t, e) in by_chains:
                 print(f"| {fn} | {fmt_time(t)} | {e / t:.1f} |")
             continue
         flops = FLOPS.get(name)
