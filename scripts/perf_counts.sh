@@ -11,7 +11,8 @@
 # (count(N2) − count(N1)) / (N2 − N1): process start-up, weight generation
 # and the baselines' agreement check cancel out. The `empty` row is the
 # driver loop alone (rotating the input pool, black_box); the `net` column
-# subtracts it. Instruction counts do not depend on machine load.
+# subtracts it. `constgrad_batch` is `input_grad_batch` on a 64-sample pool,
+# counted per sample. Instruction counts do not depend on machine load.
 #
 # Without hardware counters, cycles per call are estimated by the example's
 # `--time` mode: best-of-51 wall time of 1 ms blocks, times a clock measured
@@ -57,23 +58,33 @@ else
   echo "# counter source: valgrind --tool=callgrind (perf: hardware counters not supported here)"
 fi
 for shape in "${shapes[@]}"; do
-  if [ "$shape" = seed ]; then n1=20000; n2=220000; tblock=2000; else n1=20; n2=220; tblock=10; fi
   echo
-  echo "## $shape: (count($n2 calls) - count($n1 calls)) / $((n2 - n1))"
-  printf '%-10s %14s %14s %14s %s\n' impl instr/call net_instr/call cycles/call "timing (best of 51, clock-calibrated)"
+  echo "## $shape: (count(N2 calls) - count(N1 calls)) / (N2 - N1)"
+  printf '%-16s %12s %14s %14s %s\n' impl instr/call net_instr/call cycles/call "timing (best of 51, clock-calibrated)"
   declare -A per_call=()
-  for impl in empty constgrad scalar nalgebra; do
+  for impl in empty constgrad scalar nalgebra constgrad_batch; do
+    # Call counts (samples for constgrad_batch: multiples of its 64-sample pool).
+    case "$shape/$impl" in
+      seed/constgrad_batch) n1=6400; n2=32000; tblock=4096 ;;
+      seed/*) n1=20000; n2=220000; tblock=2000 ;;
+      mnist/constgrad_batch) n1=64; n2=320; tblock=64 ;;
+      mnist/*) n1=20; n2=220; tblock=10 ;;
+    esac
     read -r i1 c1 < <(count "$impl" "$shape" "$n1")
     read -r i2 c2 < <(count "$impl" "$shape" "$n2")
     per_call[$impl]=$(awk -v a="$i1" -v b="$i2" -v d=$((n2 - n1)) 'BEGIN{printf "%.1f", (b - a) / d}')
-    net=$(awk -v x="${per_call[$impl]}" -v e="${per_call[empty]}" 'BEGIN{printf "%.1f", x - e}')
+    if [ "$impl" = constgrad_batch ]; then
+      net=${per_call[$impl]} # per sample, no driver loop around each sample
+    else
+      net=$(awk -v x="${per_call[$impl]}" -v e="${per_call[empty]}" 'BEGIN{printf "%.1f", x - e}')
+    fi
     if [ "$c1" != "-" ]; then
       cyc=$(awk -v a="$c1" -v b="$c2" -v d=$((n2 - n1)) 'BEGIN{printf "%.1f", (b - a) / d}')
     else
       cyc="-"
     fi
     timing=$("$bin" "$impl" "$shape" "$tblock" --time | sed -n 's/^best-of-[0-9]* //p')
-    printf '%-10s %14s %14s %14s %s\n' "$impl" "${per_call[$impl]}" "$net" "$cyc" "$timing"
+    printf '%-16s %12s %14s %14s %s\n' "$impl" "${per_call[$impl]}" "$net" "$cyc" "$timing"
   done
   unset per_call
 done
