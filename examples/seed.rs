@@ -52,6 +52,59 @@ fn loss_f64(mlp: &Mlp<IN, HID, OUT>, x: &[f64; IN], label: usize) -> f64 {
     lse - theta[label]
 }
 
+/// The plain scalar baseline a competent engineer would write without a SIMD
+/// library: f32 arrays, std's `exp`/`ln`, max-subtracted softmax, the same
+/// backward pass. Timed beside the fused kernel so the two latencies come
+/// from the same run.
+fn scalar_input_grad(mlp: &Mlp<IN, HID, OUT>, x: &[f32; IN], label: usize) -> (f32, [f32; IN]) {
+    let (w1, b1, w2, b2) = (
+        mlp.w1().rows(),
+        mlp.b1().row(),
+        mlp.w2().rows(),
+        mlp.b2().row(),
+    );
+    let mut a = *b1;
+    for (xi, row) in x.iter().zip(w1) {
+        for (ak, w) in a.iter_mut().zip(row) {
+            *ak += xi * w;
+        }
+    }
+    let h = a.map(|t| 1.0 / (1.0 + (-t).exp()));
+    let mut theta = *b2;
+    for (hk, row) in h.iter().zip(w2) {
+        for (tj, w) in theta.iter_mut().zip(row) {
+            *tj += hk * w;
+        }
+    }
+    let m = theta.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let e = theta.map(|t| (t - m).exp());
+    let s: f32 = e.iter().sum();
+    let loss = s.ln() + m - theta[label];
+    let mut d_theta = e.map(|v| v / s);
+    d_theta[label] -= 1.0;
+    let d_a: [f32; HID] = std::array::from_fn(|k| {
+        let d_h: f32 = d_theta.iter().zip(&w2[k]).map(|(d, w)| d * w).sum();
+        d_h * h[k] * (1.0 - h[k])
+    });
+    let dx = std::array::from_fn(|i| w1[i].iter().zip(&d_a).map(|(w, d)| w * d).sum());
+    (loss, dx)
+}
+
+/// Median ns per call of `f` over 301 timed batches of `calls` calls.
+fn median_ns(calls: usize, mut f: impl FnMut(usize)) -> f64 {
+    let mut per_call: Vec<f64> = (0..301)
+        .map(|_| {
+            let t0 = Instant::now();
+            for i in 0..calls {
+                f(i);
+            }
+            t0.elapsed().as_nanos() as f64 / calls as f64
+        })
+        .collect();
+    per_call.sort_by(f64::total_cmp);
+    per_call[per_call.len() / 2]
+}
+
 fn fmt_row<const N: usize>(r: &RowVec<N>) -> String {
     let cells: Vec<String> = r.row().iter().map(|v| format!("{v:>+11.7}")).collect();
     format!("[{}]", cells.join(", "))
@@ -115,31 +168,39 @@ fn main() -> Result<(), constgrad::Error> {
     );
 
     // Latency: many batches of back-to-back calls on rotating inputs, each
-    // batch timed, median reported. Not a benchmark (see BENCHMARKS.md for
-    // criterion runs with baselines); it just gives the order of magnitude.
+    // batch timed, medians reported, constgrad and the scalar baseline
+    // alternating in the same run. Not a benchmark (see BENCHMARKS.md for
+    // criterion runs with scalar and nalgebra baselines); it gives the order
+    // of magnitude and the ratio.
     let xs: Vec<RowVec<IN>> = (0..64).map(|_| rng.mat::<1, IN>(1.5)).collect();
     let targets: Vec<Target<OUT>> = (0..64)
         .map(|i| Target::class(i % OUT))
         .collect::<Result<_, _>>()?;
+    let (scalar_loss, scalar_dx) = scalar_input_grad(&mlp, x.row(), label);
+    let scalar_diff = (0..IN)
+        .map(|i| (scalar_dx[i] - grad[(0, i)]).abs())
+        .fold(0.0f32, f32::max);
+    println!("scalar baseline: loss {scalar_loss:.9}, max |dL/dx − fused| = {scalar_diff:.1e}");
     let calls = 2_000;
-    let mut per_call: Vec<f64> = (0..301)
-        .map(|_| {
-            let t0 = Instant::now();
-            for i in 0..calls {
-                black_box(
-                    black_box(&mlp).input_grad(black_box(&xs[i % 64]), black_box(&targets[i % 64])),
-                );
-            }
-            t0.elapsed().as_nanos() as f64 / calls as f64
-        })
-        .collect();
-    per_call.sort_by(f64::total_cmp);
+    let fused = median_ns(calls, |i| {
+        black_box(black_box(&mlp).input_grad(black_box(&xs[i % 64]), black_box(&targets[i % 64])));
+    });
+    let scalar = median_ns(calls, |i| {
+        black_box(scalar_input_grad(
+            black_box(&mlp),
+            black_box(xs[i % 64].row()),
+            black_box(i % OUT),
+        ));
+    });
     println!();
     println!(
-        "input_grad latency: median {:.1} ns per call (of {} batches × {calls} calls; build: {})",
-        per_call[per_call.len() / 2],
-        per_call.len(),
+        "input_grad latency, median of 301 batches × {calls} calls ({}):",
         constgrad::simd_description()
+    );
+    println!("  constgrad fused kernel   {fused:7.1} ns per call");
+    println!(
+        "  plain scalar f32 + std   {scalar:7.1} ns per call   ({:.2}× the fused kernel's time)",
+        scalar / fused
     );
     Ok(())
 }
