@@ -1,0 +1,46 @@
+//! A 16→8→4 network with arbitrary weights, input and target:
+//! `grads` (loss, dL/dx, dL/dW1, dL/db1, dL/dW2, dL/db2) against an f64 reference within a
+//! running error bound; NaN anywhere gives NaN loss and gradients; finite
+//! inputs whose natural scales fit in f32 give finite results.
+//! See `constgrad_fuzz::checks::check_network`.
+#![no_main]
+
+use arbitrary::Arbitrary;
+use constgrad_fuzz::checks::{self, Api, Goal, Net};
+use constgrad_fuzz::{enforce, f32_rows, f32s, F32};
+use libfuzzer_sys::fuzz_target;
+
+const IN: usize = 16;
+const HID: usize = 8;
+const OUT: usize = 4;
+
+#[derive(Debug, Arbitrary)]
+enum GoalIn {
+    Class(u8),
+    Probs([F32; OUT]),
+}
+
+#[derive(Debug, Arbitrary)]
+struct Input {
+    w1: [[F32; HID]; IN],
+    b1: [F32; HID],
+    w2: [[F32; OUT]; HID],
+    b2: [F32; OUT],
+    x: [F32; IN],
+    goal: GoalIn,
+}
+
+fuzz_target!(init: constgrad_fuzz::init(), |input: Input| {
+    let net = Net {
+        w1: f32_rows(input.w1),
+        b1: f32s(input.b1),
+        w2: f32_rows(input.w2),
+        b2: f32s(input.b2),
+    };
+    let goal = match input.goal {
+        GoalIn::Class(l) if l >= 250 => Goal::Class(usize::from(l)),
+        GoalIn::Class(l) => Goal::Class(usize::from(l) % OUT),
+        GoalIn::Probs(y) => Goal::Probs(f32s(y)),
+    };
+    enforce("grads", checks::check_network(&net, f32s(input.x), &goal, Api::Grads));
+});
