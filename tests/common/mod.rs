@@ -214,6 +214,30 @@ pub fn widen_grads<const IN: usize, const HID: usize, const OUT: usize, T: Real>
     }
 }
 
+/// Rounding-error magnitudes `M(v)` of every quantity of [`RefNet`], see
+/// [`RefNet::rounding_magnitudes`].
+#[derive(Clone, Debug)]
+pub struct Magnitudes {
+    /// `M(a)`.
+    pub a: Vec<f64>,
+    /// `M(h)`.
+    pub h: Vec<f64>,
+    /// `M(θ)`.
+    pub theta: Vec<f64>,
+    /// `M(ŷ)`.
+    pub y_hat: Vec<f64>,
+    /// `M(L)` and `M` of every gradient.
+    pub grads: RefGrads,
+}
+
+/// `Some(l)` when `y` is exactly the one-hot row of class `l`.
+#[must_use]
+pub fn one_hot_label(y: &[f64]) -> Option<usize> {
+    let l = y.iter().position(|&v| v == 1.0)?;
+    let rest_zero = y.iter().enumerate().all(|(j, &v)| j == l || v == 0.0);
+    rest_zero.then_some(l)
+}
+
 impl RefNet {
     /// The `f64` twin of a crate network (exact widening of its parameters).
     #[must_use]
@@ -264,11 +288,13 @@ impl RefNet {
     /// keeps its relative precision.
     fn ln_s(theta: &[f64]) -> f64 {
         let m = theta.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let mut rho = -1.0;
-        for &t in theta {
-            rho += if t == m { 1.0 } else { (t - m).exp() };
-        }
-        rho.ln_1p()
+        let ties = theta.iter().filter(|&&t| t == m).count();
+        let rest: f64 = theta
+            .iter()
+            .filter(|&&t| t != m)
+            .map(|t| (t - m).exp())
+            .sum();
+        (rest + (ties as f64 - 1.0)).ln_1p()
     }
 
     /// `L = Σ_j y_j·(logsumexp(θ) − θ_j)`, terms with `y_j = 0` skipped.
@@ -303,12 +329,9 @@ impl RefNet {
     pub fn grads(&self, x: &[f64], y: &[f64]) -> RefGrads {
         let f = self.forward(x);
         let (n_in, n_hid, n_out) = (self.n_in, self.n_hid, self.n_out);
-        let one_hot = y.iter().filter(|&&v| v == 1.0).count() == 1
-            && y.iter().all(|&v| v == 0.0 || v == 1.0);
         let mut d_theta = vec![0.0; n_out];
         let mut d_h = vec![0.0; n_hid];
-        if one_hot {
-            let l = y.iter().position(|&v| v == 1.0).unwrap_or(0);
+        if let Some(l) = one_hot_label(y) {
             let mut rest = 0.0;
             for j in (0..n_out).filter(|&j| j != l) {
                 d_theta[j] = f.y_hat[j];
@@ -358,6 +381,187 @@ impl RefNet {
             b1: d_a,
             w2: dw2,
             b2: d_theta,
+        }
+    }
+
+    /// Rounding-error magnitudes of every forward intermediate, the loss and
+    /// every gradient (see [`Magnitudes`]).
+    ///
+    /// For every computed quantity `v`, `M(v) ≥ 0` is such that evaluating
+    /// the network in a format with unit roundoff `u` (inputs exact, each
+    /// operation rounded once) perturbs `v` by about `u·M(v)` to first order,
+    /// in any reasonable operation order. It is Wilkinson's running error
+    /// bound, propagated through the same chain rule with absolute values
+    /// (`m = max θ`, `e_j = e^(θ_j − m)`, `s = Σ e_j = 1 + ρ`):
+    ///
+    /// ```text
+    /// M(a_k)    = |b1_k| + Σ_i |x_i·W1_ik|
+    /// M(h_k)    = h_k + σ'(a_k)·M(a_k)
+    /// M(θ_j)    = |b2_j| + Σ_k (h_k + M(h_k))·|W2_kj|
+    /// q_j       = 1 + |θ_j − m| + M(θ_j) + M(θ_max)      (relative error of e_j; 0 at the max)
+    /// M(ρ)      = Σ_{j≠max} e_j·(q_j + OUT)
+    /// M(ŷ_j)    = ŷ_j·(q_j + M(ρ)/s + 2)
+    /// M(L)      = OUT·Σ_j y_j·(gap_j + ln s + M(ρ)/s),
+    ///             gap_j = 2|m − θ_j| + M(θ_j) + M(θ_max)  (0 at the max)
+    /// M(dθ_j)   = |dθ_j| + M(ŷ_j)·|Σy| + OUT·ŷ_j·Σ|y| + |y_j|
+    ///             (class l: M(ŷ_j), and Σ_{j≠l}(M(ŷ_j) + ŷ_j) at l)
+    /// M(dh_k)   = Σ_j (M(dθ_j) + |dθ_j|)·|W2_kj|
+    ///             (class l: Σ_{j≠l} (M(ŷ_j) + ŷ_j)·(|W2_kj| + |W2_kl|))
+    /// M(σ'_k)   = σ'_k + |σ''(a_k)|·M(a_k)
+    /// M(dA_k)   = M(dh_k)·σ'_k + |dh_k|·M(σ'_k)
+    /// M(dx_i)   = Σ_k (M(dA_k) + |dA_k|)·|W1_ik|
+    /// M(dW1_ik) = |x_i|·(M(dA_k) + |dA_k|)
+    /// M(dW2_kj) = M(h_k)·|dθ_j| + h_k·(M(dθ_j) + |dθ_j|)
+    /// ```
+    ///
+    /// `M(v)` is close to `|v|` for a well-conditioned `v` and far above it
+    /// exactly where no implementation in that format can resolve `v`:
+    /// cancelling terms (a soft target close to the prediction), logits much
+    /// larger than their gaps (large-logit and extreme networks), hidden
+    /// pre-activations that are small differences of huge products.
+    #[must_use]
+    pub fn rounding_magnitudes(&self, x: &[f64], y: &[f64]) -> Magnitudes {
+        let f = self.forward(x);
+        let g = self.grads(x, y);
+        let (n_in, n_hid, n_out) = (self.n_in, self.n_hid, self.n_out);
+        let n = n_out as f64;
+        let m_a: Vec<f64> = (0..n_hid)
+            .map(|k| {
+                self.b1[k].abs()
+                    + (0..n_in)
+                        .map(|i| (x[i] * self.w1[i * n_hid + k]).abs())
+                        .sum::<f64>()
+            })
+            .collect();
+        let slope: Vec<f64> = f.a.iter().map(|&t| sigmoid(t) * sigmoid(-t)).collect();
+        let m_h: Vec<f64> = (0..n_hid).map(|k| f.h[k] + slope[k] * m_a[k]).collect();
+        let m_theta: Vec<f64> = (0..n_out)
+            .map(|j| {
+                self.b2[j].abs()
+                    + (0..n_hid)
+                        .map(|k| (f.h[k] + m_h[k]) * self.w2[k * n_out + j].abs())
+                        .sum::<f64>()
+            })
+            .collect();
+        let m = f.theta.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let jmax = f.theta.iter().position(|&t| t == m).unwrap_or(0);
+        let q: Vec<f64> = (0..n_out)
+            .map(|j| {
+                if j == jmax {
+                    0.0
+                } else {
+                    1.0 + (f.theta[j] - m).abs() + m_theta[j] + m_theta[jmax]
+                }
+            })
+            .collect();
+        let e: Vec<f64> = f.theta.iter().map(|t| (t - m).exp()).collect();
+        let s: f64 = e.iter().sum();
+        let m_rho: f64 = (0..n_out)
+            .filter(|&j| j != jmax)
+            .map(|j| e[j] * (q[j] + n))
+            .sum();
+        let ln_s = Self::ln_s(&f.theta);
+        let m_yhat: Vec<f64> = (0..n_out)
+            .map(|j| f.y_hat[j] * (q[j] + m_rho / s + 2.0))
+            .collect();
+        let gap = |j: usize| -> f64 {
+            if j == jmax {
+                0.0
+            } else {
+                2.0 * (m - f.theta[j]).abs() + m_theta[j] + m_theta[jmax]
+            }
+        };
+        let m_loss = (0..n_out)
+            .map(|j| y[j].abs() * (gap(j) + ln_s + m_rho / s))
+            .sum::<f64>()
+            * n;
+        let d_theta = &g.b2;
+        let (m_dtheta, m_dh) = if let Some(l) = one_hot_label(y) {
+            let mut m_dt = m_yhat.clone();
+            m_dt[l] = (0..n_out)
+                .filter(|&j| j != l)
+                .map(|j| m_yhat[j] + f.y_hat[j])
+                .sum();
+            let m_dh: Vec<f64> = (0..n_hid)
+                .map(|k| {
+                    let wl = self.w2[k * n_out + l].abs();
+                    (0..n_out)
+                        .filter(|&j| j != l)
+                        .map(|j| (m_yhat[j] + f.y_hat[j]) * (self.w2[k * n_out + j].abs() + wl))
+                        .sum()
+                })
+                .collect();
+            (m_dt, m_dh)
+        } else {
+            let sum_y: f64 = y.iter().sum();
+            let sum_abs_y: f64 = y.iter().map(|v| v.abs()).sum();
+            let m_dt: Vec<f64> = (0..n_out)
+                .map(|j| {
+                    d_theta[j].abs()
+                        + m_yhat[j] * sum_y.abs()
+                        + n * f.y_hat[j] * sum_abs_y
+                        + y[j].abs()
+                })
+                .collect();
+            let m_dh: Vec<f64> = (0..n_hid)
+                .map(|k| {
+                    (0..n_out)
+                        .map(|j| (m_dt[j] + d_theta[j].abs()) * self.w2[k * n_out + j].abs())
+                        .sum()
+                })
+                .collect();
+            (m_dt, m_dh)
+        };
+        let d_h: Vec<f64> = (0..n_hid)
+            .map(|k| {
+                (0..n_out)
+                    .map(|j| d_theta[j] * self.w2[k * n_out + j])
+                    .sum::<f64>()
+            })
+            .collect();
+        let m_slope: Vec<f64> = (0..n_hid)
+            .map(|k| {
+                let curvature = slope[k] * (sigmoid(-f.a[k]) - sigmoid(f.a[k])).abs();
+                slope[k] + curvature * m_a[k]
+            })
+            .collect();
+        let m_da: Vec<f64> = (0..n_hid)
+            .map(|k| m_dh[k] * slope[k] + d_h[k].abs() * m_slope[k])
+            .collect();
+        let d_a = &g.b1;
+        let m_dx = (0..n_in)
+            .map(|i| {
+                (0..n_hid)
+                    .map(|k| (m_da[k] + d_a[k].abs()) * self.w1[i * n_hid + k].abs())
+                    .sum()
+            })
+            .collect();
+        let mut m_dw1 = vec![0.0; n_in * n_hid];
+        for i in 0..n_in {
+            for k in 0..n_hid {
+                m_dw1[i * n_hid + k] = x[i].abs() * (m_da[k] + d_a[k].abs());
+            }
+        }
+        let mut m_dw2 = vec![0.0; n_hid * n_out];
+        for k in 0..n_hid {
+            for j in 0..n_out {
+                m_dw2[k * n_out + j] =
+                    m_h[k] * d_theta[j].abs() + f.h[k] * (m_dtheta[j] + d_theta[j].abs());
+            }
+        }
+        Magnitudes {
+            a: m_a,
+            h: m_h,
+            theta: m_theta,
+            y_hat: m_yhat,
+            grads: RefGrads {
+                loss: m_loss,
+                x: m_dx,
+                w1: m_dw1,
+                b1: m_da,
+                w2: m_dw2,
+                b2: m_dtheta,
+            },
         }
     }
 
@@ -419,20 +623,33 @@ pub fn max_abs(v: &[f64]) -> f64 {
     v.iter().fold(0.0, |m, x| m.max(x.abs()))
 }
 
-/// The natural scale of a gradient: `max(1e-30, ‖exact‖∞)`. A gradient is
-/// judged against its own largest entry (an error of 1e-6 of it is an error
-/// of 1e-6 in the direction a user would step), and 1e-30 keeps the bound
-/// meaningful when the exact gradient underflows to 0.
+/// The natural scale of a computed quantity (a gradient, a row of
+/// activations, or the loss as a 1-element slice):
+/// `max(1e-30, ‖exact‖∞, ‖M‖∞)` with `M` its rounding-error magnitudes
+/// ([`RefNet::rounding_magnitudes`]).
+///
+/// For a well-conditioned quantity `‖M‖∞` is a small multiple of
+/// `‖exact‖∞`, so this is the quantity's own size; where the quantity is
+/// ill-conditioned (cancellation, huge logits, saturated units fed by huge
+/// products) it is the size of the terms that cancel, the resolution limit
+/// of any implementation in a given precision. 1e-30 keeps the bound
+/// meaningful when everything underflows to 0.
 #[must_use]
-pub fn grad_scale(exact: &[f64]) -> f64 {
+pub fn natural_scale(exact: &[f64], magnitudes: &[f64]) -> f64 {
+    max_abs(exact).max(max_abs(magnitudes)).max(1e-30)
+}
+
+/// The strict scale of a gradient: `max(1e-30, ‖exact‖∞)`, its own largest
+/// entry, with no allowance for ill-conditioning.
+#[must_use]
+pub fn strict_grad_scale(exact: &[f64]) -> f64 {
     max_abs(exact).max(1e-30)
 }
 
-/// The natural scale of a loss: `max(1, |L|)`. Losses are compared in
-/// absolute terms below 1 (a loss of 1e-9 from a confident network is 0 to
-/// any user) and relatively above.
+/// The strict scale of a loss: `max(1, |L|)` (absolute below 1, relative
+/// above).
 #[must_use]
-pub fn loss_scale(exact: f64) -> f64 {
+pub fn strict_loss_scale(exact: f64) -> f64 {
     exact.abs().max(1.0)
 }
 
@@ -448,7 +665,7 @@ pub fn assert_close(what: &str, got: &[f64], exact: &[f64], scale: f64, rel: f64
         let ok = approx::abs_diff_eq!(g, e, epsilon = rel * scale);
         assert!(
             ok,
-            "{what}[{i}]: got {g:e}, expected {e:e}, |diff| = {:e} > {rel:e} × scale {scale:e}\n got:      {got:e?}\n expected: {exact:e?}",
+            "{what}[{i}]: got {g:e}, expected {e:e}, |diff| = {:e} > {rel:e} × scale {scale:e}\n got:      {got:?}\n expected: {exact:?}",
             (g - e).abs()
         );
         worst = worst.max((g - e).abs() / scale);
