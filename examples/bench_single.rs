@@ -13,6 +13,9 @@
 //!   --time also time blocks of CALLS calls and print the best wall time per
 //!          call and an estimate of core cycles per call (see `fma_chain_ns`);
 //!          use a CALLS of about a millisecond's work (seed: 2000, mnist: 10)
+//!
+//! cargo run --release --example bench_single -- peak
+//!   the FMA peak (best of 51) in GFLOP/s and flops per cycle
 //! ```
 //!
 //! The implementations and the seeded pools are the benchmarks' own
@@ -27,6 +30,7 @@ use std::time::Instant;
 
 use constgrad::{Mat, Mlp, RowVec, Target};
 use nalgebra::SVector;
+use wide::f32x8;
 
 use support::check::{validate, Trio};
 use support::gen::{samples, weights, Rotor, INPUT_SEED, WEIGHT_SEED};
@@ -175,8 +179,47 @@ fn run<const IN: usize, const HID: usize, const OUT: usize>(
     }
 }
 
+/// Independent `f32x8` FMA chains per iteration of [`fma_peak`]: two FMA
+/// pipes of latency 4 need at least 8 in flight.
+const PEAK_CHAINS: usize = 10;
+
+/// The FMA peak, best of [`REPS`]: `PEAK_CHAINS` independent chains of
+/// `f32x8` multiply-adds kept in registers (the same loop as the
+/// `peak_fma_f32x8` criterion group), in GFLOP/s and flops per cycle.
+fn fma_peak() {
+    const ITERS: usize = 1 << 14;
+    let (a, b) = (
+        black_box(f32x8::splat(0.999)),
+        black_box(f32x8::splat(0.001)),
+    );
+    let (mut best, mut best_chain) = (f64::INFINITY, f64::INFINITY);
+    for _ in 0..REPS {
+        best_chain = best_chain.min(fma_chain_ns());
+        let mut acc: [f32x8; PEAK_CHAINS] = core::array::from_fn(|k| f32x8::splat(k as f32));
+        let t = Instant::now();
+        for _ in 0..ITERS {
+            for v in &mut acc {
+                *v = v.mul_add(a, b);
+            }
+        }
+        black_box(acc);
+        best = best.min(t.elapsed().as_nanos() as f64);
+    }
+    let flops = (ITERS * PEAK_CHAINS * 8 * 2) as f64;
+    let cpn = CHAIN as f64 * FMA_LATENCY / best_chain;
+    println!(
+        "best-of-{REPS} FMA peak {:.1} GFLOP/s, clock {cpn:.2} cycles/ns (FMA-latency calibrated), {:.1} flops/cycle",
+        flops / best,
+        flops / best / cpn
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("peak") {
+        fma_peak();
+        return;
+    }
     let usage =
         "usage: bench_single constgrad|scalar|nalgebra|empty|constgrad_batch seed|mnist CALLS [--time]";
     let which = match args.first().map(String::as_str) {

@@ -57,6 +57,7 @@ if [ "$use_perf" = 1 ]; then
 else
   echo "# counter source: valgrind --tool=callgrind (perf: hardware counters not supported here)"
 fi
+echo "# $("$bin" peak)"
 for shape in "${shapes[@]}"; do
   echo
   echo "## $shape: (count(N2 calls) - count(N1 calls)) / (N2 - N1)"
