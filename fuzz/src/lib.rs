@@ -217,13 +217,18 @@ pub fn enforce(check: &'static str, result: checks::Check) {
     }
 }
 
+/// Whether `CONSTGRAD_FUZZ_WORST` is set (worst ratios are being reported).
+pub fn reporting() -> bool {
+    static ENABLED: OnceLock<bool> = OnceLock::new();
+    *ENABLED.get_or_init(|| std::env::var_os("CONSTGRAD_FUZZ_WORST").is_some())
+}
+
 /// Records a measured `error / bound` ratio of the check named `check`; with
 /// `CONSTGRAD_FUZZ_WORST=1` set, prints every new maximum to stderr as
 /// `#worst CHECK ratio R`.
 pub fn note_ratio(check: &'static str, ratio: f64) {
-    static ENABLED: OnceLock<bool> = OnceLock::new();
     static WORST: Mutex<Vec<(&'static str, f64)>> = Mutex::new(Vec::new());
-    if !*ENABLED.get_or_init(|| std::env::var_os("CONSTGRAD_FUZZ_WORST").is_some()) {
+    if !reporting() {
         return;
     }
     let Ok(mut worst) = WORST.lock() else {
