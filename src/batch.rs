@@ -215,15 +215,17 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         let mut g_a = [zero; HID];
         let loss = match targets {
             BlockTargets::Class(labels) => {
+                let half = splat(T::from_f64(0.5));
                 // q_j = ŷ_j off the label, 0 on it; W2[k][l] per lane.
                 let mut q = [zero; OUT];
                 let mut theta_l = zero;
                 for (j, (qj, (&ej, &t))) in q.iter_mut().zip(e.iter().zip(&theta)).enumerate() {
                     let is_l = labels.simd_eq(splat(T::from_f64(j as f64)));
-                    *qj = <T::Simd as Vector>::select(is_l, zero, ej / sum);
+                    *qj = <T::Simd as Vector>::select(is_l, zero, ej / (sum * half));
                     theta_l = <T::Simd as Vector>::select(is_l, t, theta_l);
                 }
-                // W2[k][l] of each lane's own label, then Σ_j q_j·(W2[k][j] − W2[k][l]).
+                // W2[k][l] of each lane's own label, then Σ_j 2q_j·(W2[k][j] − W2[k][l])/2
+                // (halved so the difference of two finite weights stays finite).
                 let is_label: [T::Simd; OUT] =
                     core::array::from_fn(|j| labels.simd_eq(splat(T::from_f64(j as f64))));
                 let w2_at_label = |k: usize| {
@@ -231,7 +233,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                     for (&w, &is_l) in self.w2.rows()[k].iter().zip(&is_label) {
                         w2l = <T::Simd as Vector>::select(is_l, splat(w), w2l);
                     }
-                    w2l
+                    w2l * half
                 };
                 lanes_times_rows(
                     &q,
@@ -285,7 +287,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     }
 }
 
-/// `out_k = init(k) + Σ_i v[i]·(rows[k][i] − pivot(k))` for every row `k`,
+/// `out_k = init(k) + Σ_i v[i]·(rows[k][i]/2 − pivot(k))` (with a pivot) or
+/// `init(k) + Σ_i v[i]·rows[k][i]` (without) for every row `k`,
 /// with `v` in lanes (one sample per lane) and the weights broadcast; each
 /// finished `out_k` goes to `emit(k, out_k)`.
 ///
@@ -329,18 +332,22 @@ fn lanes_times_rows_tile<T: Real, const N: usize, const K: usize, const R: usize
     let base: [T::Simd; R] = core::array::from_fn(|r| pivot.map_or(zero, |p| p(k0 + r)));
     let mut even: [T::Simd; R] = core::array::from_fn(|r| init(k0 + r));
     let mut odd = [zero; R];
-    let w = |r: usize, i: usize| splat(rows[k0 + r][i]);
+    let half = splat(T::from_f64(0.5));
+    let w = |r: usize, i: usize| match pivot {
+        Some(_) => splat(rows[k0 + r][i]).mul_add(half, -base[r]),
+        None => splat(rows[k0 + r][i]),
+    };
     let mut i = 0;
     while i + 1 < N {
         for r in 0..R {
-            even[r] = v[i].mul_add(w(r, i) - base[r], even[r]);
-            odd[r] = v[i + 1].mul_add(w(r, i + 1) - base[r], odd[r]);
+            even[r] = v[i].mul_add(w(r, i), even[r]);
+            odd[r] = v[i + 1].mul_add(w(r, i + 1), odd[r]);
         }
         i += 2;
     }
     if i < N {
-        for r in 0..R {
-            even[r] = v[i].mul_add(w(r, i) - base[r], even[r]);
+        for (r, acc) in even.iter_mut().enumerate() {
+            *acc = v[i].mul_add(w(r, i), *acc);
         }
     }
     for r in 0..R {

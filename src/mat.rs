@@ -322,8 +322,12 @@ impl<const R: usize, const C: usize, T: fmt::Debug> fmt::Debug for Mat<R, C, T> 
 /// chunks per pass over `x` (eight independent chains, one broadcast of `x_i`
 /// per four vector loads), so long products run at FMA throughput rather
 /// than latency. With `pivot = Some(p)`, row `p` of `w` is subtracted from
-/// every row first: `Σ_i x_i·(w_i − w_p)`, the cancellation-free form of the
-/// class-label backward pass. Lanes past the last column are unspecified.
+/// every row first, halved: `Σ_i x_i·(w_i − w_p)/2`, the cancellation-free
+/// form of the class-label backward pass (callers pass `2x`). Halving keeps
+/// the difference of two finite weights finite (`w_i − w_p` can overflow
+/// when the exact gradient does not) and is exact, and `w_i·½ − w_p·½` is
+/// one rounding, as the difference itself would be. Lanes past the last
+/// column are unspecified.
 /// The summation order of every output is the same whatever the tiling.
 #[inline(always)]
 pub(crate) fn vec_mat_map<T: Real, const I: usize, const O: usize>(
@@ -360,10 +364,16 @@ fn vec_mat_tile<T: Real, const I: usize, const O: usize, const N: usize>(
     let flat = w.as_flattened();
     let chunk = |c: usize| start + c * lanes;
     let row = |i: usize, c: usize| simd::load_over::<T::Simd>(flat, i * O + chunk(c), O - chunk(c));
+    let half = splat(T::from_f64(0.5));
     let base: [T::Simd; N] = core::array::from_fn(|c| match pivot {
-        Some(p) => row(p, c),
+        Some(p) => row(p, c) * half,
         None => splat(T::ZERO),
     });
+    // w_i − w_p halved when pivoting, w_i otherwise.
+    let term = |i: usize, c: usize| match pivot {
+        Some(_) => row(i, c).mul_add(half, -base[c]),
+        None => row(i, c),
+    };
     let mut even: [T::Simd; N] = core::array::from_fn(|c| match bias {
         Some(b) => simd::load::<T::Simd>(b.get(chunk(c)..).unwrap_or(&[]), T::ZERO),
         None => splat(T::ZERO),
@@ -373,15 +383,15 @@ fn vec_mat_tile<T: Real, const I: usize, const O: usize, const N: usize>(
     while i + 1 < I {
         let (x0, x1) = (splat(x[i]), splat(x[i + 1]));
         for c in 0..N {
-            even[c] = x0.mul_add(row(i, c) - base[c], even[c]);
-            odd[c] = x1.mul_add(row(i + 1, c) - base[c], odd[c]);
+            even[c] = x0.mul_add(term(i, c), even[c]);
+            odd[c] = x1.mul_add(term(i + 1, c), odd[c]);
         }
         i += 2;
     }
     if i < I {
         let x0 = splat(x[i]);
-        for c in 0..N {
-            even[c] = x0.mul_add(row(i, c) - base[c], even[c]);
+        for (c, acc) in even.iter_mut().enumerate() {
+            *acc = x0.mul_add(term(i, c), *acc);
         }
     }
     for c in 0..N {

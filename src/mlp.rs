@@ -480,25 +480,29 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         let loss = match target {
             Target::Class(label) => {
                 let l = label.get();
-                // q_j = ŷ_j for j ≠ l, 0 at l; dL/dθ_l = −Σ q_j.
+                // q_j = ŷ_j for j ≠ l, 0 at l; dL/dθ_l = −Σ q_j. The product
+                // with the halved differences W2ᵀ_j/2 − W2ᵀ_l/2 takes 2q_j,
+                // formed exactly as e_j/(s/2).
                 let lf = splat(T::from_f64(l as f64));
-                let mut q = [T::ZERO; OUT];
-                let mut q_sum = splat(T::ZERO);
+                let half_s = s * splat(T::from_f64(0.5));
+                let mut q2 = [T::ZERO; OUT];
+                let mut q2_sum = splat(T::ZERO);
                 let mut start = 0;
                 while start < OUT {
                     let ev = simd::load::<T::Simd>(&hid.e[start..], T::ZERO);
                     let idx = <T::Simd as Vector>::iota() + splat(T::from_f64(start as f64));
-                    let qv = <T::Simd as Vector>::select(idx.simd_eq(lf), splat(T::ZERO), ev / s);
-                    q_sum = q_sum + qv;
-                    simd::store(qv, &mut q[start..]);
+                    let qv =
+                        <T::Simd as Vector>::select(idx.simd_eq(lf), splat(T::ZERO), ev / half_s);
+                    q2_sum = q2_sum + qv;
+                    simd::store(qv, &mut q2[start..]);
                     start += lanes;
                 }
-                d_theta = q;
+                d_theta = q2.map(|v| v * T::from_f64(0.5));
                 if let Some(dl) = d_theta.get_mut(l) {
-                    *dl = -q_sum.reduce_add();
+                    *dl = -(q2_sum.reduce_add() * T::from_f64(0.5));
                 }
                 vec_mat_map(
-                    &q,
+                    &q2,
                     self.w2t.rows(),
                     None,
                     Some(l),
@@ -580,16 +584,23 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         let (loss, g_h) = match target {
             Target::Class(label) => {
                 let l = label.get();
-                let q = select(iota.simd_eq(splat(T::from_f64(l as f64))), zero, y_hat);
-                let pivot = p.w2t.get(l).copied().unwrap_or(zero);
-                let q_lanes = q.to_array();
+                // 2q_j (see the chunked kernel) against halved differences.
+                let half = splat(T::from_f64(0.5));
+                let q2 = select(
+                    iota.simd_eq(splat(T::from_f64(l as f64))),
+                    zero,
+                    e / (splat(sum) * half),
+                );
+                let pivot = p.w2t.get(l).copied().unwrap_or(zero) * half;
+                let q_lanes = q2.to_array();
                 let mut g0 = zero;
                 let mut g1 = zero;
                 for (j, (&qj, &row)) in q_lanes.as_ref().iter().zip(&p.w2t).enumerate() {
+                    let diff = row.mul_add(half, -pivot);
                     if j % 2 == 0 {
-                        g0 = splat(qj).mul_add(row - pivot, g0);
+                        g0 = splat(qj).mul_add(diff, g0);
                     } else {
-                        g1 = splat(qj).mul_add(row - pivot, g1);
+                        g1 = splat(qj).mul_add(diff, g1);
                     }
                 }
                 let theta_l = simd::lane(theta, l);

@@ -149,7 +149,9 @@ pub fn softmax<const N: usize, T: Real>(theta: &RowVec<N, T>) -> RowVec<N, T> {
 /// # Accuracy
 ///
 /// Within a few ulp of the exact value, relative to `max(|θ_j − m|, ln s)`
-/// (see `ACCURACY.md`). Every output is `≤ 0`. Special values as [`softmax`].
+/// (see `ACCURACY.md`). Every output is `≤ 0`. A NaN logit or a row of only
+/// `−∞` gives NaN everywhere; a `+∞` logit gives `−∞` at the finite logits
+/// (their probabilities tend to 0) and NaN at the `+∞` ones.
 ///
 /// # Examples
 ///

@@ -23,9 +23,12 @@
 //!
 //! A `−∞` logit is a probability of exactly 0 (fine as long as some logit is
 //! finite). NaN anywhere makes every output NaN. A `+∞` logit gives
-//! `logsumexp = +∞` and NaN softmax / log-softmax. A row of all `−∞` gives
-//! `logsumexp = −∞` and NaN softmax / log-softmax. An empty row (`N = 0`) has
-//! `logsumexp = −∞` and cross-entropy 0.
+//! `logsumexp = +∞`, NaN softmax everywhere, and a log-softmax of `−∞` at
+//! the finite logits (the limit: their probabilities tend to 0) and NaN at
+//! the `+∞` ones; the cross-entropy is `+∞` if the target puts mass on a
+//! finite logit only, NaN if on a `+∞` one. A row of all `−∞` gives
+//! `logsumexp = −∞` and NaN softmax / log-softmax. An empty row (`N = 0`)
+//! has `logsumexp = −∞` and cross-entropy 0.
 
 use crate::math::exp::exp_v;
 use crate::math::ln::ln_1p_v;
