@@ -176,6 +176,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .configure_mesh()
         .x_desc("x")
         .y_desc("ulp")
+        .y_label_formatter(&|v| format!("{v:.0e}"))
         .light_line_style(WHITE)
         .draw()?;
     for (name, pts, colour) in &sig_curves {
