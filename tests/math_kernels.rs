@@ -48,6 +48,8 @@ use constgrad::math::{
 use constgrad::{Label, Real, RowVec, Target, F32_LANES, F64_LANES};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 
 /// Longest row tested.
 const MAX_LEN: usize = 49;
@@ -118,12 +120,41 @@ fn ulp_err<T: Real>(got: T, exact: f64) -> f64 {
 #[track_caller]
 fn assert_ulps<T: Real>(what: &str, input: &dyn std::fmt::Debug, got: T, exact: f64, bound: f64) {
     let err = ulp_err(got, exact);
+    record(what, err, bound);
     assert!(
         err <= bound,
         "{what} ({}): input {input:?}: got {:e}, exact {exact:e}: {err} ulp > {bound} ulp",
         T::NAME,
         got.to_f64()
     );
+}
+
+thread_local! {
+    /// Per kernel (first word of the check's name): the largest error seen
+    /// in ulps and the largest fraction of its bound used, for the report
+    /// printed by [`print_worst`] (visible with `-- --nocapture`).
+    static WORST: RefCell<BTreeMap<String, (f64, f64)>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+fn record(what: &str, err_ulps: f64, bound_ulps: f64) {
+    let kernel = what.split_whitespace().next().unwrap_or(what).to_owned();
+    WORST.with(|w| {
+        let mut w = w.borrow_mut();
+        let e = w.entry(kernel).or_insert((0.0, 0.0));
+        e.0 = e.0.max(err_ulps);
+        e.1 = e.1.max(err_ulps / bound_ulps);
+    });
+}
+
+fn print_worst(test: &str) {
+    WORST.with(|w| {
+        for (kernel, (err, used)) in w.borrow().iter() {
+            println!(
+                "{test}: {kernel}: worst {err:.3} ulp, {:.0}% of its bound",
+                used * 100.0
+            );
+        }
+    });
 }
 
 // ------------------------------------------------------------ tolerances --
@@ -522,6 +553,11 @@ fn check_softmax_family<const N: usize, T: Real>() {
             let want = (tf[j] - m) - ln_s;
             let scale = (tf[j] - m).abs() + ln_s;
             let tol = k * (4.0 * ulp::<T>(scale) + ln_s_abs_err);
+            record(
+                "log_softmax",
+                (got - want).abs() / ulp::<T>(scale),
+                tol / ulp::<T>(scale),
+            );
             assert!(
                 approx::abs_diff_eq!(got, want, epsilon = tol),
                 "log_softmax {ctx} [{j}] ({}): got {got:e}, exact {want:e}, error {:e} > {tol:e}; θ = {theta:?}",
@@ -536,6 +572,8 @@ fn check_softmax_family<const N: usize, T: Real>() {
             assert!(lse >= m, "logsumexp {ctx} = {lse} < max {m}");
             let want = m + ln_s;
             let tol = k * (4.0 * ulp::<T>(m.abs() + ln_s) + ln_s_abs_err);
+            let unit = ulp::<T>(m.abs() + ln_s);
+            record("logsumexp", (lse - want).abs() / unit, tol / unit);
             assert!(
                 approx::abs_diff_eq!(lse, want, epsilon = tol),
                 "logsumexp {ctx} ({}): got {lse:e}, exact {want:e}, error {:e} > {tol:e}",
@@ -566,6 +604,8 @@ fn check_softmax_family<const N: usize, T: Real>() {
             let scale: f64 = terms.map(|(yj, tj)| yj * ((m - tj).abs() + ln_s)).sum();
             let sum_y: f64 = y.iter().sum();
             let tol = k * ((n + 4.0) * ulp::<T>(scale) + sum_y * ln_s_abs_err);
+            let unit = ulp::<T>(scale);
+            record("cross_entropy", (got - want).abs() / unit, tol / unit);
             assert!(
                 approx::abs_diff_eq!(got, want, epsilon = tol),
                 "cross_entropy {ctx} ({}): got {got:e}, exact {want:e}, error {:e} > {tol:e}; y = {y:?}",
@@ -591,27 +631,32 @@ macro_rules! for_each_length {
 #[test]
 fn elementwise_kernels_match_reference_for_every_length_f32() {
     for_each_length!(check_elementwise_row, f32);
+    print_worst("elementwise_kernels_match_reference_f32");
 }
 
 #[test]
 fn elementwise_kernels_match_reference_for_every_length_f64() {
     for_each_length!(check_elementwise_row, f64);
+    print_worst("elementwise_kernels_match_reference_f64");
 }
 
 #[test]
 fn slice_kernels_match_reference_at_every_length_and_offset() {
     check_slices::<f32>(F32_LANES);
     check_slices::<f64>(F64_LANES);
+    print_worst("slice_kernels");
 }
 
 #[test]
 fn softmax_family_matches_reference_for_every_length_f32() {
     for_each_length!(check_softmax_family, f32);
+    print_worst("softmax_family_matches_reference_f32");
 }
 
 #[test]
 fn softmax_family_matches_reference_for_every_length_f64() {
     for_each_length!(check_softmax_family, f64);
+    print_worst("softmax_family_matches_reference_f64");
 }
 
 // --------------------------------------------------------- edge values --
@@ -685,6 +730,7 @@ fn exp_and_sigmoid_edge_values_f32() {
         "exp(−87) is normal: {:e}",
         ys[3]
     );
+    print_worst("edge_values_f32");
 }
 
 #[test]
@@ -707,6 +753,7 @@ fn exp_and_sigmoid_edge_values_f64() {
         "exp(−708.5) subnormal: {:e}",
         ys[2]
     );
+    print_worst("edge_values_f64");
 }
 
 /// The documented special values of the row kernels, on a 5-element row

@@ -11,10 +11,18 @@
 //!   crate, evaluated in `f64` with cancellation-free forms so that it stays
 //!   accurate on confident and saturated networks), and central finite
 //!   differences of its loss.
+//! - [`RefNet::rounding_magnitudes`]: for every quantity, the size `M` of
+//!   the rounding errors any floating-point evaluation of it makes (a
+//!   running error bound through the same chain rule), from which
+//!   [`natural_scale`] says how precisely a quantity can be known at all.
 //! - [`Regime`] and [`random_case`]: seeded random networks, inputs and
 //!   targets, from well-scaled ones to large-logit, extreme and tiny ones.
-//! - [`assert_close`]: an `approx`-based elementwise check against a natural
-//!   scale that prints the case on failure.
+//! - [`natural_scale`], [`strict_grad_scale`], [`strict_loss_scale`] and
+//!   [`assert_close`]: an `approx`-based elementwise check against a scale
+//!   that prints the case on failure.
+//!
+//! Used by `gradients.rs`, `jacobian.rs` and other test binaries; keep it
+//! independent of any one test's tolerances.
 //!
 //! Each integration test binary compiles this module on its own and uses a
 //! different part of it, hence the `dead_code` allowance.
