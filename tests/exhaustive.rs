@@ -40,8 +40,9 @@ const SOFTMAX_ULP: f64 = 68.0;
 /// non-positive terms, so its own magnitude is the natural scale). The
 /// maximum's output is `−ln s ≈ −Σ e_j`, which inherits the 64 ulps above.
 const LOG_SOFTMAX_ULP: f64 = 68.0;
-/// `logsumexp = m + ln s`: ulps of the natural scale `|m| + ln s`.
-const LOGSUMEXP_ULP: f64 = 4.0;
+/// `logsumexp = m + ln s`: ulps of the natural scale `|m| + ln s` (4.58
+/// measured on 10⁸ rows: `ln s` also inherits the rounding of `θ_j − m`).
+const LOGSUMEXP_ULP: f64 = 8.0;
 /// `cross_entropy` with a class label: ulps of the loss (a confident row's
 /// loss is `ln s ≈ Σ e_j`, with the 64 ulps above).
 const XENT_CLASS_ULP: f64 = 68.0;
