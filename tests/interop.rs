@@ -1,7 +1,9 @@
 //! Conversions: arrays both ways (always), `nalgebra::SMatrix` (feature
 //! `nalgebra`) and serde round trips (feature `serde`).
 
-use constgrad::{Mat, Mlp, RowVec};
+use constgrad::Mat;
+#[cfg(feature = "serde")]
+use constgrad::{Mlp, RowVec};
 
 #[test]
 fn arrays_convert_both_ways() {
