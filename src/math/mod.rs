@@ -6,7 +6,7 @@
 //! lives in the submodule that implements it; its accuracy is stated on the
 //! public function below and tabulated, with how it was verified, in
 //! `ACCURACY.md`. Plain scalar f64 references (built on std's libm) are in
-//! [`reference`] when the `std` feature is on.
+//! [`reference`](mod@reference) when the `std` feature is on.
 //!
 //! Rows are [`RowVec`]s; the elementwise kernels also work on slices of any
 //! length (`*_in_place`).
