@@ -100,13 +100,15 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Packed<IN, HI
         w2t: &Mat<OUT, HID, T>,
     ) -> Self {
         let row = |r: &[T]| simd::load::<T::Simd>(r, T::ZERO);
+        // Row by row through references: `rows().map(..)` would copy each
+        // whole matrix onto the stack first (megabytes for large shapes).
         Self {
-            w1: w1.rows().map(|r| row(&r)),
+            w1: core::array::from_fn(|i| row(&w1.rows()[i])),
             b1: row(b1.row()),
-            w1t: w1t.rows().map(|r| row(&r)),
-            w2: w2.rows().map(|r| row(&r)),
+            w1t: core::array::from_fn(|i| row(&w1t.rows()[i])),
+            w2: core::array::from_fn(|i| row(&w2.rows()[i])),
             b2: row(b2.row()),
-            w2t: w2t.rows().map(|r| row(&r)),
+            w2t: core::array::from_fn(|i| row(&w2t.rows()[i])),
         }
     }
 }
@@ -565,8 +567,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         // Forward. Padding lanes: a = 0 (σ = ½, never read), θ masked to −∞.
         let a = broadcast_dot(x.row(), &p.w1, p.b1);
         let (h, slope) = sigmoid_and_slope_v::<T>(a);
-        let h_lanes = h.to_array();
-        let theta = broadcast_dot(&h_lanes.as_ref()[..HID], &p.w2, p.b2);
+        let h_lanes = simd::lanes(h);
+        let theta = broadcast_dot(&h_lanes.0.as_ref()[..HID], &p.w2, p.b2);
         let valid = iota.simd_lt(splat(T::from_f64(OUT as f64)));
         let theta = select(valid, theta, splat(T::NEG_INFINITY));
 
@@ -592,10 +594,10 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                     e / (splat(sum) * half),
                 );
                 let pivot = p.w2t.get(l).copied().unwrap_or(zero) * half;
-                let q_lanes = q2.to_array();
+                let q_lanes = simd::lanes(q2);
                 let mut g0 = zero;
                 let mut g1 = zero;
-                for (j, (&qj, &row)) in q_lanes.as_ref().iter().zip(&p.w2t).enumerate() {
+                for (j, (&qj, &row)) in q_lanes.0.as_ref().iter().zip(&p.w2t).enumerate() {
                     let diff = row.mul_add(half, -pivot);
                     if j % 2 == 0 {
                         g0 = splat(qj).mul_add(diff, g0);
@@ -612,14 +614,17 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 let d = y_hat.mul_add(splat(sum_y), -yv);
                 let terms = yv * ((m - theta) + splat(ln_s));
                 let loss = select(yv.simd_eq(zero), zero, terms).reduce_add();
-                let d_lanes = d.to_array();
-                (loss, broadcast_dot(&d_lanes.as_ref()[..OUT], &p.w2t, zero))
+                let d_lanes = simd::lanes(d);
+                (
+                    loss,
+                    broadcast_dot(&d_lanes.0.as_ref()[..OUT], &p.w2t, zero),
+                )
             }
         };
 
         // dL/da = dL/dh ∘ σ'(a), then dL/dx = dL/da · W1ᵀ.
-        let g_a = (g_h * slope).to_array();
-        let dx = broadcast_dot(&g_a.as_ref()[..HID], &p.w1t, zero);
+        let g_a = simd::lanes(g_h * slope);
+        let dx = broadcast_dot(&g_a.0.as_ref()[..HID], &p.w1t, zero);
         let mut out = RowVec::<IN, T>::zeros();
         simd::store(dx, out.row_mut());
         (loss, out)

@@ -88,11 +88,25 @@ pub(crate) fn store<V: Vector>(v: V, dst: &mut [V::Elem]) {
     }
 }
 
+/// A vector's lanes spilled to a 64-byte-aligned slot, so that reading
+/// single lanes back (to broadcast them) never straddles a cache line: a
+/// 32- or 64-byte store that crosses one defeats store-to-load forwarding
+/// and costs a stall on the critical path of the single-sample kernels.
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+pub(crate) struct Lanes<A>(pub A);
+
+/// The lanes of `v`, in an aligned slot (see [`Lanes`]).
+#[inline(always)]
+pub(crate) fn lanes<V: Vector>(v: V) -> Lanes<V::Array> {
+    Lanes(v.to_array())
+}
+
 /// Lane `i` of `v` (`i < LANES`), for broadcasting one element.
 #[inline(always)]
 pub(crate) fn lane<V: Vector>(v: V, i: usize) -> V::Elem {
-    let a = v.to_array();
-    a.as_ref()[i % V::LANES]
+    let a = lanes(v);
+    a.0.as_ref()[i % V::LANES]
 }
 
 macro_rules! impl_vector {

@@ -22,10 +22,9 @@
 //! OUT))` on the stack); tested on 256 KiB in release, 1 MiB in debug.
 //!
 //! `sgd_step`, `Momentum::step`, `fill_with`, `update_params` and
-//! `set_params` run on 256 KiB in release (they need 64–128 KiB), but in
-//! debug need 1–2 MiB: they re-pack the weights through a by-value copy of
-//! `W1` and `W1ᵀ` (a bug, see `parameter_updates_run_on_a_256_kib_stack_*`,
-//! ignored in debug until fixed).
+//! `set_params` run on 256 KiB in debug and release (they once needed
+//! 1–2 MiB in debug: re-packing the weights copied `W1` and `W1ᵀ` by value;
+//! fixed, see `parameter_updates_run_on_a_256_kib_stack_*`).
 //!
 //! Not safe: everything that produces a network-sized *value*, because the
 //! value is staged on the stack even when it is immediately boxed
@@ -355,19 +354,11 @@ fn check_parameter_updates<T: Real>(seed: u64) {
 }
 
 #[test]
-#[cfg_attr(
-    debug_assertions,
-    ignore = "src bug: in debug builds every parameter update overflows 256 KiB (needs 1-2 MiB): Mlp::relayout calls Packed::new, whose `w1.rows().map(..)` / `w1t.rows().map(..)` copy W1 and W1ᵀ by value onto the stack"
-)]
 fn parameter_updates_run_on_a_256_kib_stack_f32() {
     check_parameter_updates::<f32>(8);
 }
 
 #[test]
-#[cfg_attr(
-    debug_assertions,
-    ignore = "src bug: in debug builds every parameter update overflows 256 KiB (needs 1-2 MiB): Mlp::relayout calls Packed::new, whose `w1.rows().map(..)` / `w1t.rows().map(..)` copy W1 and W1ᵀ by value onto the stack"
-)]
 fn parameter_updates_run_on_a_256_kib_stack_f64() {
     check_parameter_updates::<f64>(9);
 }
