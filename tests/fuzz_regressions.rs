@@ -269,3 +269,43 @@ fn checks_accept_constgrads_kernels_on_edge_values() {
         ));
     }
 }
+
+/// batch_vs_single campaign (AVX2+FMA build): `x` holds `+∞` and `W2` holds
+/// `f32::MAX`, so `dL/dh_1 = −(Σ_{j≠l} ŷ_j)·(MAX + 87)` sits at the overflow
+/// edge: the one-sample call rounds it to `−∞` (`dL/dx` NaN), the batched
+/// call to `−MAX` (`dL/dx` 0). Outside the finiteness promise, so both are
+/// accepted; with `W2` entries of moderate size the two calls must agree on
+/// every NaN and ∞, and do.
+#[test]
+fn batched_and_single_calls_agree_on_special_values_for_infinite_inputs() {
+    let mut net = Net::<5, 3, 5> {
+        w1: [
+            [4.375, 7.4375, 7.4375],
+            [7.4375; 3],
+            [7.4375; 3],
+            [7.4375, 6.0, 7.4375],
+            [4.4375, -6.875, 5.020_572_3e33],
+        ],
+        b1: [4.4375; 3],
+        w2: [
+            [4.4375, 4.4375, 4.4375, -0.0625, -87.33654],
+            [-87.33654, -87.33654, -87.33654, -87.33654, f32::MAX],
+            [-87.33654; 5],
+        ],
+        b2: [-87.33654; 5],
+    };
+    let x = [4.4375, 4.4375, 4.4375, 4.4375, f32::INFINITY];
+    let t = constgrad::Target::class(4).expect("4 < 5");
+    pass(checks::check_batch(
+        &net,
+        &[([0.0; 5], t), (x, t)],
+        (2, 2, 2),
+    ));
+    net.w2[1][4] = 1000.0;
+    let nx = [f32::NEG_INFINITY, 1.0, 2.0, 3.0, f32::INFINITY];
+    pass(checks::check_batch(
+        &net,
+        &[(x, t), (nx, t), ([0.5; 5], t)],
+        (3, 3, 3),
+    ));
+}
