@@ -189,6 +189,18 @@ pub struct Grads<const IN: usize, const HID: usize, const OUT: usize, T = f32> {
     pub b2: RowVec<OUT, T>,
 }
 
+impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Grads<IN, HID, OUT, T> {
+    /// All-zero gradients as a constant (for `static`s; see [`Mlp::ZERO`]).
+    pub const ZERO: Self = Self {
+        loss: T::ZERO,
+        x: Mat::from_rows([[T::ZERO; IN]; 1]),
+        w1: Mat::from_rows([[T::ZERO; HID]; IN]),
+        b1: Mat::from_rows([[T::ZERO; HID]; 1]),
+        w2: Mat::from_rows([[T::ZERO; OUT]; HID]),
+        b2: Mat::from_rows([[T::ZERO; OUT]; 1]),
+    };
+}
+
 impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Default
     for Grads<IN, HID, OUT, T>
 {
@@ -242,6 +254,28 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
             b2,
         }
     }
+
+    /// The all-zero network as a constant, so that a network of any size can
+    /// live in a `static` (e.g. `static NET: Mutex<Mlp<784, 128, 10>> =
+    /// Mutex::new(Mlp::ZERO);`), be filled in place with
+    /// [`Mlp::fill_with`] or [`Mlp::set_params`], and never be staged on the
+    /// stack.
+    pub const ZERO: Self = Self {
+        w1: Mat::from_rows([[T::ZERO; HID]; IN]),
+        b1: Mat::from_rows([[T::ZERO; HID]; 1]),
+        w2: Mat::from_rows([[T::ZERO; OUT]; HID]),
+        b2: Mat::from_rows([[T::ZERO; OUT]; 1]),
+        w1t: Mat::from_rows([[T::ZERO; IN]; HID]),
+        w2t: Mat::from_rows([[T::ZERO; HID]; OUT]),
+        packed: Packed {
+            w1: [<T::Simd as Vector>::ZERO; IN],
+            b1: <T::Simd as Vector>::ZERO,
+            w1t: [<T::Simd as Vector>::ZERO; HID],
+            w2: [<T::Simd as Vector>::ZERO; HID],
+            b2: <T::Simd as Vector>::ZERO,
+            w2t: [<T::Simd as Vector>::ZERO; OUT],
+        },
+    };
 
     /// The all-zero network (every weight and bias 0).
     #[must_use]

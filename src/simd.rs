@@ -42,6 +42,8 @@ pub trait Vector:
     type Array: AsRef<[Self::Elem]> + AsMut<[Self::Elem]> + Copy;
     /// Number of lanes.
     const LANES: usize;
+    /// All lanes zero (a constant, for `const` constructors).
+    const ZERO: Self;
 
     fn splat(x: Self::Elem) -> Self;
     fn from_array(a: Self::Array) -> Self;
@@ -115,6 +117,7 @@ macro_rules! impl_vector {
             type Elem = $t;
             type Array = [$t; $n];
             const LANES: usize = $n;
+            const ZERO: Self = wide::$v::ZERO;
 
             #[inline(always)]
             fn splat(x: $t) -> Self {

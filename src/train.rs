@@ -226,11 +226,12 @@ pub struct Momentum<const IN: usize, const HID: usize, const OUT: usize, T = f32
 }
 
 impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Momentum<IN, HID, OUT, T> {
-    /// A momentum optimiser with coefficient `beta` (typically 0.9) and zero velocity.
+    /// A momentum optimiser with coefficient `beta` (typically 0.9) and zero
+    /// velocity. `const`, so it can initialise a `static` for large networks.
     #[must_use]
-    pub fn new(beta: T) -> Self {
+    pub const fn new(beta: T) -> Self {
         Self {
-            velocity: Grads::default(),
+            velocity: Grads::ZERO,
             beta,
         }
     }
