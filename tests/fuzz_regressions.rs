@@ -309,3 +309,38 @@ fn batched_and_single_calls_agree_on_special_values_for_infinite_inputs() {
         (3, 3, 3),
     ));
 }
+
+/// batch_vs_single campaign (strict rerun): nine samples with losses of
+/// 4e37 (`b2[0] = −3.97e37`, label 0). `grads_batch(Mean)` forms `Σ_n L_n`
+/// (3.6e38, beyond `f32::MAX`) before dividing by 9, so its mean loss is
+/// `+∞` although the mean itself is finite. The sum is an intermediate of
+/// `(1/N)·Σ_n`, so this is outside the finiteness promise; every per-sample
+/// result must still be accurate.
+#[test]
+fn grads_batch_mean_of_huge_losses_overflows_only_in_the_sum() {
+    let net = Net::<5, 3, 5> {
+        w1: [
+            [4.375, 7.4375, 7.4375],
+            [3.0625, 7.4375, 7.4375],
+            [7.4375; 3],
+            [7.4375, 7.4375, 71.27734],
+            [4.4375; 3],
+        ],
+        b1: [4.4375, 4.4375, 4.3125],
+        w2: [
+            [4.4375, 7.4375, 4.4375, -6.875, 63368.53],
+            [-0.0625, -87.33654, -87.33654, 71.27734, 4.4375],
+            [4.4375, 4.4375, 4.4375, -3.5, -411_206.25],
+        ],
+        b2: [-3.974_897_7e37, 0.0, -17.000_105, 3.4375, 3.4375],
+    };
+    let t = constgrad::Target::class(0).expect("0 < 5");
+    let mut samples = vec![([3.4375, 3.4375, 3.4375, -4.9375, 0.0], t)];
+    samples.extend([([85.33203; 5], t); 5]);
+    samples.extend([
+        ([0.0, 55.214844, 55.214844, 3.4375, 3.4375], t),
+        ([3.4375; 5], t),
+        ([3.4375, 3.4375, 0.0, 0.0, 0.0], t),
+    ]);
+    pass(checks::check_batch(&net, &samples, (9, 9, 9)));
+}
