@@ -184,12 +184,18 @@ impl<const R: usize, const C: usize, T: Real> Mat<R, C, T> {
     #[must_use]
     pub fn transpose(&self) -> Mat<C, R, T> {
         let mut t = Mat::<C, R, T>::zeros();
+        self.transpose_into(&mut t);
+        t
+    }
+
+    /// Writes the transpose into `out`, in place (no matrix-sized temporary,
+    /// so it suits large matrices kept in a `Box` or a `static`).
+    pub fn transpose_into(&self, out: &mut Mat<C, R, T>) {
         for (i, row) in self.rows.iter().enumerate() {
             for (j, &v) in row.iter().enumerate() {
-                t.rows[j][i] = v;
+                out.rows[j][i] = v;
             }
         }
-        t
     }
 
     /// The matrix product `self · rhs`: (`R`×`C`)·(`C`×`K`) = `R`×`K`.
@@ -363,7 +369,7 @@ fn vec_mat_tile<T: Real, const I: usize, const O: usize, const N: usize>(
     let splat = <T::Simd as Vector>::splat;
     let flat = w.as_flattened();
     let chunk = |c: usize| start + c * lanes;
-    let row = |i: usize, c: usize| simd::load_over::<T::Simd>(flat, i * O + chunk(c), O - chunk(c));
+    let row = |i: usize, c: usize| simd::load_over::<T::Simd>(flat, i * O + chunk(c));
     let half = splat(T::from_f64(0.5));
     let base: [T::Simd; N] = core::array::from_fn(|c| match pivot {
         Some(p) => row(p, c) * half,

@@ -74,8 +74,8 @@ pub struct Mlp<const IN: usize, const HID: usize, const OUT: usize, T: Real = f3
     /// `W2ᵀ`, for `dL/dh = dL/dθ · W2ᵀ` along contiguous rows.
     pub(crate) w2t: Mat<OUT, HID, T>,
     /// Every row of `W1`, `W1ᵀ`, `W2`, `W2ᵀ` and the biases as one zero-padded
-    /// SIMD vector (first `LANES` columns), for the register-resident kernel
-    /// of networks whose every dimension fits one vector.
+    /// SIMD vector, for the register-resident kernel. Filled only when every
+    /// dimension fits one vector (`FITS_ONE_VECTOR`); zero otherwise.
     packed: Packed<IN, HID, OUT, T>,
 }
 
@@ -243,16 +243,15 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         w2: Mat<HID, OUT, T>,
         b2: RowVec<OUT, T>,
     ) -> Self {
-        let (w1t, w2t) = (w1.transpose(), w2.transpose());
-        Self {
-            packed: Packed::new(&w1, &b1, &w1t, &w2, &b2, &w2t),
-            w1t,
-            w2t,
+        let mut mlp = Self {
             w1,
             b1,
             w2,
             b2,
-        }
+            ..Self::ZERO
+        };
+        mlp.relayout();
+        mlp
     }
 
     /// The all-zero network as a constant, so that a network of any size can
@@ -280,7 +279,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// The all-zero network (every weight and bias 0).
     #[must_use]
     pub fn zeros() -> Self {
-        Self::new(Mat::zeros(), RowVec::zeros(), Mat::zeros(), RowVec::zeros())
+        Self::ZERO
     }
 
     /// Sets every parameter in place from `f(param, i, j)`: `W1[i][j]`,
@@ -294,11 +293,12 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// assert_eq!(mlp.w1()[(1, 2)], 3.0);
     /// ```
     pub fn fill_with(&mut self, mut f: impl FnMut(Param, usize, usize) -> T) {
-        fill(self.w1.rows_mut(), |i, j| f(Param::W1, i, j));
-        fill(self.b1.rows_mut(), |i, j| f(Param::B1, i, j));
-        fill(self.w2.rows_mut(), |i, j| f(Param::W2, i, j));
-        fill(self.b2.rows_mut(), |i, j| f(Param::B2, i, j));
-        self.relayout();
+        self.update_params(|w1, b1, w2, b2| {
+            fill(w1.rows_mut(), |i, j| f(Param::W1, i, j));
+            fill(b1.rows_mut(), |i, j| f(Param::B1, i, j));
+            fill(w2.rows_mut(), |i, j| f(Param::W2, i, j));
+            fill(b2.rows_mut(), |i, j| f(Param::B2, i, j));
+        });
     }
 
     /// Copies new parameters in from references (no stack copies of the
@@ -310,11 +310,12 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         w2: &Mat<HID, OUT, T>,
         b2: &RowVec<OUT, T>,
     ) {
-        self.w1.rows_mut().copy_from_slice(w1.rows());
-        self.b1.rows_mut().copy_from_slice(b1.rows());
-        self.w2.rows_mut().copy_from_slice(w2.rows());
-        self.b2.rows_mut().copy_from_slice(b2.rows());
-        self.relayout();
+        self.update_params(|w1_, b1_, w2_, b2_| {
+            w1_.rows_mut().copy_from_slice(w1.rows());
+            b1_.rows_mut().copy_from_slice(b1.rows());
+            w2_.rows_mut().copy_from_slice(w2.rows());
+            b2_.rows_mut().copy_from_slice(b2.rows());
+        });
     }
 
     /// Applies `f` to the four parameter matrices, then lays out the
@@ -332,19 +333,15 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         self.relayout();
     }
 
-    /// Rebuilds `W1ᵀ` and `W2ᵀ` in place from `W1` and `W2`.
+    /// Rebuilds the derived layouts in place from `W1`, `b1`, `W2`, `b2`:
+    /// the transposes, and the padded vector rows when the register-resident
+    /// kernel will read them.
     fn relayout(&mut self) {
-        for (i, row) in self.w1.rows().iter().enumerate() {
-            for (j, &v) in row.iter().enumerate() {
-                self.w1t.rows_mut()[j][i] = v;
-            }
+        self.w1.transpose_into(&mut self.w1t);
+        self.w2.transpose_into(&mut self.w2t);
+        if Self::FITS_ONE_VECTOR {
+            self.packed = Packed::new(&self.w1, &self.b1, &self.w1t, &self.w2, &self.b2, &self.w2t);
         }
-        for (i, row) in self.w2.rows().iter().enumerate() {
-            for (j, &v) in row.iter().enumerate() {
-                self.w2t.rows_mut()[j][i] = v;
-            }
-        }
-        self.packed = Packed::new(&self.w1, &self.b1, &self.w1t, &self.w2, &self.b2, &self.w2t);
     }
 
     /// `W1`.

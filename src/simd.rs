@@ -253,18 +253,17 @@ pub const F32_LANES: usize = <F32s as Vector>::LANES;
 /// Number of `f64` lanes in this build's vector type.
 pub const F64_LANES: usize = <F64s as Vector>::LANES;
 
-/// Loads `LANES` elements of `flat` from `start` when they exist; lanes at
-/// or past `valid` (counted from `start`) are unspecified (they may hold the
-/// next row's data). Near the end of `flat` it falls back to a zero-padded
-/// load. Callers must not let unspecified lanes reach a horizontal reduction
-/// or a store.
+/// Loads `LANES` elements of `flat` from `start` when they exist (one full
+/// vector load); lanes past the caller's row may then hold the next row's
+/// data. Near the end of `flat` it falls back to a zero-padded load. Callers
+/// must not let lanes past their row reach a horizontal reduction or a store.
 #[inline(always)]
-pub(crate) fn load_over<V: Vector>(flat: &[V::Elem], start: usize, valid: usize) -> V
+pub(crate) fn load_over<V: Vector>(flat: &[V::Elem], start: usize) -> V
 where
     V::Elem: Default,
 {
     match flat.get(start..start + V::LANES) {
-        Some(full) if valid > 0 => {
+        Some(full) => {
             let mut a = V::splat(Default::default()).to_array();
             a.as_mut().copy_from_slice(full);
             V::from_array(a)
