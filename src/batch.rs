@@ -18,25 +18,36 @@
 
 use crate::error::Error;
 use crate::mat::RowVec;
-use crate::math::exp::exp_v;
 use crate::math::ln::ln_1p_v;
 use crate::math::sigmoid::sigmoid_and_slope_v;
+use crate::math::softmax::{class_q2, soft_d_theta, soft_loss_terms, ExpSums};
 use crate::mlp::Mlp;
 use crate::real::Real;
 use crate::simd::Vector;
 use crate::target::Target;
 
-/// Checks that every slice of a batched call has `expected` elements.
-pub(crate) fn check_len(argument: &'static str, expected: usize, got: usize) -> Result<(), Error> {
-    if expected == got {
-        Ok(())
-    } else {
-        Err(Error::BatchLength {
-            argument,
-            expected,
-            got,
-        })
+/// Checks that `targets`, `losses` and `dxs` all have `n` elements (the
+/// length of `xs`), the contract of every batched entry point.
+pub(crate) fn check_batch<A, B, C>(
+    n: usize,
+    targets: &[A],
+    losses: &[B],
+    dxs: &[C],
+) -> Result<(), Error> {
+    for (argument, got) in [
+        ("targets", targets.len()),
+        ("losses", losses.len()),
+        ("dxs", dxs.len()),
+    ] {
+        if got != n {
+            return Err(Error::BatchLength {
+                argument,
+                expected: n,
+                got,
+            });
+        }
     }
+    Ok(())
 }
 
 /// What a block's targets are.
@@ -88,9 +99,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         dxs: &mut [RowVec<IN, T>],
     ) -> Result<(), Error> {
         let n = xs.len();
-        check_len("targets", n, targets.len())?;
-        check_len("losses", n, losses.len())?;
-        check_len("dxs", n, dxs.len())?;
+        check_batch(n, targets, losses, dxs)?;
         let lanes = <T::Simd as Vector>::LANES;
         let blocks = xs
             .chunks(lanes)
@@ -158,7 +167,6 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     ) {
         let splat = <T::Simd as Vector>::splat;
         let zero = splat(T::ZERO);
-        let one = splat(T::ONE);
 
         // Transpose the block: x[i] holds input i of every sample.
         let mut cols = [zero.to_array(); IN];
@@ -197,37 +205,28 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         for &t in &theta {
             m = m.max(t);
         }
-        let mut e = [zero; OUT];
-        let mut sum = zero;
-        let mut rest = zero;
-        let mut ties = zero;
-        for (ej, &t) in e.iter_mut().zip(&theta) {
-            *ej = exp_v::<T>(t - m);
-            let at_max = t.simd_eq(m);
-            sum = sum + *ej;
-            rest = rest + <T::Simd as Vector>::select(at_max, zero, *ej);
-            ties = ties + (at_max & one);
-        }
-        let rest = rest + (ties - one);
-        let ln_s = ln_1p_v::<T>(rest);
+        let mut sums = ExpSums::<T>::new();
+        let e: [T::Simd; OUT] = core::array::from_fn(|j| sums.add(theta[j], m));
+        let sum = sums.sum;
+        let ln_s = ln_1p_v::<T>(sums.rest_lanes());
 
         // Backward to dL/dh, then dL/da = dL/dh ∘ σ'(a).
         let mut g_a = [zero; HID];
         let loss = match targets {
             BlockTargets::Class(labels) => {
                 let half = splat(T::from_f64(0.5));
-                // q_j = ŷ_j off the label, 0 on it; W2[k][l] per lane.
+                // Each lane's label as a mask per class; 2q_j (see `class_q2`)
+                // and θ_l per lane.
+                let is_label: [T::Simd; OUT] =
+                    core::array::from_fn(|j| labels.simd_eq(splat(T::from_f64(j as f64))));
                 let mut q = [zero; OUT];
                 let mut theta_l = zero;
-                for (j, (qj, (&ej, &t))) in q.iter_mut().zip(e.iter().zip(&theta)).enumerate() {
-                    let is_l = labels.simd_eq(splat(T::from_f64(j as f64)));
-                    *qj = <T::Simd as Vector>::select(is_l, zero, ej / (sum * half));
-                    theta_l = <T::Simd as Vector>::select(is_l, t, theta_l);
+                for (j, qj) in q.iter_mut().enumerate() {
+                    *qj = class_q2::<T>(e[j], sum, is_label[j]);
+                    theta_l = <T::Simd as Vector>::select(is_label[j], theta[j], theta_l);
                 }
                 // W2[k][l] of each lane's own label, then Σ_j 2q_j·(W2[k][j] − W2[k][l])/2
                 // (halved so the difference of two finite weights stays finite).
-                let is_label: [T::Simd; OUT] =
-                    core::array::from_fn(|j| labels.simd_eq(splat(T::from_f64(j as f64))));
                 let w2_at_label = |k: usize| {
                     let mut w2l = zero;
                     for (&w, &is_l) in self.w2.rows()[k].iter().zip(&is_label) {
@@ -254,9 +253,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 let mut d = [zero; OUT];
                 let mut loss = zero;
                 for (j, dj) in d.iter_mut().enumerate() {
-                    *dj = (e[j] / sum).mul_add(sum_y, -y[j]);
-                    let term = y[j] * ((m - theta[j]) + ln_s);
-                    loss = loss + <T::Simd as Vector>::select(y[j].simd_eq(zero), zero, term);
+                    *dj = soft_d_theta::<T>(e[j], sum, sum_y, y[j]);
+                    loss = loss + soft_loss_terms::<T>(theta[j], y[j], m, ln_s);
                 }
                 lanes_times_rows(
                     &d,
@@ -382,9 +380,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     ) -> Result<(), Error> {
         use rayon::prelude::*;
         let n = xs.len();
-        check_len("targets", n, targets.len())?;
-        check_len("losses", n, losses.len())?;
-        check_len("dxs", n, dxs.len())?;
+        check_batch(n, targets, losses, dxs)?;
         xs.par_chunks(PAR_CHUNK)
             .zip(targets.par_chunks(PAR_CHUNK))
             .zip(
@@ -421,9 +417,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         use std::boxed::Box;
         use std::vec::Vec;
         let n = xs.len();
-        check_len("targets", n, targets.len())?;
-        check_len("losses", n, losses.len())?;
-        check_len("dxs", n, dxs.len())?;
+        check_batch(n, targets, losses, dxs)?;
         let partials: Vec<Box<crate::Grads<IN, HID, OUT, T>>> = xs
             .par_chunks(PAR_CHUNK)
             .zip(targets.par_chunks(PAR_CHUNK))

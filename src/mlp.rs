@@ -34,10 +34,10 @@
 //! (see `ARCHITECTURE.md`).
 
 use crate::mat::{vec_mat, vec_mat_map, Mat, RowVec};
-use crate::math::exp::exp_v;
-use crate::math::ln::ln_1p_v;
 use crate::math::sigmoid::sigmoid_and_slope_v;
-use crate::math::softmax::{exp_shifted, soft_xent, RowStats};
+use crate::math::softmax::{
+    class_q2, exp_shifted, soft_d_theta, soft_loss_terms, soft_xent, ExpSums, RowStats,
+};
 use crate::real::Real;
 use crate::simd::{self, Vector};
 use crate::target::Target;
@@ -398,7 +398,9 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     pub fn loss(&self, x: &RowVec<IN, T>, target: &Target<OUT, T>) -> T {
         let hid = self.hidden(x);
         match target {
-            Target::Class(l) => class_loss(&hid, l.get()),
+            Target::Class(l) => hid
+                .stats
+                .class_loss(hid.theta.get(l.get()).copied().unwrap_or(T::NAN)),
             Target::Probs(y) => soft_xent(&hid.theta, y.row(), &hid.stats),
         }
     }
@@ -513,19 +515,15 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         let loss = match target {
             Target::Class(label) => {
                 let l = label.get();
-                // q_j = ŷ_j for j ≠ l, 0 at l; dL/dθ_l = −Σ q_j. The product
-                // with the halved differences W2ᵀ_j/2 − W2ᵀ_l/2 takes 2q_j,
-                // formed exactly as e_j/(s/2).
+                // 2q_j = 2ŷ_j for j ≠ l, 0 at l (see `class_q2`); dL/dθ_l = −Σ q_j.
                 let lf = splat(T::from_f64(l as f64));
-                let half_s = s * splat(T::from_f64(0.5));
                 let mut q2 = [T::ZERO; OUT];
                 let mut q2_sum = splat(T::ZERO);
                 let mut start = 0;
                 while start < OUT {
                     let ev = simd::load::<T::Simd>(&hid.e[start..], T::ZERO);
                     let idx = <T::Simd as Vector>::iota() + splat(T::from_f64(start as f64));
-                    let qv =
-                        <T::Simd as Vector>::select(idx.simd_eq(lf), splat(T::ZERO), ev / half_s);
+                    let qv = class_q2::<T>(ev, s, idx.simd_eq(lf));
                     q2_sum = q2_sum + qv;
                     simd::store(qv, &mut q2[start..]);
                     start += lanes;
@@ -541,7 +539,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                     Some(l),
                     times_slope(&hid.slope, &mut d_a),
                 );
-                class_loss(hid, l)
+                hid.stats
+                    .class_loss(hid.theta.get(l).copied().unwrap_or(T::NAN))
             }
             Target::Probs(y) => {
                 let sum_y: T = y.row().iter().copied().sum();
@@ -550,7 +549,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 while start < OUT {
                     let ev = simd::load::<T::Simd>(&hid.e[start..], T::ZERO);
                     let yv = simd::load::<T::Simd>(&y.row()[start..], T::ZERO);
-                    simd::store((ev / s).mul_add(sy, -yv), &mut d_theta[start..]);
+                    simd::store(soft_d_theta::<T>(ev, s, sy, yv), &mut d_theta[start..]);
                     start += lanes;
                 }
                 vec_mat_map(
@@ -592,7 +591,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         let splat = <T::Simd as Vector>::splat;
         let select = <T::Simd as Vector>::select;
         let iota = <T::Simd as Vector>::iota();
-        let (zero, one) = (splat(T::ZERO), splat(T::ONE));
+        let zero = splat(T::ZERO);
         let p = &self.packed;
 
         // Forward. Padding lanes: a = 0 (σ = ½, never read), θ masked to −∞.
@@ -604,26 +603,19 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         let theta = select(valid, theta, splat(T::NEG_INFINITY));
 
         // Softmax statistics (see math::softmax): e ≤ 1, ρ = s − 1 summed apart.
-        let max = theta.reduce_max();
-        let m = splat(max);
-        let e = exp_v::<T>(theta - m);
-        let at_max = theta.simd_eq(m);
-        let sum = e.reduce_add();
-        let rest = select(at_max, zero, e).reduce_add() + ((at_max & one).reduce_add() - T::ONE);
-        let ln_s = simd::lane(ln_1p_v::<T>(splat(rest)), 0);
-        let y_hat = e / splat(sum);
+        let m = splat(theta.reduce_max());
+        let mut sums = ExpSums::<T>::new();
+        let e = sums.add(theta, m);
+        let stats = sums.row_stats(simd::lane(m, 0));
+        let s = splat(stats.sum);
 
         // Backward to dL/dh.
         let (loss, g_h) = match target {
             Target::Class(label) => {
                 let l = label.get();
-                // 2q_j (see the chunked kernel) against halved differences.
+                // 2q_j against halved differences (see the chunked kernel).
                 let half = splat(T::from_f64(0.5));
-                let q2 = select(
-                    iota.simd_eq(splat(T::from_f64(l as f64))),
-                    zero,
-                    e / (splat(sum) * half),
-                );
+                let q2 = class_q2::<T>(e, s, iota.simd_eq(splat(T::from_f64(l as f64))));
                 let pivot = p.w2t.get(l).copied().unwrap_or(zero) * half;
                 let q_lanes = simd::lanes(q2);
                 let mut g0 = zero;
@@ -636,15 +628,13 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                         g1 = splat(qj).mul_add(diff, g1);
                     }
                 }
-                let theta_l = simd::lane(theta, l);
-                ((max - theta_l) + ln_s, g0 + g1)
+                (stats.class_loss(simd::lane(theta, l)), g0 + g1)
             }
             Target::Probs(y) => {
                 let sum_y: T = y.row().iter().copied().sum();
                 let yv = simd::load::<T::Simd>(y.row(), T::ZERO);
-                let d = y_hat.mul_add(splat(sum_y), -yv);
-                let terms = yv * ((m - theta) + splat(ln_s));
-                let loss = select(yv.simd_eq(zero), zero, terms).reduce_add();
+                let d = soft_d_theta::<T>(e, s, splat(sum_y), yv);
+                let loss = soft_loss_terms::<T>(theta, yv, m, splat(stats.ln_sum())).reduce_add();
                 let d_lanes = simd::lanes(d);
                 (
                     loss,
@@ -693,16 +683,6 @@ fn times_slope<'a, T: Real, const HID: usize>(
         let sl = simd::load::<T::Simd>(&slope[start..], T::ZERO);
         simd::store(gh * sl, &mut d_a[start..]);
     }
-}
-
-/// `(m − θ_l) + ln(1 + ρ)`.
-#[inline(always)]
-fn class_loss<const HID: usize, const OUT: usize, T: Real>(
-    hid: &Hidden<HID, OUT, T>,
-    l: usize,
-) -> T {
-    let t = hid.theta.get(l).copied().unwrap_or(T::NAN);
-    (hid.stats.max - t) + hid.stats.ln_sum()
 }
 
 /// `out = uᵀ·v` (outer product), vectorized along `v`; with `ACC`, `out += uᵀ·v`.

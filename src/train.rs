@@ -4,7 +4,7 @@
 //! Everything works in place on caller-owned storage, so a network and its
 //! gradients can live in a `Box` or a `static` whatever their size.
 
-use crate::batch::check_len;
+use crate::batch::check_batch;
 use crate::error::Error;
 use crate::mat::{vec_mat, RowVec};
 use crate::mlp::{outer, Grads, Mlp};
@@ -113,9 +113,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         grads: &mut Grads<IN, HID, OUT, T>,
     ) -> Result<(), Error> {
         let n = xs.len();
-        check_len("targets", n, targets.len())?;
-        check_len("losses", n, losses.len())?;
-        check_len("dxs", n, dxs.len())?;
+        check_batch(n, targets, losses, dxs)?;
         grads.clear();
         for (((x, t), loss), dx) in xs
             .iter()

@@ -52,6 +52,95 @@ impl<T: Real> RowStats<T> {
     pub fn ln_sum(&self) -> T {
         simd::lane(ln_1p_v::<T>(<T::Simd as Vector>::splat(self.rest)), 0)
     }
+
+    /// The cross-entropy for class label `l`, from its logit `θ_l`:
+    /// `(m − θ_l) + ln(1 + ρ)`.
+    #[inline(always)]
+    pub fn class_loss(&self, theta_l: T) -> T {
+        (self.max - theta_l) + self.ln_sum()
+    }
+}
+
+// The lanewise pieces below are shared by every execution shape: a row
+// chunk (lanes are entries of one row), a whole row in one register, or a
+// batch block (lanes are samples, one `θ_j` per vector). Each shape differs
+// only in how it reduces across lanes.
+
+/// Running lanewise sums of `e = e^(θ − m)`: `s`, `ρ` without the maxima,
+/// and the number of maxima (each contributes exactly 1 to `s`).
+#[derive(Clone, Copy)]
+pub(crate) struct ExpSums<T: Real> {
+    pub sum: T::Simd,
+    rest: T::Simd,
+    ties: T::Simd,
+}
+
+impl<T: Real> ExpSums<T> {
+    #[inline(always)]
+    pub fn new() -> Self {
+        let zero = <T::Simd as Vector>::splat(T::ZERO);
+        Self {
+            sum: zero,
+            rest: zero,
+            ties: zero,
+        }
+    }
+
+    /// Adds `e^(θ − m)` (returned) for the logits `theta` and shift `m`.
+    #[inline(always)]
+    pub fn add(&mut self, theta: T::Simd, m: T::Simd) -> T::Simd {
+        let zero = <T::Simd as Vector>::splat(T::ZERO);
+        let e = exp_v::<T>(theta - m);
+        let at_max = theta.simd_eq(m);
+        self.sum = self.sum + e;
+        self.rest = self.rest + <T::Simd as Vector>::select(at_max, zero, e);
+        self.ties = self.ties + (at_max & <T::Simd as Vector>::splat(T::ONE));
+        e
+    }
+
+    /// `ρ = s − 1` of every lane (each lane its own row).
+    #[inline(always)]
+    pub fn rest_lanes(&self) -> T::Simd {
+        self.rest + (self.ties - <T::Simd as Vector>::splat(T::ONE))
+    }
+
+    /// The statistics of one row spread across the lanes.
+    #[inline(always)]
+    pub fn row_stats(&self, max: T) -> RowStats<T> {
+        RowStats {
+            max,
+            sum: self.sum.reduce_add(),
+            rest: self.rest.reduce_add() + (self.ties.reduce_add() - T::ONE),
+        }
+    }
+}
+
+/// Soft-target loss terms `y·((m − θ) + ln s)`, 0 where `y = 0` (so a `−∞`
+/// logit with no target mass costs nothing).
+#[inline(always)]
+pub(crate) fn soft_loss_terms<T: Real>(
+    theta: T::Simd,
+    y: T::Simd,
+    m: T::Simd,
+    ln_s: T::Simd,
+) -> T::Simd {
+    let zero = <T::Simd as Vector>::splat(T::ZERO);
+    <T::Simd as Vector>::select(y.simd_eq(zero), zero, y * ((m - theta) + ln_s))
+}
+
+/// Soft-target `dL/dθ = ŷ·Σy − y` with `ŷ = e/s` (a true division).
+#[inline(always)]
+pub(crate) fn soft_d_theta<T: Real>(e: T::Simd, s: T::Simd, sum_y: T::Simd, y: T::Simd) -> T::Simd {
+    (e / s).mul_add(sum_y, -y)
+}
+
+/// Class-label `2q = 2ŷ` off the label and 0 on it, formed exactly as
+/// `e/(s/2)`: the factor 2 pairs with the halved weight differences
+/// `W2ᵀ_j/2 − W2ᵀ_l/2` of the backward product (see `mat::vec_mat_map`).
+#[inline(always)]
+pub(crate) fn class_q2<T: Real>(e: T::Simd, s: T::Simd, is_label: T::Simd) -> T::Simd {
+    let half_s = s * <T::Simd as Vector>::splat(T::from_f64(0.5));
+    <T::Simd as Vector>::select(is_label, <T::Simd as Vector>::splat(T::ZERO), e / half_s)
 }
 
 /// Writes `e_j = e^(θ_j − m)` into `e` and returns the row's statistics.
@@ -71,27 +160,14 @@ pub(crate) fn exp_shifted<T: Real, const N: usize>(theta: &[T; N], e: &mut [T; N
     let max = vmax.reduce_max();
     let m = splat(max);
     // Pass 2: the exponentials, their sum, and the sum without the maxima.
-    let zero = splat(T::ZERO);
-    let one = splat(T::ONE);
-    let mut sum = zero;
-    let mut rest = zero;
-    let mut ties = zero;
+    let mut sums = ExpSums::<T>::new();
     let mut start = 0;
     while start < N {
         let v = simd::load::<T::Simd>(&theta[start..], ninf);
-        let ev = exp_v::<T>(v - m);
-        let at_max = v.simd_eq(m);
-        sum = sum + ev;
-        rest = rest + <T::Simd as Vector>::select(at_max, zero, ev);
-        ties = ties + (at_max & one);
-        simd::store(ev, &mut e[start..]);
+        simd::store(sums.add(v, m), &mut e[start..]);
         start += lanes;
     }
-    RowStats {
-        max,
-        sum: sum.reduce_add(),
-        rest: rest.reduce_add() + (ties.reduce_add() - T::ONE),
-    }
+    sums.row_stats(max)
 }
 
 /// `out_j = num_j / den` over a row, vectorized (a true division).
@@ -117,16 +193,13 @@ pub(crate) fn soft_xent<T: Real, const N: usize>(
 ) -> T {
     let lanes = <T::Simd as Vector>::LANES;
     let splat = <T::Simd as Vector>::splat;
-    let zero = splat(T::ZERO);
-    let m = splat(stats.max);
-    let ln_s = splat(stats.ln_sum());
-    let mut acc = zero;
+    let (m, ln_s) = (splat(stats.max), splat(stats.ln_sum()));
+    let mut acc = splat(T::ZERO);
     let mut start = 0;
     while start < N {
         let t = simd::load::<T::Simd>(&theta[start..], T::ZERO);
         let yv = simd::load::<T::Simd>(&y[start..], T::ZERO);
-        let term = yv * ((m - t) + ln_s);
-        acc = acc + <T::Simd as Vector>::select(yv.simd_eq(zero), zero, term);
+        acc = acc + soft_loss_terms::<T>(t, yv, m, ln_s);
         start += lanes;
     }
     acc.reduce_add()
