@@ -6,8 +6,8 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
-use constgrad_fuzz::checks::{self, Api, Goal, Net};
-use constgrad_fuzz::{enforce, f32_rows, f32s, F32};
+use constgrad_fuzz::checks::{self, Api};
+use constgrad_fuzz::{enforce, f32s, GoalIn, NetIn, F32};
 use libfuzzer_sys::fuzz_target;
 
 const IN: usize = 16;
@@ -15,32 +15,13 @@ const HID: usize = 8;
 const OUT: usize = 4;
 
 #[derive(Debug, Arbitrary)]
-enum GoalIn {
-    Class(u8),
-    Probs([F32; OUT]),
-}
-
-#[derive(Debug, Arbitrary)]
 struct Input {
-    w1: [[F32; HID]; IN],
-    b1: [F32; HID],
-    w2: [[F32; OUT]; HID],
-    b2: [F32; OUT],
+    net: NetIn<IN, HID, OUT>,
     x: [F32; IN],
-    goal: GoalIn,
+    goal: GoalIn<OUT>,
 }
 
 fuzz_target!(init: constgrad_fuzz::init(), |input: Input| {
-    let net = Net {
-        w1: f32_rows(input.w1),
-        b1: f32s(input.b1),
-        w2: f32_rows(input.w2),
-        b2: f32s(input.b2),
-    };
-    let goal = match input.goal {
-        GoalIn::Class(l) if l >= 250 => Goal::Class(usize::from(l)),
-        GoalIn::Class(l) => Goal::Class(usize::from(l) % OUT),
-        GoalIn::Probs(y) => Goal::Probs(f32s(y)),
-    };
+    let (net, goal) = (input.net.net(), input.goal.goal());
     enforce("grads", checks::check_network(&net, f32s(input.x), &goal, Api::Grads));
 });

@@ -6,8 +6,8 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
-use constgrad_fuzz::checks::{self, Api, Goal, Net};
-use constgrad_fuzz::{enforce, f32_rows, f32s, note_ratio, F32};
+use constgrad_fuzz::checks::{self, Api};
+use constgrad_fuzz::{enforce, f32s, note_ratio, GoalIn, NetIn, F32};
 use libfuzzer_sys::fuzz_target;
 
 const IN: usize = 5;
@@ -15,33 +15,14 @@ const HID: usize = 3;
 const OUT: usize = 5;
 
 #[derive(Debug, Arbitrary)]
-enum GoalIn {
-    Class(u8),
-    Probs([F32; OUT]),
-}
-
-#[derive(Debug, Arbitrary)]
 struct Input {
-    w1: [[F32; HID]; IN],
-    b1: [F32; HID],
-    w2: [[F32; OUT]; HID],
-    b2: [F32; OUT],
+    net: NetIn<IN, HID, OUT>,
     x: [F32; IN],
-    goal: GoalIn,
+    goal: GoalIn<OUT>,
 }
 
 fuzz_target!(init: constgrad_fuzz::init(), |input: Input| {
-    let net = Net {
-        w1: f32_rows(input.w1),
-        b1: f32s(input.b1),
-        w2: f32_rows(input.w2),
-        b2: f32s(input.b2),
-    };
-    let goal = match input.goal {
-        GoalIn::Class(l) if l >= 250 => Goal::Class(usize::from(l)),
-        GoalIn::Class(l) => Goal::Class(usize::from(l) % OUT),
-        GoalIn::Probs(y) => Goal::Probs(f32s(y)),
-    };
+    let (net, goal) = (input.net.net(), input.goal.goal());
     let x = f32s(input.x);
     enforce("input_grad", checks::check_network(&net, x, &goal, Api::InputGrad));
     if constgrad_fuzz::reporting() {

@@ -246,3 +246,59 @@ pub fn note_ratio(check: &'static str, ratio: f64) {
         eprintln!("#worst {check} ratio {ratio:.6}");
     }
 }
+
+/// Arbitrary weights of an `IN → HID → OUT` network, in the order
+/// `W1, b1, W2, b2` (the byte layout every network target decodes).
+#[derive(Debug, Arbitrary)]
+pub struct NetIn<const IN: usize, const HID: usize, const OUT: usize> {
+    w1: [[F32; HID]; IN],
+    b1: [F32; HID],
+    w2: [[F32; OUT]; HID],
+    b2: [F32; OUT],
+}
+
+impl<const IN: usize, const HID: usize, const OUT: usize> NetIn<IN, HID, OUT> {
+    /// The network as plain `f32`s.
+    #[must_use]
+    pub fn net(&self) -> checks::Net<IN, HID, OUT> {
+        checks::Net {
+            w1: f32_rows(self.w1),
+            b1: f32s(self.b1),
+            w2: f32_rows(self.w2),
+            b2: f32s(self.b2),
+        }
+    }
+}
+
+/// An arbitrary target: a class label byte or a row of probabilities.
+#[derive(Debug, Clone, Copy, Arbitrary)]
+pub enum GoalIn<const OUT: usize> {
+    /// A label byte.
+    Class(u8),
+    /// Soft-target entries.
+    Probs([F32; OUT]),
+}
+
+impl<const OUT: usize> GoalIn<OUT> {
+    /// The target for the one-sample checks: labels `≥ 250` are kept out of
+    /// range (the error path), the others taken modulo `OUT`.
+    #[must_use]
+    pub fn goal(self) -> checks::Goal<OUT> {
+        match self {
+            GoalIn::Class(l) if l >= 250 => checks::Goal::Class(usize::from(l)),
+            GoalIn::Class(l) => checks::Goal::Class(usize::from(l) % OUT),
+            GoalIn::Probs(y) => checks::Goal::Probs(f32s(y)),
+        }
+    }
+
+    /// A valid constgrad target (labels modulo `OUT`), for the batched checks.
+    #[must_use]
+    pub fn target(self) -> constgrad::Target<OUT, f32> {
+        match self {
+            GoalIn::Class(l) => constgrad::Target::Class(
+                constgrad::Label::new(usize::from(l) % OUT.max(1)).expect("label < OUT"),
+            ),
+            GoalIn::Probs(y) => constgrad::Target::probs(f32s(y)),
+        }
+    }
+}
