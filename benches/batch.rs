@@ -16,28 +16,17 @@ mod support;
 
 use std::hint::black_box;
 
-use constgrad::{Mat, Mlp, RowVec, Target};
+use constgrad::{RowVec, Target};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use nalgebra::{DMatrix, SVector};
 
 use support::check::{validate, validate_batch, Trio};
-use support::gen::{samples, weights, Rotor, Weights, INPUT_SEED, WEIGHT_SEED};
+use support::gen::{samples, weights, Rotor, INPUT_SEED, WEIGHT_SEED};
 use support::nalg::{NalgGemm, NalgMlp};
 use support::scalar::ScalarMlp;
 
 /// Batches in each rotating pool (a power of two).
 const BATCHES: usize = 2;
-
-fn constgrad_mlp<const IN: usize, const HID: usize, const OUT: usize>(
-    w: &Weights<IN, HID, OUT>,
-) -> Mlp<IN, HID, OUT> {
-    Mlp::new(
-        Mat::from_rows(*w.w1),
-        RowVec::from_row(w.b1),
-        Mat::from_rows(*w.w2),
-        RowVec::from_row(w.b2),
-    )
-}
 
 /// One batch in every implementation's input type.
 struct Batch<const IN: usize, const OUT: usize> {
@@ -255,7 +244,7 @@ fn batch_group<const IN: usize, const HID: usize, const OUT: usize>(
 /// The seed network on 4096 samples per call.
 fn seed(c: &mut Criterion) {
     let w = weights::<5, 3, 5>(WEIGHT_SEED, 2.0);
-    let (cg, scalar, nalg) = (constgrad_mlp(&w), ScalarMlp::new(&w), NalgMlp::new(&w));
+    let (cg, scalar, nalg) = (w.constgrad(), ScalarMlp::new(&w), NalgMlp::new(&w));
     let t = Trio {
         cg: &cg,
         scalar: &scalar,
@@ -268,7 +257,7 @@ fn seed(c: &mut Criterion) {
 /// 784→128→10 on 256 samples per call; every network on the heap.
 fn mnist(c: &mut Criterion) {
     let w = weights::<784, 128, 10>(WEIGHT_SEED, 2.0);
-    let cg = Box::new(constgrad_mlp(&w));
+    let cg = w.constgrad();
     let scalar = ScalarMlp::boxed(&w);
     let nalg = NalgMlp::boxed(&w);
     let t = Trio {

@@ -11,12 +11,12 @@ mod support;
 
 use std::hint::black_box;
 
-use constgrad::{Mat, Mlp, RowVec, Target};
+use constgrad::{RowVec, Target};
 use criterion::{criterion_group, criterion_main, Criterion};
 use nalgebra::SVector;
 
 use support::check::{validate, Trio};
-use support::gen::{samples, weights, Rotor, Samples, Weights, INPUT_SEED, WEIGHT_SEED};
+use support::gen::{samples, weights, Rotor, Samples, INPUT_SEED, WEIGHT_SEED};
 use support::nalg::NalgMlp;
 use support::scalar::ScalarMlp;
 
@@ -24,18 +24,6 @@ use support::scalar::ScalarMlp;
 const POOL: usize = 64;
 /// Samples in the 784→128→10 pool (16 × 3 KB, so inputs stay in L1/L2).
 const POOL_784: usize = 16;
-
-/// constgrad's network from the shared weights.
-fn constgrad_mlp<const IN: usize, const HID: usize, const OUT: usize>(
-    w: &Weights<IN, HID, OUT>,
-) -> Mlp<IN, HID, OUT> {
-    Mlp::new(
-        Mat::from_rows(*w.w1),
-        RowVec::from_row(w.b1),
-        Mat::from_rows(*w.w2),
-        RowVec::from_row(w.b2),
-    )
-}
 
 /// The same pool in each implementation's own input type, converted once.
 struct Pool<const IN: usize, const OUT: usize> {
@@ -111,7 +99,7 @@ fn input_grad_group<const IN: usize, const HID: usize, const OUT: usize>(
 /// The seed network, 5→3→5: `input_grad`, `loss` and `grads`.
 fn seed(c: &mut Criterion) {
     let w = weights::<5, 3, 5>(WEIGHT_SEED, 2.0);
-    let (cg, scalar, nalg) = (constgrad_mlp(&w), ScalarMlp::new(&w), NalgMlp::new(&w));
+    let (cg, scalar, nalg) = (w.constgrad(), ScalarMlp::new(&w), NalgMlp::new(&w));
     let t = Trio {
         cg: &cg,
         scalar: &scalar,
@@ -176,7 +164,7 @@ fn mnist(c: &mut Criterion) {
     let w = weights::<784, 128, 10>(WEIGHT_SEED, 2.0);
     // Each is built on the main thread's stack (≤ 1.2 MB of temporaries
     // against its 8 MB) and moved to the heap.
-    let cg = Box::new(constgrad_mlp(&w));
+    let cg = w.constgrad();
     let scalar = ScalarMlp::boxed(&w);
     let nalg = NalgMlp::boxed(&w);
     let t = Trio {

@@ -27,6 +27,21 @@ pub struct Weights<const IN: usize, const HID: usize, const OUT: usize> {
     pub b2: [f32; OUT],
 }
 
+impl<const IN: usize, const HID: usize, const OUT: usize> Weights<IN, HID, OUT> {
+    /// constgrad's network with these weights, on the heap, filled in place
+    /// (no matrix-sized stack temporary).
+    pub fn constgrad(&self) -> Box<constgrad::Mlp<IN, HID, OUT>> {
+        let mut mlp = Box::new(constgrad::Mlp::ZERO);
+        mlp.fill_with(|p, i, j| match p {
+            constgrad::Param::W1 => self.w1[i][j],
+            constgrad::Param::B1 => self.b1[j],
+            constgrad::Param::W2 => self.w2[i][j],
+            constgrad::Param::B2 => self.b2[j],
+        });
+        mlp
+    }
+}
+
 /// A heap array built without a stack temporary (`W1` of 784→128→10 is 400 KB).
 pub fn boxed<T: Copy, const N: usize>(v: Vec<T>) -> Box<[T; N]> {
     let len = v.len();
