@@ -13,39 +13,15 @@
 #[path = "../tests/accuracy_support/mod.rs"]
 mod support;
 
+use support::kernels::{constgrad_exp, constgrad_sigmoid, naive_sigmoid, std_exp, wide_exp};
+
 use plotters::prelude::*;
 use support::{exp_f32_err, f32s_between, sigmoid_f32_err};
-use wide::f32x8;
 
 const BINS: usize = 400;
 const STRIDE: u32 = 16;
 
 type Kernel = fn(&mut [f32]);
-
-fn constgrad_exp(xs: &mut [f32]) {
-    constgrad::math::exp_in_place(xs);
-}
-
-fn constgrad_sigmoid(xs: &mut [f32]) {
-    constgrad::math::sigmoid_in_place(xs);
-}
-
-fn std_exp(xs: &mut [f32]) {
-    xs.iter_mut().for_each(|x| *x = x.exp());
-}
-
-fn wide_exp(xs: &mut [f32]) {
-    for c in xs.chunks_mut(8) {
-        let mut a = [0.0f32; 8];
-        a[..c.len()].copy_from_slice(c);
-        let y = f32x8::from(a).exp().to_array();
-        c.copy_from_slice(&y[..c.len()]);
-    }
-}
-
-fn naive_sigmoid(xs: &mut [f32]) {
-    xs.iter_mut().for_each(|x| *x = 1.0 / (1.0 + (-*x).exp()));
-}
 
 /// Max ulp error per bin of `[lo, hi]`, as `(bin centre, max ulp)` points.
 fn binned(kernel: Kernel, err: fn(f32, f32) -> (f64, bool), lo: f32, hi: f32) -> Vec<(f64, f64)> {

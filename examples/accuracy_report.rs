@@ -18,40 +18,15 @@
 #[path = "../tests/accuracy_support/mod.rs"]
 mod support;
 
+use support::kernels::{constgrad_exp, constgrad_sigmoid, naive_sigmoid, std_exp, wide_exp};
+
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use support::{exp_f32_err, exp_f64_err, par_chunks, sigmoid_f32_err, sigmoid_f64_err, Sweep};
-use wide::f32x8;
 
 type Kernel = fn(&mut [f32]);
 /// Measures one result: `(ulp error, special-value rule held)`.
 type ErrFn = fn(f32, f32) -> (f64, bool);
-
-fn constgrad_exp(xs: &mut [f32]) {
-    constgrad::math::exp_in_place(xs);
-}
-
-fn constgrad_sigmoid(xs: &mut [f32]) {
-    constgrad::math::sigmoid_in_place(xs);
-}
-
-fn std_exp(xs: &mut [f32]) {
-    xs.iter_mut().for_each(|x| *x = x.exp());
-}
-
-fn wide_exp(xs: &mut [f32]) {
-    for c in xs.chunks_mut(8) {
-        let mut a = [0.0f32; 8];
-        a[..c.len()].copy_from_slice(c);
-        let y = f32x8::from(a).exp().to_array();
-        c.copy_from_slice(&y[..c.len()]);
-    }
-}
-
-/// `1/(1 + e^-x)` in f32 with std's scalar `expf`.
-fn naive_sigmoid(xs: &mut [f32]) {
-    xs.iter_mut().for_each(|x| *x = 1.0 / (1.0 + (-*x).exp()));
-}
 
 /// Bit patterns `0, stride, 2·stride, …` (all of them for `stride = 1`).
 fn sweep(kernel: Kernel, err: ErrFn, stride: u64) -> (Sweep<f32>, [u64; 3]) {

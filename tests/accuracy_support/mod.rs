@@ -657,3 +657,38 @@ pub fn dd_rel_diff(a: Dd, na: i32, b: Dd, nb: i32) -> f64 {
     let d = a.sub(b);
     (d.hi / b.hi).abs()
 }
+
+/// The `f32` kernels the accuracy examples compare, each in place over a
+/// slice: constgrad's, std's scalar `expf`, `wide`'s `f32x8::exp`, and the
+/// naive sigmoid `1/(1 + e^-x)`.
+pub mod kernels {
+    /// `constgrad::math::exp_in_place`.
+    pub fn constgrad_exp(xs: &mut [f32]) {
+        constgrad::math::exp_in_place(xs);
+    }
+
+    /// `constgrad::math::sigmoid_in_place`.
+    pub fn constgrad_sigmoid(xs: &mut [f32]) {
+        constgrad::math::sigmoid_in_place(xs);
+    }
+
+    /// std's scalar `f32::exp`.
+    pub fn std_exp(xs: &mut [f32]) {
+        xs.iter_mut().for_each(|x| *x = x.exp());
+    }
+
+    /// `wide::f32x8::exp`, 8 at a time (tail zero-padded).
+    pub fn wide_exp(xs: &mut [f32]) {
+        for c in xs.chunks_mut(8) {
+            let mut a = [0.0f32; 8];
+            a[..c.len()].copy_from_slice(c);
+            let y = wide::f32x8::from(a).exp().to_array();
+            c.copy_from_slice(&y[..c.len()]);
+        }
+    }
+
+    /// `1/(1 + e^-x)` in f32 with std's scalar `expf`.
+    pub fn naive_sigmoid(xs: &mut [f32]) {
+        xs.iter_mut().for_each(|x| *x = 1.0 / (1.0 + (-*x).exp()));
+    }
+}
