@@ -24,14 +24,35 @@ pub fn sigmoid(x: f64) -> f64 {
     }
 }
 
-/// `ln Σ e^(θ_j)` with the max subtracted first.
+/// `(m, ln s)`: the maximum and `ln Σ e^(θ_j − m)`, the latter as
+/// `ln_1p(ρ)` with `ρ = Σ_{j ≠ first argmax} e^(θ_j − m)`, so a confident row
+/// keeps the digits of its tiny `ln s`. NaN anywhere gives `(NaN, NaN)`.
+fn max_and_ln_sum(theta: &[f64]) -> (f64, f64) {
+    if theta.iter().any(|t| t.is_nan()) {
+        return (f64::NAN, f64::NAN);
+    }
+    let (arg, m) = theta.iter().copied().enumerate().fold(
+        (usize::MAX, f64::NEG_INFINITY),
+        |(i, m), (j, t)| if t > m { (j, t) } else { (i, m) },
+    );
+    let rho: f64 = theta
+        .iter()
+        .enumerate()
+        .filter(|&(j, _)| j != arg)
+        .map(|(_, t)| (t - m).exp())
+        .sum();
+    (m, rho.ln_1p())
+}
+
+/// `ln Σ e^(θ_j)`, as `m + ln s` (see `max_and_ln_sum`); `−∞` for a row of
+/// only `−∞`.
 #[must_use]
 pub fn logsumexp(theta: &[f64]) -> f64 {
-    let m = theta.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let (m, ln_s) = max_and_ln_sum(theta);
     if m == f64::NEG_INFINITY {
         return m;
     }
-    m + theta.iter().map(|t| (t - m).exp()).sum::<f64>().ln()
+    m + ln_s
 }
 
 /// `softmax(θ)`.
@@ -48,14 +69,15 @@ pub fn log_softmax(theta: &[f64]) -> Vec<f64> {
     theta.iter().map(|t| t - lse).collect()
 }
 
-/// `Σ_j y_j·(logsumexp(θ) − θ_j)`, skipping `y_j = 0`.
+/// `Σ_j y_j·((m − θ_j) + ln s)`, skipping `y_j = 0` (every term `≥ 0`, and
+/// `ln s = ln_1p(ρ)`, so tiny losses keep their digits).
 #[must_use]
 pub fn cross_entropy(theta: &[f64], y: &[f64]) -> f64 {
-    let lse = logsumexp(theta);
+    let (m, ln_s) = max_and_ln_sum(theta);
     theta
         .iter()
         .zip(y)
         .filter(|(_, &yj)| yj != 0.0)
-        .map(|(t, yj)| yj * (lse - t))
+        .map(|(t, yj)| yj * ((m - t) + ln_s))
         .sum()
 }

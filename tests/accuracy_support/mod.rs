@@ -126,17 +126,10 @@ pub fn exp_f32_err(x: f32, got: f32) -> (f64, bool) {
     (e, e.is_finite())
 }
 
-/// The `f64` reference `σ(x)`: `1/(1 + e^-x)` for `x ≥ 0`, `e^x/(1 + e^x)`
-/// below (std's `f64` exp; ~2^-52 relative, far below an `f32` ulp).
-#[must_use]
-pub fn sigmoid_f64(x: f64) -> f64 {
-    if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (1.0 + e)
-    }
-}
+/// The `f64` reference `σ(x)`: constgrad's plain std-based reference
+/// (`1/(1 + e^-x)` for `x ≥ 0`, `e^x/(1 + e^x)` below; ~2^-52 relative, far
+/// below an `f32` ulp). It shares no code with the kernels.
+pub use constgrad::math::reference::sigmoid as sigmoid_f64;
 
 /// Error in ulps of `got = σ(x)` (f32); NaN must give NaN.
 #[must_use]
