@@ -595,10 +595,10 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         let p = &self.packed;
 
         // Forward. Padding lanes: a = 0 (σ = ½, never read), θ masked to −∞.
-        let a = broadcast_dot(x.row(), &p.w1, p.b1);
+        let a = broadcast_dot(x.row(), &p.w1, p.b1, |r| r);
         let (h, slope) = sigmoid_and_slope_v::<T>(a);
         let h_lanes = simd::lanes(h);
-        let theta = broadcast_dot(&h_lanes.0.as_ref()[..HID], &p.w2, p.b2);
+        let theta = broadcast_dot(&h_lanes.0.as_ref()[..HID], &p.w2, p.b2, |r| r);
         let valid = iota.simd_lt(splat(T::from_f64(OUT as f64)));
         let theta = select(valid, theta, splat(T::NEG_INFINITY));
 
@@ -618,17 +618,10 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 let q2 = class_q2::<T>(e, s, iota.simd_eq(splat(T::from_f64(l as f64))));
                 let pivot = p.w2t.get(l).copied().unwrap_or(zero) * half;
                 let q_lanes = simd::lanes(q2);
-                let mut g0 = zero;
-                let mut g1 = zero;
-                for (j, (&qj, &row)) in q_lanes.0.as_ref().iter().zip(&p.w2t).enumerate() {
-                    let diff = row.mul_add(half, -pivot);
-                    if j % 2 == 0 {
-                        g0 = splat(qj).mul_add(diff, g0);
-                    } else {
-                        g1 = splat(qj).mul_add(diff, g1);
-                    }
-                }
-                (stats.class_loss(simd::lane(theta, l)), g0 + g1)
+                let g_h = broadcast_dot(&q_lanes.0.as_ref()[..OUT], &p.w2t, zero, |row| {
+                    row.mul_add(half, -pivot)
+                });
+                (stats.class_loss(simd::lane(theta, l)), g_h)
             }
             Target::Probs(y) => {
                 let sum_y: T = y.row().iter().copied().sum();
@@ -638,35 +631,41 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 let d_lanes = simd::lanes(d);
                 (
                     loss,
-                    broadcast_dot(&d_lanes.0.as_ref()[..OUT], &p.w2t, zero),
+                    broadcast_dot(&d_lanes.0.as_ref()[..OUT], &p.w2t, zero, |r| r),
                 )
             }
         };
 
         // dL/da = dL/dh ∘ σ'(a), then dL/dx = dL/da · W1ᵀ.
         let g_a = simd::lanes(g_h * slope);
-        let dx = broadcast_dot(&g_a.0.as_ref()[..HID], &p.w1t, zero);
+        let dx = broadcast_dot(&g_a.0.as_ref()[..HID], &p.w1t, zero, |r| r);
         let mut out = RowVec::<IN, T>::zeros();
         simd::store(dx, out.row_mut());
         (loss, out)
     }
 }
 
-/// `init + Σ_i s[i]·rows[i]`: scalars broadcast against vector rows, in two
-/// FMA chains.
+/// `init + Σ_i s[i]·row(rows[i])`: scalars broadcast against vector rows
+/// (each passed through `row`, the identity or the class-label form
+/// `W2ᵀ_j/2 − W2ᵀ_l/2`), in two FMA chains.
 #[inline(always)]
-fn broadcast_dot<T: Real>(s: &[T], rows: &[T::Simd], init: T::Simd) -> T::Simd {
+fn broadcast_dot<T: Real>(
+    s: &[T],
+    rows: &[T::Simd],
+    init: T::Simd,
+    row: impl Fn(T::Simd) -> T::Simd,
+) -> T::Simd {
     let splat = <T::Simd as Vector>::splat;
     let mut acc0 = init;
     let mut acc1 = splat(T::ZERO);
     let mut pairs = s.chunks_exact(2).zip(rows.chunks_exact(2));
     for (sp, rp) in &mut pairs {
-        acc0 = splat(sp[0]).mul_add(rp[0], acc0);
-        acc1 = splat(sp[1]).mul_add(rp[1], acc1);
+        acc0 = splat(sp[0]).mul_add(row(rp[0]), acc0);
+        acc1 = splat(sp[1]).mul_add(row(rp[1]), acc1);
     }
     if s.len() % 2 == 1 {
         if let (Some(&sl), Some(&rl)) = (s.last(), rows.get(s.len() - 1)) {
-            acc0 = splat(sl).mul_add(rl, acc0);
+            acc0 = splat(sl).mul_add(row(rl), acc0);
         }
     }
     acc0 + acc1
