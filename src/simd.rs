@@ -8,7 +8,7 @@
 //! |-------------------------------|--------------------|------------------|
 //! | x86-64 baseline (SSE2)        | `f32x8` (2 × SSE)  | `f64x4` (2 × SSE)|
 //! | `+avx2,+fma` / AVX2 machines  | `f32x8` (one ymm)  | `f64x4` (one ymm)|
-//! | `+avx512f`                    | `f32x16` (one zmm) | `f64x8` (one zmm)|
+//! | `x86-64-v4` / AVX-512 machines| `f32x16` (one zmm) | `f64x8` (one zmm)|
 //!
 //! Bit-level work (building `2^n`, splitting a float into exponent and
 //! mantissa) is also done only here, behind [`Vector::pow2`] and
