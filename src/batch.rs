@@ -1,10 +1,12 @@
 //! Many samples per call: one sample per SIMD lane.
 //!
-//! A block of `LANES` samples is transposed into structure-of-arrays form
+//! A block of [`F32_BATCH_LANES`](crate::F32_BATCH_LANES) (16) `f32` or
+//! [`F64_BATCH_LANES`](crate::F64_BATCH_LANES) (8) `f64` samples is
+//! transposed into structure-of-arrays form
 //! (`X[i]` holds input `i` of every sample in the block), and the whole
 //! forward and backward pass runs on whole vectors: every lane does useful
 //! work whatever `IN`, `HID` and `OUT` are, the sigmoids and exponentials
-//! are evaluated `LANES` at a time, and the softmax max and sums are
+//! are evaluated a block at a time, and the softmax max and sums are
 //! *vertical* (across `θ`'s entries, within each lane), so no horizontal
 //! reduction is needed. Weights enter as broadcast scalars.
 //!
@@ -53,9 +55,9 @@ pub(crate) fn check_batch<A, B, C>(
 /// What a block's targets are.
 enum BlockTargets<T: Real, const OUT: usize> {
     /// Every sample has a class label; lane-wise labels as floats.
-    Class(T::Simd),
+    Class(T::Batch),
     /// Every sample has a probability row; `Y[j]` across the block.
-    Probs([T::Simd; OUT]),
+    Probs([T::Batch; OUT]),
 }
 
 impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, OUT, T> {
@@ -100,7 +102,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     ) -> Result<(), Error> {
         let n = xs.len();
         check_batch(n, targets, losses, dxs)?;
-        let lanes = <T::Simd as Vector>::LANES;
+        let lanes = <T::Batch as Vector>::LANES;
         let blocks = xs
             .chunks(lanes)
             .zip(targets.chunks(lanes))
@@ -122,7 +124,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// The block's targets in lane form, or `None` for a mixed block.
     #[inline(always)]
     fn block_targets(&self, tb: &[Target<OUT, T>]) -> Option<BlockTargets<T, OUT>> {
-        let zero = <T::Simd as Vector>::splat(T::ZERO);
+        let zero = <T::Batch as Vector>::splat(T::ZERO);
         match tb.first() {
             Some(Target::Class(_)) => {
                 let mut labels = zero.to_array();
@@ -132,7 +134,9 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                         Target::Probs(_) => return None,
                     }
                 }
-                Some(BlockTargets::Class(<T::Simd as Vector>::from_array(labels)))
+                Some(BlockTargets::Class(<T::Batch as Vector>::from_array(
+                    labels,
+                )))
             }
             Some(Target::Probs(_)) => {
                 let mut cols = [zero.to_array(); OUT];
@@ -149,14 +153,14 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                     }
                 }
                 Some(BlockTargets::Probs(
-                    cols.map(<T::Simd as Vector>::from_array),
+                    cols.map(<T::Batch as Vector>::from_array),
                 ))
             }
             None => None,
         }
     }
 
-    /// One block of at most `LANES` samples, fully vectorized.
+    /// One block of at most a batch vector's lanes of samples, fully vectorized.
     #[inline(always)]
     fn input_grad_block(
         &self,
@@ -165,19 +169,19 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         losses: &mut [T],
         dxs: &mut [RowVec<IN, T>],
     ) {
-        let splat = <T::Simd as Vector>::splat;
+        let splat = <T::Batch as Vector>::splat;
         let zero = splat(T::ZERO);
 
-        // Transpose the block: x[i] holds input i of every sample.
-        let mut cols = [zero.to_array(); IN];
-        for (s, x) in xb.iter().enumerate() {
-            for (col, &v) in cols.iter_mut().zip(x.row()) {
-                if let Some(lane) = col.as_mut().get_mut(s) {
-                    *lane = v;
-                }
+        // Transpose the block: x[i] holds input i of every sample (a
+        // column at a time, so each vector is assembled in registers).
+        let mut x = [zero; IN];
+        for (i, xi) in x.iter_mut().enumerate() {
+            let mut col = zero.to_array();
+            for (lane, sample) in col.as_mut().iter_mut().zip(xb) {
+                *lane = sample.row()[i];
             }
+            *xi = <T::Batch as Vector>::from_array(col);
         }
-        let x: [T::Simd; IN] = cols.map(<T::Simd as Vector>::from_array);
 
         // Forward: a = x·W1 + b1, (h, σ'(a)), θ = h·W2 + b2.
         let mut h = [zero; HID];
@@ -188,7 +192,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
             |k| splat(self.b1.row()[k]),
             None,
             |k, a| {
-                (h[k], slope[k]) = sigmoid_and_slope_v::<T>(a);
+                (h[k], slope[k]) = sigmoid_and_slope_v::<T, T::Batch>(a);
             },
         );
         let mut theta = [zero; OUT];
@@ -205,10 +209,13 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         for &t in &theta {
             m = m.max(t);
         }
-        let mut sums = ExpSums::<T>::new();
-        let e: [T::Simd; OUT] = core::array::from_fn(|j| sums.add(theta[j], m));
+        let mut sums = ExpSums::<T, T::Batch>::new();
+        let mut e = [zero; OUT];
+        for (ej, &t) in e.iter_mut().zip(&theta) {
+            *ej = sums.add(t, m);
+        }
         let sum = sums.sum;
-        let ln_s = ln_1p_v::<T>(sums.rest_lanes());
+        let ln_s = ln_1p_v::<T, T::Batch>(sums.rest_lanes());
 
         // Backward to dL/dh, then dL/da = dL/dh ∘ σ'(a).
         let mut g_a = [zero; HID];
@@ -217,20 +224,22 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 let half = splat(T::from_f64(0.5));
                 // Each lane's label as a mask per class; 2q_j (see `class_q2`)
                 // and θ_l per lane.
-                let is_label: [T::Simd; OUT] =
-                    core::array::from_fn(|j| labels.simd_eq(splat(T::from_f64(j as f64))));
+                let mut is_label = [zero; OUT];
+                for (j, m) in is_label.iter_mut().enumerate() {
+                    *m = labels.simd_eq(splat(T::from_f64(j as f64)));
+                }
                 let mut q = [zero; OUT];
                 let mut theta_l = zero;
                 for (j, qj) in q.iter_mut().enumerate() {
-                    *qj = class_q2::<T>(e[j], sum, is_label[j]);
-                    theta_l = <T::Simd as Vector>::select(is_label[j], theta[j], theta_l);
+                    *qj = class_q2::<T, T::Batch>(e[j], sum, is_label[j]);
+                    theta_l = <T::Batch as Vector>::select(is_label[j], theta[j], theta_l);
                 }
                 // W2[k][l] of each lane's own label, then Σ_j 2q_j·(W2[k][j] − W2[k][l])/2
                 // (halved so the difference of two finite weights stays finite).
                 let w2_at_label = |k: usize| {
                     let mut w2l = zero;
                     for (&w, &is_l) in self.w2.rows()[k].iter().zip(&is_label) {
-                        w2l = <T::Simd as Vector>::select(is_l, splat(w), w2l);
+                        w2l = <T::Batch as Vector>::select(is_l, splat(w), w2l);
                     }
                     w2l * half
                 };
@@ -253,8 +262,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 let mut d = [zero; OUT];
                 let mut loss = zero;
                 for (j, dj) in d.iter_mut().enumerate() {
-                    *dj = soft_d_theta::<T>(e[j], sum, sum_y, y[j]);
-                    loss = loss + soft_loss_terms::<T>(theta[j], y[j], m, ln_s);
+                    *dj = soft_d_theta::<T, T::Batch>(e[j], sum, sum_y, y[j]);
+                    loss = loss + soft_loss_terms::<T, T::Batch>(theta[j], y[j], m, ln_s);
                 }
                 lanes_times_rows(
                     &d,
@@ -274,12 +283,9 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         for (dst, &l) in losses.iter_mut().zip(loss.as_ref()) {
             *dst = l;
         }
-        let dx = dx.map(Vector::to_array);
-        for (s, dst) in dxs.iter_mut().enumerate() {
-            for (d, col) in dst.row_mut().iter_mut().zip(&dx) {
-                if let Some(&v) = col.as_ref().get(s) {
-                    *d = v;
-                }
+        for (i, dxi) in dx.iter().enumerate() {
+            for (&v, sample) in dxi.to_array().as_ref().iter().zip(dxs.iter_mut()) {
+                sample.row_mut()[i] = v;
             }
         }
     }
@@ -290,24 +296,35 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
 /// with `v` in lanes (one sample per lane) and the weights broadcast; each
 /// finished `out_k` goes to `emit(k, out_k)`.
 ///
-/// Rows are done four at a time, each with an even and an odd accumulator
-/// (eight independent FMA chains per pass over `v`, one load of `v[i]` per
-/// four broadcasts), so long products run at FMA throughput; leftover rows
+/// Rows are done four (or two, see below) at a time, each with an even and
+/// an odd accumulator (eight independent FMA chains per pass over `v`), so
+/// long products run at FMA throughput; leftover rows
 /// are done one at a time with the same even/odd split, so the summation
 /// order of every output is the same whatever the tiling. `pivot` (the
 /// class-label form) is `None` or a per-row lane vector.
 #[inline(always)]
 fn lanes_times_rows<T: Real, const N: usize, const K: usize>(
-    v: &[T::Simd; N],
+    v: &[T::Batch; N],
     rows: &[[T; N]; K],
-    init: impl Fn(usize) -> T::Simd,
-    pivot: Option<&dyn Fn(usize) -> T::Simd>,
-    mut emit: impl FnMut(usize, T::Simd),
+    init: impl Fn(usize) -> T::Batch,
+    pivot: Option<&dyn Fn(usize) -> T::Batch>,
+    mut emit: impl FnMut(usize, T::Batch),
 ) {
+    // Four rows per tile (eight accumulators) when a batch vector is one
+    // register; two (eight registers again) when it is two, as on AVX2,
+    // where four rows spill and ran 1.5x slower on 784→128→10.
+    let two_registers = <T::Batch as Vector>::LANES > <T::Simd as Vector>::LANES;
     let mut k = 0;
-    while k + 4 <= K {
-        lanes_times_rows_tile::<T, N, K, 4>(v, rows, k, &init, pivot, &mut emit);
-        k += 4;
+    if two_registers {
+        while k + 2 <= K {
+            lanes_times_rows_tile::<T, N, K, 2>(v, rows, k, &init, pivot, &mut emit);
+            k += 2;
+        }
+    } else {
+        while k + 4 <= K {
+            lanes_times_rows_tile::<T, N, K, 4>(v, rows, k, &init, pivot, &mut emit);
+            k += 4;
+        }
     }
     while k < K {
         lanes_times_rows_tile::<T, N, K, 1>(v, rows, k, &init, pivot, &mut emit);
@@ -318,17 +335,17 @@ fn lanes_times_rows<T: Real, const N: usize, const K: usize>(
 /// Rows `k0 .. k0 + R` of [`lanes_times_rows`].
 #[inline(always)]
 fn lanes_times_rows_tile<T: Real, const N: usize, const K: usize, const R: usize>(
-    v: &[T::Simd; N],
+    v: &[T::Batch; N],
     rows: &[[T; N]; K],
     k0: usize,
-    init: &impl Fn(usize) -> T::Simd,
-    pivot: Option<&dyn Fn(usize) -> T::Simd>,
-    emit: &mut impl FnMut(usize, T::Simd),
+    init: &impl Fn(usize) -> T::Batch,
+    pivot: Option<&dyn Fn(usize) -> T::Batch>,
+    emit: &mut impl FnMut(usize, T::Batch),
 ) {
-    let splat = <T::Simd as Vector>::splat;
+    let splat = <T::Batch as Vector>::splat;
     let zero = splat(T::ZERO);
-    let base: [T::Simd; R] = core::array::from_fn(|r| pivot.map_or(zero, |p| p(k0 + r)));
-    let mut even: [T::Simd; R] = core::array::from_fn(|r| init(k0 + r));
+    let base: [T::Batch; R] = core::array::from_fn(|r| pivot.map_or(zero, |p| p(k0 + r)));
+    let mut even: [T::Batch; R] = core::array::from_fn(|r| init(k0 + r));
     let mut odd = [zero; R];
     let half = splat(T::from_f64(0.5));
     let w = |r: usize, i: usize| match pivot {

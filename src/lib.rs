@@ -65,7 +65,7 @@ pub use error::Error;
 pub use mat::{Mat, RowVec};
 pub use mlp::{Forward, Grads, Mlp, Param};
 pub use real::Real;
-pub use simd::{simd_description, F32_LANES, F64_LANES};
+pub use simd::{simd_description, F32_BATCH_LANES, F32_LANES, F64_BATCH_LANES, F64_LANES};
 pub use target::{Label, Target};
 pub use train::{Momentum, Reduction};
 

@@ -480,7 +480,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
             Some(self.b1.row()),
             None,
             |start, av| {
-                let (hv, sv) = sigmoid_and_slope_v::<T>(av);
+                let (hv, sv) = sigmoid_and_slope_v::<T, T::Simd>(av);
                 simd::store(av, &mut a[start..]);
                 simd::store(hv, &mut h[start..]);
                 simd::store(sv, &mut slope[start..]);
@@ -523,7 +523,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 while start < OUT {
                     let ev = simd::load::<T::Simd>(&hid.e[start..], T::ZERO);
                     let idx = <T::Simd as Vector>::iota() + splat(T::from_f64(start as f64));
-                    let qv = class_q2::<T>(ev, s, idx.simd_eq(lf));
+                    let qv = class_q2::<T, T::Simd>(ev, s, idx.simd_eq(lf));
                     q2_sum = q2_sum + qv;
                     simd::store(qv, &mut q2[start..]);
                     start += lanes;
@@ -549,7 +549,10 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 while start < OUT {
                     let ev = simd::load::<T::Simd>(&hid.e[start..], T::ZERO);
                     let yv = simd::load::<T::Simd>(&y.row()[start..], T::ZERO);
-                    simd::store(soft_d_theta::<T>(ev, s, sy, yv), &mut d_theta[start..]);
+                    simd::store(
+                        soft_d_theta::<T, T::Simd>(ev, s, sy, yv),
+                        &mut d_theta[start..],
+                    );
                     start += lanes;
                 }
                 vec_mat_map(
@@ -596,7 +599,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
 
         // Forward. Padding lanes: a = 0 (σ = ½, never read), θ masked to −∞.
         let a = broadcast_dot(x.row(), &p.w1, p.b1, |r| r);
-        let (h, slope) = sigmoid_and_slope_v::<T>(a);
+        let (h, slope) = sigmoid_and_slope_v::<T, T::Simd>(a);
         let h_lanes = simd::lanes(h);
         let theta = broadcast_dot(&h_lanes.0.as_ref()[..HID], &p.w2, p.b2, |r| r);
         let valid = iota.simd_lt(splat(T::from_f64(OUT as f64)));
@@ -604,7 +607,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
 
         // Softmax statistics (see math::softmax): e ≤ 1, ρ = s − 1 summed apart.
         let m = splat(theta.reduce_max());
-        let mut sums = ExpSums::<T>::new();
+        let mut sums = ExpSums::<T, T::Simd>::new();
         let e = sums.add(theta, m);
         let stats = sums.row_stats(simd::lane(m, 0));
         let s = splat(stats.sum);
@@ -615,7 +618,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 let l = label.get();
                 // 2q_j against halved differences (see the chunked kernel).
                 let half = splat(T::from_f64(0.5));
-                let q2 = class_q2::<T>(e, s, iota.simd_eq(splat(T::from_f64(l as f64))));
+                let q2 = class_q2::<T, T::Simd>(e, s, iota.simd_eq(splat(T::from_f64(l as f64))));
                 let pivot = p.w2t.get(l).copied().unwrap_or(zero) * half;
                 let q_lanes = simd::lanes(q2);
                 let g_h = broadcast_dot(&q_lanes.0.as_ref()[..OUT], &p.w2t, zero, |row| {
@@ -626,8 +629,9 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
             Target::Probs(y) => {
                 let sum_y: T = y.row().iter().copied().sum();
                 let yv = simd::load::<T::Simd>(y.row(), T::ZERO);
-                let d = soft_d_theta::<T>(e, s, splat(sum_y), yv);
-                let loss = soft_loss_terms::<T>(theta, yv, m, splat(stats.ln_sum())).reduce_add();
+                let d = soft_d_theta::<T, T::Simd>(e, s, splat(sum_y), yv);
+                let loss =
+                    soft_loss_terms::<T, T::Simd>(theta, yv, m, splat(stats.ln_sum())).reduce_add();
                 let d_lanes = simd::lanes(d);
                 (
                     loss,

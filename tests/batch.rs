@@ -34,17 +34,18 @@ use common::{
     strict_loss_scale, target_row, to_f64, uniform_mat, widen_grads, RefGrads, RefNet, Regime,
 };
 use constgrad::{
-    Error, Grads, Mat, Mlp, Momentum, Real, Reduction, RowVec, Target, F32_LANES, F64_LANES,
+    Error, Grads, Mat, Mlp, Momentum, Real, Reduction, RowVec, Target, F32_BATCH_LANES,
+    F64_BATCH_LANES,
 };
 use rand::rngs::StdRng;
 use rand::Rng;
 
-/// Lanes of `T`'s SIMD vector in this build.
+/// Samples per block of `T`'s batch kernels in this build.
 fn lanes<T: Real>() -> usize {
     if T::NAME == "f32" {
-        F32_LANES
+        F32_BATCH_LANES
     } else {
-        F64_LANES
+        F64_BATCH_LANES
     }
 }
 

@@ -34,8 +34,8 @@ use crate::simd::Vector;
 
 /// `e^x` on every lane. See the module docs for the method and bounds.
 #[inline(always)]
-pub(crate) fn exp_v<T: Real>(x: T::Simd) -> T::Simd {
-    let s = <T::Simd as Vector>::splat;
+pub(crate) fn exp_v<T: Real, V: Vector<Elem = T>>(x: V) -> V {
+    let s = V::splat;
     // Raw max/min return their second operand on NaN: keep x second.
     let x = s(T::EXP_ARG_MIN).max(x);
     let x = s(T::EXP_ARG_MAX).min(x);
@@ -50,11 +50,11 @@ pub(crate) fn exp_v<T: Real>(x: T::Simd) -> T::Simd {
     let head = one + r_hi;
     let head_err = r_hi - (head - one);
     // Everything small is summed first, so the only large rounding is the last.
-    let tail = (r * r).mul_add(estrin::<T>(r, T::EXP_TAYLOR), head_err + r_lo);
+    let tail = (r * r).mul_add(estrin::<T, V>(r, T::EXP_TAYLOR), head_err + r_lo);
     let one_plus_p = head + tail;
     let n1 = n.mul_add(s(T::from_f64(0.5)), shifter) - shifter;
     let n2 = n - n1;
-    one_plus_p * <T::Simd as Vector>::pow2(n1) * <T::Simd as Vector>::pow2(n2)
+    one_plus_p * V::pow2(n1) * V::pow2(n2)
 }
 
 /// `c[0] + c[1]·z + c[2]·z² + …` by Estrin's scheme: pairs `c[2i] + c[2i+1]·z`
@@ -65,8 +65,8 @@ pub(crate) fn exp_v<T: Real>(x: T::Simd) -> T::Simd {
 /// is dominated by its constant term for `|z| ≤ 0.35`). At most 16
 /// coefficients.
 #[inline(always)]
-pub(crate) fn estrin<T: Real>(z: T::Simd, coeffs: &[T]) -> T::Simd {
-    let s = <T::Simd as Vector>::splat;
+pub(crate) fn estrin<T: Real, V: Vector<Elem = T>>(z: V, coeffs: &[T]) -> V {
+    let s = V::splat;
     let mut level = [s(T::ZERO); 8];
     let mut n = 0;
     for (dst, pair) in level.iter_mut().zip(coeffs.chunks(2)) {

@@ -21,26 +21,26 @@ use crate::simd::Vector;
 /// `ln x` for lanes holding positive, normal, finite `x` (other lanes:
 /// unspecified, never a trap).
 #[inline(always)]
-pub(crate) fn ln_normal_v<T: Real>(x: T::Simd) -> T::Simd {
-    let s = <T::Simd as Vector>::splat;
-    let (e, m) = <T::Simd as Vector>::split_exponent(x);
+pub(crate) fn ln_normal_v<T: Real, V: Vector<Elem = T>>(x: V) -> V {
+    let s = V::splat;
+    let (e, m) = V::split_exponent(x);
     let big = s(T::SQRT2).simd_lt(m);
-    let m = <T::Simd as Vector>::select(big, m * s(T::from_f64(0.5)), m);
+    let m = V::select(big, m * s(T::from_f64(0.5)), m);
     let k = e - s(T::EXP_BIAS) + (big & s(T::ONE));
     let f = m - s(T::ONE);
     let q = f / (f + s(T::from_f64(2.0)));
     let z = q * q;
-    let r = z * estrin::<T>(z, T::LN_TAYLOR);
+    let r = z * estrin::<T, V>(z, T::LN_TAYLOR);
     let ln_m = f - q * (f - r);
     k.mul_add(s(T::LN2_HI), k.mul_add(s(T::LN2_LO), ln_m))
 }
 
 /// `ln(1 + u)` for lanes holding `u ≥ 0` (NaN propagates).
 #[inline(always)]
-pub(crate) fn ln_1p_v<T: Real>(u: T::Simd) -> T::Simd {
-    let one = <T::Simd as Vector>::splat(T::ONE);
+pub(crate) fn ln_1p_v<T: Real, V: Vector<Elem = T>>(u: V) -> V {
+    let one = V::splat(T::ONE);
     let v = u + one;
     let exact = v.simd_eq(one);
-    let general = ln_normal_v::<T>(v) * u / (v - one);
-    <T::Simd as Vector>::select(exact, u, general)
+    let general = ln_normal_v::<T, V>(v) * u / (v - one);
+    V::select(exact, u, general)
 }

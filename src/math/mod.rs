@@ -60,7 +60,7 @@ fn map_in_place<T: Real>(xs: &mut [T], f: impl Fn(T::Simd) -> T::Simd) {
 /// assert_eq!(xs[4], f32::INFINITY);
 /// ```
 pub fn exp_in_place<T: Real>(xs: &mut [T]) {
-    map_in_place(xs, exp::exp_v::<T>);
+    map_in_place(xs, exp::exp_v::<T, T::Simd>);
 }
 
 /// `σ(x) = 1/(1 + e^(−x))` for every element of a slice, in place.
@@ -83,7 +83,7 @@ pub fn exp_in_place<T: Real>(xs: &mut [T]) {
 /// assert!(xs[2] > 0.0 && xs[2] < 1e-43); // e^-100, subnormal, not 0
 /// ```
 pub fn sigmoid_in_place<T: Real>(xs: &mut [T]) {
-    map_in_place(xs, sigmoid::sigmoid_v::<T>);
+    map_in_place(xs, sigmoid::sigmoid_v::<T, T::Simd>);
 }
 
 /// `e^x`, elementwise. See [`exp_in_place`] for accuracy and special values.

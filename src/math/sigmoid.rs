@@ -28,11 +28,11 @@ use crate::simd::Vector;
 /// only remaining roundings are those of `e` and the two quotients. Without
 /// this correction `e/(1 + e)` reaches 2.3 ulp in f32.
 #[inline(always)]
-fn sides<T: Real>(x: T::Simd) -> (T::Simd, T::Simd, T::Simd) {
-    let one = <T::Simd as Vector>::splat(T::ONE);
-    let neg = x.simd_lt(<T::Simd as Vector>::splat(T::ZERO));
-    let minus_abs = <T::Simd as Vector>::select(neg, x, -x);
-    let e = exp_v::<T>(minus_abs);
+fn sides<T: Real, V: Vector<Elem = T>>(x: V) -> (V, V, V) {
+    let one = V::splat(T::ONE);
+    let neg = x.simd_lt(V::splat(T::ZERO));
+    let minus_abs = V::select(neg, x, -x);
+    let e = exp_v::<T, V>(minus_abs);
     let d = one + e;
     let d_lo = e - (d - one);
     let big = one / d;
@@ -43,14 +43,14 @@ fn sides<T: Real>(x: T::Simd) -> (T::Simd, T::Simd, T::Simd) {
 
 /// `σ(x)` on every lane.
 #[inline(always)]
-pub(crate) fn sigmoid_v<T: Real>(x: T::Simd) -> T::Simd {
-    let (neg, small, big) = sides::<T>(x);
-    <T::Simd as Vector>::select(neg, small, big)
+pub(crate) fn sigmoid_v<T: Real, V: Vector<Elem = T>>(x: V) -> V {
+    let (neg, small, big) = sides::<T, V>(x);
+    V::select(neg, small, big)
 }
 
 /// `(σ(x), σ(x)·σ(−x))` on every lane: the activation and its slope.
 #[inline(always)]
-pub(crate) fn sigmoid_and_slope_v<T: Real>(x: T::Simd) -> (T::Simd, T::Simd) {
-    let (neg, small, big) = sides::<T>(x);
-    (<T::Simd as Vector>::select(neg, small, big), small * big)
+pub(crate) fn sigmoid_and_slope_v<T: Real, V: Vector<Elem = T>>(x: V) -> (V, V) {
+    let (neg, small, big) = sides::<T, V>(x);
+    (V::select(neg, small, big), small * big)
 }

@@ -50,7 +50,10 @@ impl<T: Real> RowStats<T> {
     /// `ln s`, accurately.
     #[inline(always)]
     pub fn ln_sum(&self) -> T {
-        simd::lane(ln_1p_v::<T>(<T::Simd as Vector>::splat(self.rest)), 0)
+        simd::lane(
+            ln_1p_v::<T, T::Simd>(<T::Simd as Vector>::splat(self.rest)),
+            0,
+        )
     }
 
     /// The cross-entropy for class label `l`, from its logit `θ_l`:
@@ -69,16 +72,16 @@ impl<T: Real> RowStats<T> {
 /// Running lanewise sums of `e = e^(θ − m)`: `s`, `ρ` without the maxima,
 /// and the number of maxima (each contributes exactly 1 to `s`).
 #[derive(Clone, Copy)]
-pub(crate) struct ExpSums<T: Real> {
-    pub sum: T::Simd,
-    rest: T::Simd,
-    ties: T::Simd,
+pub(crate) struct ExpSums<T: Real, V: Vector<Elem = T>> {
+    pub sum: V,
+    rest: V,
+    ties: V,
 }
 
-impl<T: Real> ExpSums<T> {
+impl<T: Real, V: Vector<Elem = T>> ExpSums<T, V> {
     #[inline(always)]
     pub fn new() -> Self {
-        let zero = <T::Simd as Vector>::splat(T::ZERO);
+        let zero = V::splat(T::ZERO);
         Self {
             sum: zero,
             rest: zero,
@@ -88,20 +91,20 @@ impl<T: Real> ExpSums<T> {
 
     /// Adds `e^(θ − m)` (returned) for the logits `theta` and shift `m`.
     #[inline(always)]
-    pub fn add(&mut self, theta: T::Simd, m: T::Simd) -> T::Simd {
-        let zero = <T::Simd as Vector>::splat(T::ZERO);
-        let e = exp_v::<T>(theta - m);
+    pub fn add(&mut self, theta: V, m: V) -> V {
+        let zero = V::splat(T::ZERO);
+        let e = exp_v::<T, V>(theta - m);
         let at_max = theta.simd_eq(m);
         self.sum = self.sum + e;
-        self.rest = self.rest + <T::Simd as Vector>::select(at_max, zero, e);
-        self.ties = self.ties + (at_max & <T::Simd as Vector>::splat(T::ONE));
+        self.rest = self.rest + V::select(at_max, zero, e);
+        self.ties = self.ties + (at_max & V::splat(T::ONE));
         e
     }
 
     /// `ρ = s − 1` of every lane (each lane its own row).
     #[inline(always)]
-    pub fn rest_lanes(&self) -> T::Simd {
-        self.rest + (self.ties - <T::Simd as Vector>::splat(T::ONE))
+    pub fn rest_lanes(&self) -> V {
+        self.rest + (self.ties - V::splat(T::ONE))
     }
 
     /// The statistics of one row spread across the lanes.
@@ -118,19 +121,14 @@ impl<T: Real> ExpSums<T> {
 /// Soft-target loss terms `y·((m − θ) + ln s)`, 0 where `y = 0` (so a `−∞`
 /// logit with no target mass costs nothing).
 #[inline(always)]
-pub(crate) fn soft_loss_terms<T: Real>(
-    theta: T::Simd,
-    y: T::Simd,
-    m: T::Simd,
-    ln_s: T::Simd,
-) -> T::Simd {
-    let zero = <T::Simd as Vector>::splat(T::ZERO);
-    <T::Simd as Vector>::select(y.simd_eq(zero), zero, y * ((m - theta) + ln_s))
+pub(crate) fn soft_loss_terms<T: Real, V: Vector<Elem = T>>(theta: V, y: V, m: V, ln_s: V) -> V {
+    let zero = V::splat(T::ZERO);
+    V::select(y.simd_eq(zero), zero, y * ((m - theta) + ln_s))
 }
 
 /// Soft-target `dL/dθ = ŷ·Σy − y` with `ŷ = e/s` (a true division).
 #[inline(always)]
-pub(crate) fn soft_d_theta<T: Real>(e: T::Simd, s: T::Simd, sum_y: T::Simd, y: T::Simd) -> T::Simd {
+pub(crate) fn soft_d_theta<T: Real, V: Vector<Elem = T>>(e: V, s: V, sum_y: V, y: V) -> V {
     (e / s).mul_add(sum_y, -y)
 }
 
@@ -138,9 +136,9 @@ pub(crate) fn soft_d_theta<T: Real>(e: T::Simd, s: T::Simd, sum_y: T::Simd, y: T
 /// `e/(s/2)`: the factor 2 pairs with the halved weight differences
 /// `W2ᵀ_j/2 − W2ᵀ_l/2` of the backward product (see `mat::vec_mat_map`).
 #[inline(always)]
-pub(crate) fn class_q2<T: Real>(e: T::Simd, s: T::Simd, is_label: T::Simd) -> T::Simd {
-    let half_s = s * <T::Simd as Vector>::splat(T::from_f64(0.5));
-    <T::Simd as Vector>::select(is_label, <T::Simd as Vector>::splat(T::ZERO), e / half_s)
+pub(crate) fn class_q2<T: Real, V: Vector<Elem = T>>(e: V, s: V, is_label: V) -> V {
+    let half_s = s * V::splat(T::from_f64(0.5));
+    V::select(is_label, V::splat(T::ZERO), e / half_s)
 }
 
 /// Writes `e_j = e^(θ_j − m)` into `e` and returns the row's statistics.
@@ -160,7 +158,7 @@ pub(crate) fn exp_shifted<T: Real, const N: usize>(theta: &[T; N], e: &mut [T; N
     let max = vmax.reduce_max();
     let m = splat(max);
     // Pass 2: the exponentials, their sum, and the sum without the maxima.
-    let mut sums = ExpSums::<T>::new();
+    let mut sums = ExpSums::<T, T::Simd>::new();
     let mut start = 0;
     while start < N {
         let v = simd::load::<T::Simd>(&theta[start..], ninf);
@@ -199,7 +197,7 @@ pub(crate) fn soft_xent<T: Real, const N: usize>(
     while start < N {
         let t = simd::load::<T::Simd>(&theta[start..], T::ZERO);
         let yv = simd::load::<T::Simd>(&y[start..], T::ZERO);
-        acc = acc + soft_loss_terms::<T>(t, yv, m, ln_s);
+        acc = acc + soft_loss_terms::<T, T::Simd>(t, yv, m, ln_s);
         start += lanes;
     }
     acc.reduce_add()
