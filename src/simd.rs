@@ -234,29 +234,30 @@ pub(crate) type F64s = wide::f64x4;
 /// out-of-order window cannot overlap with the next. Measured on Zen 3
 /// (AVX2, best of 51 runs): 16 lanes instead of 8 took the 5→3→5 batch
 /// from about 28 to 24 ns per sample with the same instruction count, and,
-/// with the two-row tiles of `batch::lanes_times_rows`, 784→128→10 from
-/// 12.0 to 7.6 µs per sample. On AVX-512 this is one register.
+/// with the tiles of `batch::lanes_times_rows` resized to keep eight
+/// accumulator registers, 784→128→10 from 12.0 to 6.2–7.4 µs per sample.
+/// On AVX-512 this is one register.
 pub(crate) type F32b = wide::f32x16;
 /// The `f64` lane type of the batch kernels (see [`F32b`]).
 pub(crate) type F64b = wide::f64x8;
 
 /// A description of the instruction set and lane widths this build uses,
-/// e.g. `"AVX2+FMA: f32x8, f64x4"`.
+/// e.g. `"AVX2+FMA: f32x8, f64x4 (batches: f32x16, f64x8)"`.
 ///
 /// `wide` picks its instructions at compile time from the enabled target
 /// features, so this is fixed per build (see the README on `RUSTFLAGS`).
 #[must_use]
 pub const fn simd_description() -> &'static str {
     if cfg!(target_feature = "avx512f") {
-        "AVX-512F: f32x16, f64x8"
+        "AVX-512F: f32x16, f64x8 (batches: the same)"
     } else if cfg!(all(target_feature = "avx2", target_feature = "fma")) {
-        "AVX2+FMA: f32x8, f64x4"
+        "AVX2+FMA: f32x8, f64x4 (batches: f32x16, f64x8)"
     } else if cfg!(target_feature = "avx") {
-        "AVX (no FMA): f32x8, f64x4"
+        "AVX (no FMA): f32x8, f64x4 (batches: f32x16, f64x8)"
     } else if cfg!(target_feature = "sse2") {
-        "SSE2 baseline (no FMA): f32x8 as 2×f32x4, f64x4 as 2×f64x2"
+        "SSE2 baseline (no FMA): f32x8 as 2×f32x4, f64x4 as 2×f64x2 (batches: f32x16, f64x8)"
     } else {
-        "portable scalar fallback: f32x8, f64x4"
+        "portable scalar fallback: f32x8, f64x4 (batches: f32x16, f64x8)"
     }
 }
 
