@@ -10,9 +10,11 @@
 //! *vertical* (across `θ`'s entries, within each lane), so no horizontal
 //! reduction is needed. Weights enter as broadcast scalars.
 //!
-//! The numerics are those of the single-sample kernels: the same forms, the
-//! same order of operations within each sample, the same special-value
-//! behaviour. A final partial block is padded with zero inputs whose results
+//! The numerics are those of the single-sample kernels: the same
+//! cancellation-free forms and the same special-value behaviour; only the
+//! order of the products' sums differs (one accumulator per output here, two
+//! FMA chains there), so results agree to a few ulp, and an input that
+//! overflows a product can meet `∞ − ∞` in one order and not the other. A final partial block is padded with zero inputs whose results
 //! are discarded, so there is no scalar remainder loop.
 //!
 //! A block whose targets mix class labels and probability rows is computed

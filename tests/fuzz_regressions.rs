@@ -310,6 +310,75 @@ fn batched_and_single_calls_agree_on_special_values_for_infinite_inputs() {
     ));
 }
 
+/// batch_vs_single, third campaign (after the batch products went to one
+/// accumulator per row): `x = [+∞, −MAX, …]` with `W1[0][0] = 4.375`,
+/// `W1[1][0] = 7.4375`. The one-sample kernel sums `a` in two FMA chains,
+/// `(b1 + ∞·4.375) + (−MAX·7.4375 rounded to −∞) = NaN`; the batched kernel
+/// in one, `fma(−MAX, 7.4375, ∞) = ∞` (the exact product is finite), so its
+/// loss is finite where the one-sample loss is NaN (with FMA; without it
+/// both are NaN). An overflowing input
+/// makes the summation order visible; outside the promise (the check now
+/// counts finite inputs, too, as able to reach the overflow edge). With
+/// moderate finite inputs beside the `+∞` the two calls agree on every NaN
+/// and ∞.
+#[test]
+fn batched_and_single_calls_may_differ_when_a_huge_input_meets_an_infinite_one() {
+    let net = Net::<5, 3, 5> {
+        w1: [
+            [4.375, 7.4375, 7.4375],
+            [7.4375; 3],
+            [-0.0625, -87.33654, -87.33654],
+            [-87.33654, 7.4375, -5.25],
+            [16.635_532; 3],
+        ],
+        b1: [16.635_532; 3],
+        w2: [
+            [16.635_532, 16.635_532, 7.4375, 4.375, 4.375],
+            [70.0, 7.4375, -0.5625, 7.4375, 116.453_125],
+            [12_701.866, 7.4375, 0.693_147_2, 0.75, 5.028_093_7e33],
+        ],
+        b2: [7.4375, 7.4375, -87.337_456, 7.4375, 7.4375],
+    };
+    let t = constgrad::Target::class(0).expect("0 < 5");
+    let x = [f32::INFINITY, -f32::MAX, 7.4375, 7.4375, 7.4375];
+    let mlp = constgrad::Mlp::new(
+        constgrad::Mat::from_rows(net.w1),
+        constgrad::RowVec::from_row(net.b1),
+        constgrad::Mat::from_rows(net.w2),
+        constgrad::RowVec::from_row(net.b2),
+    );
+    let (single, _) = mlp.input_grad(&constgrad::RowVec::from_row(x), &t);
+    let mut losses = [0.0f32; 1];
+    let mut dxs = [constgrad::RowVec::zeros(); 1];
+    mlp.input_grad_batch(
+        &[constgrad::RowVec::from_row(x)],
+        &[t],
+        &mut losses,
+        &mut dxs,
+    )
+    .expect("matching lengths");
+    assert!(single.is_nan(), "one-sample loss {single:e}");
+    // Without FMA (SSE2 baseline) −MAX·7.4375 rounds to −∞ before the add in
+    // both kernels, and both give NaN.
+    assert_eq!(
+        losses[0].is_nan(),
+        !cfg!(target_feature = "fma"),
+        "batched loss {:e}",
+        losses[0]
+    );
+    pass(checks::check_batch(
+        &net,
+        &[([0.0; 5], t), (x, t), ([1.0; 5], t)],
+        (3, 3, 3),
+    ));
+    let moderate = [f32::INFINITY, -3.0, 7.4375, 7.4375, 7.4375];
+    pass(checks::check_batch(
+        &net,
+        &[(moderate, t), ([0.5; 5], t)],
+        (2, 2, 2),
+    ));
+}
+
 /// batch_vs_single campaign (strict rerun): nine samples with losses of
 /// 4e37 (`b2[0] = −3.97e37`, label 0). `grads_batch(Mean)` forms `Σ_n L_n`
 /// (3.6e38, beyond `f32::MAX`) before dividing by 9, so its mean loss is

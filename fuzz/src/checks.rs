@@ -1466,14 +1466,18 @@ fn same_as_single<const IN: usize, const HID: usize, const OUT: usize>(
         .chain(x.iter().copied())
         .chain(target.to_row().row().iter().copied())
         .all(f32::is_finite);
-    // With ±∞ inputs, agreement is required only when the finite weights and
-    // targets cannot take an intermediate to the overflow edge: there the
-    // two summation orders may legitimately round to MAX or to ∞ (found by
+    // With ±∞ inputs, agreement is required only when the finite inputs,
+    // weights and targets cannot take an intermediate to the overflow edge:
+    // there the two summation orders may legitimately round to MAX or to ∞,
+    // or meet ∞ − ∞ in one order and not the other (found by
     // batch_vs_single: `W2` entry MAX, `x` entry +∞, AVX2+FMA build: the
     // one-sample `dL/dh = −(Σ q)·MAX` rounds to −∞ and `dL/dx` to NaN, the
-    // batched one to −MAX and 0).
+    // batched one to −MAX and 0; and `x = [+∞, −MAX, …]`: the one-sample
+    // kernel's two FMA chains give `∞ + (−MAX·7.4) = ∞ − ∞ = NaN`, the
+    // batched kernel's single chain `fma(−MAX, 7.4, ∞) = ∞`).
     let moderate = net
         .values()
+        .chain(x.iter().copied())
         .chain(target.to_row().row().iter().copied())
         .all(|v| !v.is_finite() || f64::from(v.abs()) <= LIMIT / 16.0);
     if any_nan_input || (!all_finite_input && moderate) {
