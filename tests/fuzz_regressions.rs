@@ -379,6 +379,47 @@ fn batched_and_single_calls_may_differ_when_a_huge_input_meets_an_infinite_one()
     ));
 }
 
+/// batch_vs_single, the rerun of the third campaign: the same split with
+/// two moderate values whose product overflows, `x_4 = −1e30` against
+/// `W1[4][2] = 5.02e33` beside `x_1 = +∞`: the one-sample kernel rounds the
+/// product to `−∞` in the chain without the `+∞` (NaN after the final add),
+/// the batched chain keeps it exact inside an FMA whose addend is already
+/// `+∞`. The check now bounds `Σ_i |x_i·W1|` over the finite inputs as well.
+#[test]
+fn batched_and_single_calls_may_differ_when_moderate_values_overflow_a_product() {
+    let net = Net::<5, 3, 5> {
+        w1: [
+            [4.375, 7.4375, 7.4375],
+            [7.4375; 3],
+            [7.4375; 3],
+            [7.4375, 6.0, 7.4375],
+            [4.4375, -6.875, 5.020_572_3e33],
+        ],
+        b1: [4.4375; 3],
+        w2: [
+            [4.4375, 4.4375, 4.4375, -0.0625, -87.33654],
+            [-87.33654, 90.0, -87.33654, -87.33654, -87.33654],
+            [-87.33654; 5],
+        ],
+        b2: [-87.33654; 5],
+    };
+    let t = constgrad::Target::class(0).expect("0 < 5");
+    let x = [4.4375, f32::INFINITY, 4.4375, 7.4375, -1e30];
+    let mlp = constgrad::Mlp::new(
+        constgrad::Mat::from_rows(net.w1),
+        constgrad::RowVec::from_row(net.b1),
+        constgrad::Mat::from_rows(net.w2),
+        constgrad::RowVec::from_row(net.b2),
+    );
+    let (single, _) = mlp.input_grad(&constgrad::RowVec::from_row(x), &t);
+    assert!(single.is_nan(), "one-sample loss {single:e}");
+    pass(checks::check_batch(
+        &net,
+        &[([0.0; 5], t), (x, t), ([1.0; 5], t)],
+        (3, 3, 3),
+    ));
+}
+
 /// batch_vs_single campaign (strict rerun): nine samples with losses of
 /// 4e37 (`b2[0] = −3.97e37`, label 0). `grads_batch(Mean)` forms `Σ_n L_n`
 /// (3.6e38, beyond `f32::MAX`) before dividing by 9, so its mean loss is

@@ -1474,12 +1474,25 @@ fn same_as_single<const IN: usize, const HID: usize, const OUT: usize>(
     // one-sample `dL/dh = −(Σ q)·MAX` rounds to −∞ and `dL/dx` to NaN, the
     // batched one to −MAX and 0; and `x = [+∞, −MAX, …]`: the one-sample
     // kernel's two FMA chains give `∞ + (−MAX·7.4) = ∞ − ∞ = NaN`, the
-    // batched kernel's single chain `fma(−MAX, 7.4, ∞) = ∞`).
-    let moderate = net
-        .values()
-        .chain(x.iter().copied())
-        .chain(target.to_row().row().iter().copied())
-        .all(|v| !v.is_finite() || f64::from(v.abs()) <= LIMIT / 16.0);
+    // batched kernel's single chain `fma(−MAX, 7.4, ∞) = ∞`; and `x_4 =
+    // −1e30` against `W1[4][2] = 5e33`, each moderate, whose product
+    // overflows). So the finite first-layer terms count, too: `Σ_i |x_i·W1|`
+    // over the finite `x_i` must stay moderate for every hidden unit.
+    let finite_terms_moderate = (0..HID).all(|k| {
+        let sum: f64 = x
+            .iter()
+            .zip(&net.w1)
+            .filter(|(xi, _)| xi.is_finite())
+            .map(|(xi, row)| (f64::from(*xi) * f64::from(row[k])).abs())
+            .sum();
+        sum.is_nan() || sum <= LIMIT / 16.0
+    });
+    let moderate = finite_terms_moderate
+        && net
+            .values()
+            .chain(x.iter().copied())
+            .chain(target.to_row().row().iter().copied())
+            .all(|v| !v.is_finite() || f64::from(v.abs()) <= LIMIT / 16.0);
     if any_nan_input || (!all_finite_input && moderate) {
         for (k, (b, s)) in batch.iter().zip(&single).enumerate() {
             ensure!(
