@@ -146,6 +146,41 @@ fn check<const IN: usize, const HID: usize, const OUT: usize, T: Real>() {
             }
         }
     }
+
+    // The batched entry points, on caller-provided slices: a full block of
+    // either precision's batch lanes and a partial one, class labels and
+    // probability rows mixed (so the one-sample fallback runs too).
+    const N: usize = 19;
+    let xs: Vec<RowVec<IN, T>> = vec![x; N];
+    let ts: Vec<Target<OUT, T>> = (0..N).map(|k| targets[usize::from(k % 7 == 3)]).collect();
+    let mut losses = vec![T::ZERO; N];
+    let mut dxs = vec![RowVec::<IN, T>::zeros(); N];
+    let mut g = Box::<Grads<IN, HID, OUT, T>>::default();
+    for round in ["warm-up", "measured"] {
+        let (n, r) = allocations_during(|| {
+            black_box(&mlp).input_grad_batch(black_box(&xs), &ts, &mut losses, &mut dxs)
+        });
+        r.expect("matching lengths");
+        assert_eq!(
+            n, 0,
+            "{shape}: input_grad_batch ({round}) made {n} heap allocations"
+        );
+        let (n, r) = allocations_during(|| {
+            black_box(&mlp).grads_batch(
+                black_box(&xs),
+                &ts,
+                constgrad::Reduction::Mean,
+                &mut losses,
+                &mut dxs,
+                &mut g,
+            )
+        });
+        r.expect("matching lengths");
+        assert_eq!(
+            n, 0,
+            "{shape}: grads_batch ({round}) made {n} heap allocations"
+        );
+    }
 }
 
 #[test]
