@@ -13,8 +13,10 @@
 //! The numerics are those of the single-sample kernels: the same
 //! cancellation-free forms and the same special-value behaviour; only the
 //! order of the products' sums differs (one accumulator per output here, two
-//! FMA chains there), so results agree to a few ulp, and an input that
-//! overflows a product can meet `∞ − ∞` in one order and not the other. A final partial block is padded with zero inputs whose results
+//! FMA chains there), so results agree to a few ulp; an input that
+//! overflows a product can meet `∞ − ∞` in one order and not the other, and
+//! with infinite weights a product `0·∞` (NaN) can depend on whether a
+//! hidden unit rounds to exactly 0. A final partial block is padded with zero inputs whose results
 //! are discarded, so there is no scalar remainder loop.
 //!
 //! A block whose targets mix class labels and probability rows is computed
