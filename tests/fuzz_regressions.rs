@@ -347,12 +347,7 @@ fn batched_and_single_calls_may_differ_when_a_huge_input_meets_an_infinite_one()
     };
     let t = constgrad::Target::class(0).expect("0 < 5");
     let x = [f32::INFINITY, -f32::MAX, 7.4375, 7.4375, 7.4375];
-    let mlp = constgrad::Mlp::new(
-        constgrad::Mat::from_rows(net.w1),
-        constgrad::RowVec::from_row(net.b1),
-        constgrad::Mat::from_rows(net.w2),
-        constgrad::RowVec::from_row(net.b2),
-    );
+    let mlp = net.mlp();
     let (single, _) = mlp.input_grad(&constgrad::RowVec::from_row(x), &t);
     let mut losses = [0.0f32; 1];
     let mut dxs = [constgrad::RowVec::zeros(); 1];
@@ -411,12 +406,7 @@ fn batched_and_single_calls_may_differ_when_moderate_values_overflow_a_product()
     };
     let t = constgrad::Target::class(0).expect("0 < 5");
     let x = [4.4375, f32::INFINITY, 4.4375, 7.4375, -1e30];
-    let mlp = constgrad::Mlp::new(
-        constgrad::Mat::from_rows(net.w1),
-        constgrad::RowVec::from_row(net.b1),
-        constgrad::Mat::from_rows(net.w2),
-        constgrad::RowVec::from_row(net.b2),
-    );
+    let mlp = net.mlp();
     let (single, _) = mlp.input_grad(&constgrad::RowVec::from_row(x), &t);
     assert!(single.is_nan(), "one-sample loss {single:e}");
     pass(checks::check_batch(

@@ -796,7 +796,8 @@ pub struct Net<const IN: usize, const HID: usize, const OUT: usize> {
 }
 
 impl<const IN: usize, const HID: usize, const OUT: usize> Net<IN, HID, OUT> {
-    fn mlp(&self) -> Mlp<IN, HID, OUT, f32> {
+    /// The network as a constgrad [`Mlp`].
+    pub fn mlp(&self) -> Mlp<IN, HID, OUT, f32> {
         Mlp::new(
             Mat::from_rows(self.w1),
             RowVec::from_row(self.b1),
