@@ -23,7 +23,7 @@ use core::fmt;
 use core::ops::{Index, IndexMut, Mul};
 
 use crate::error::Error;
-use crate::real::Real;
+use crate::real::{LoadAs, Real};
 use crate::simd::{self, Vector};
 
 /// An `R`×`C` matrix of `T` (default `f32`), stored row-major as `[[T; C]; R]`.
@@ -341,26 +341,53 @@ pub(crate) fn vec_mat_map<T: Real, const I: usize, const O: usize>(
     w: &[[T; O]; I],
     bias: Option<&[T; O]>,
     pivot: Option<usize>,
-    mut emit: impl FnMut(usize, T::Simd),
+    emit: impl FnMut(usize, T::Simd),
 ) {
-    let lanes = <T::Simd as Vector>::LANES;
+    vec_mat_map_as::<T, T, T, I, O>(x, w, bias, pivot, emit);
+}
+
+/// [`vec_mat_map`] computing in `W` from `x` and `w` stored as `X` and `U`
+/// (each either `W` itself or `f32` widened exactly to `f64`): the one
+/// kernel behind both the native-precision and the mixed-precision passes.
+#[inline(always)]
+pub(crate) fn vec_mat_map_as<
+    W: Real,
+    X: LoadAs<W>,
+    U: LoadAs<W>,
+    const I: usize,
+    const O: usize,
+>(
+    x: &[X; I],
+    w: &[[U; O]; I],
+    bias: Option<&[U; O]>,
+    pivot: Option<usize>,
+    mut emit: impl FnMut(usize, W::Simd),
+) {
+    let lanes = <W::Simd as Vector>::LANES;
     let mut start = 0;
     while start + 4 * lanes <= O {
-        vec_mat_tile::<T, I, O, 4>(x, w, bias, pivot, start, &mut emit);
+        vec_mat_tile::<W, X, U, I, O, 4>(x, w, bias, pivot, start, &mut emit);
         start += 4 * lanes;
     }
     while start < O {
-        vec_mat_tile::<T, I, O, 1>(x, w, bias, pivot, start, &mut emit);
+        vec_mat_tile::<W, X, U, I, O, 1>(x, w, bias, pivot, start, &mut emit);
         start += lanes;
     }
 }
 
 /// `N` consecutive output chunks of [`vec_mat_map`] from column `start`.
 #[inline(always)]
-fn vec_mat_tile<T: Real, const I: usize, const O: usize, const N: usize>(
-    x: &[T; I],
-    w: &[[T; O]; I],
-    bias: Option<&[T; O]>,
+fn vec_mat_tile<
+    T: Real,
+    X: LoadAs<T>,
+    U: LoadAs<T>,
+    const I: usize,
+    const O: usize,
+    const N: usize,
+>(
+    x: &[X; I],
+    w: &[[U; O]; I],
+    bias: Option<&[U; O]>,
     pivot: Option<usize>,
     start: usize,
     emit: &mut impl FnMut(usize, T::Simd),
@@ -369,7 +396,7 @@ fn vec_mat_tile<T: Real, const I: usize, const O: usize, const N: usize>(
     let splat = <T::Simd as Vector>::splat;
     let flat = w.as_flattened();
     let chunk = |c: usize| start + c * lanes;
-    let row = |i: usize, c: usize| simd::load_over::<T::Simd>(flat, i * O + chunk(c));
+    let row = |i: usize, c: usize| U::load_over(flat, i * O + chunk(c));
     let half = splat(T::from_f64(0.5));
     let base: [T::Simd; N] = core::array::from_fn(|c| match pivot {
         Some(p) => row(p, c) * half,
@@ -381,13 +408,13 @@ fn vec_mat_tile<T: Real, const I: usize, const O: usize, const N: usize>(
         None => row(i, c),
     };
     let mut even: [T::Simd; N] = core::array::from_fn(|c| match bias {
-        Some(b) => simd::load::<T::Simd>(b.get(chunk(c)..).unwrap_or(&[]), T::ZERO),
+        Some(b) => U::load(b.get(chunk(c)..).unwrap_or(&[]), T::ZERO),
         None => splat(T::ZERO),
     });
     let mut odd = [splat(T::ZERO); N];
     let mut i = 0;
     while i + 1 < I {
-        let (x0, x1) = (splat(x[i]), splat(x[i + 1]));
+        let (x0, x1) = (splat(x[i].widen()), splat(x[i + 1].widen()));
         for c in 0..N {
             even[c] = x0.mul_add(term(i, c), even[c]);
             odd[c] = x1.mul_add(term(i + 1, c), odd[c]);
@@ -395,7 +422,7 @@ fn vec_mat_tile<T: Real, const I: usize, const O: usize, const N: usize>(
         i += 2;
     }
     if i < I {
-        let x0 = splat(x[i]);
+        let x0 = splat(x[i].widen());
         for (c, acc) in even.iter_mut().enumerate() {
             *acc = x0.mul_add(term(i, c), *acc);
         }

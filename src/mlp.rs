@@ -33,12 +33,12 @@
 //! products are row-times-matrix products vectorized along contiguous rows
 //! (see `ARCHITECTURE.md`).
 
-use crate::mat::{vec_mat, vec_mat_map, Mat, RowVec};
+use crate::mat::{vec_mat, vec_mat_map_as, Mat, RowVec};
 use crate::math::sigmoid::sigmoid_and_slope_v;
 use crate::math::softmax::{
     class_q2, exp_shifted, soft_d_theta, soft_loss_terms, soft_xent, ExpSums, RowStats,
 };
-use crate::real::Real;
+use crate::real::{LoadAs, Real};
 use crate::simd::{self, Vector};
 use crate::target::Target;
 
@@ -440,6 +440,74 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         (back.loss, dx)
     }
 
+    /// [`Mlp::input_grad`] with the forward and backward pass carried in
+    /// `f64`, for `dL/dx` to nearly full `f32` relative accuracy on
+    /// confident and saturated networks.
+    ///
+    /// The weights stay stored in `T`; they are widened as they are loaded
+    /// (exactly: every product of two `f32`s is exact in `f64`), the same
+    /// kernels run on `f64` lanes, and only the results are rounded to `T`.
+    ///
+    /// # Why
+    ///
+    /// On a confident network the exact `dL/dx` is tiny but representable:
+    /// `σ'(a) ≈ e^−|a|` for saturated units and `ŷ_j ≈ e^(θ_j − θ_l)` for the
+    /// classes that lost. Their relative errors are the *absolute* errors of
+    /// `a` and `θ`, and merely storing `a ≈ 80` in `f32` costs ~5e-6. So
+    /// [`Mlp::input_grad`], which keeps `a` and `θ` in `T`, is accurate to
+    /// ~1e-3 relative there (4.5e-4 measured, class labels), while this
+    /// path keeps `a` and `θ` to ~2^-53 and meets `1e-5` normwise relative
+    /// error on every such network tested (`tests/relative_accuracy.rs`,
+    /// bounds in `ACCURACY.md`). On well-conditioned networks both agree to
+    /// a few `f32` ulps.
+    ///
+    /// # Cost
+    ///
+    /// About that of an `f64` network of the same shape (measured in
+    /// `benches/precision.rs`, `BENCHMARKS.md`); no allocation. For `f64`
+    /// networks it computes what [`Mlp::input_grad`] computes (the chunked
+    /// kernel's summation order), so it is only useful for `f32`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use constgrad::{Mat, Mlp, RowVec, Target};
+    /// // One saturated hidden unit (a = 30) and a logit lead of 40.
+    /// let mlp = Mlp::<1, 1, 2>::new(
+    ///     Mat::from_rows([[1.0]]), RowVec::from_row([29.0]),
+    ///     Mat::from_rows([[40.0, 0.0]]), RowVec::zeros(),
+    /// );
+    /// let (_, g) = mlp.input_grad_accurate(&RowVec::from_row([1.0]), &Target::class(0)?);
+    /// // Exact: dL/dx = −ŷ_1·40·σ'(30), with ŷ_1 = σ(−40·σ(30)).
+    /// let h = 1.0 / (1.0 + (-30f64).exp());
+    /// let y1 = 1.0 / (1.0 + (40.0 * h).exp());
+    /// let exact = -y1 * 40.0 * (-30f64).exp() * h * h; // σ'(30) = e^−30·h²
+    /// assert!(((g[(0, 0)] as f64 - exact) / exact).abs() < 1e-6);
+    /// # Ok::<(), constgrad::Error>(())
+    /// ```
+    #[must_use]
+    pub fn input_grad_accurate(
+        &self,
+        x: &RowVec<IN, T>,
+        target: &Target<OUT, T>,
+    ) -> (T, RowVec<IN, T>) {
+        let hid = self.hidden_as::<f64>(x);
+        let back = self.backward_as::<f64>(&hid, target);
+        let mut dx = RowVec::<IN, T>::zeros();
+        vec_mat_map_as::<f64, f64, T, HID, IN>(
+            &back.d_a,
+            self.w1t.rows(),
+            None,
+            None,
+            |start, v| {
+                for (d, s) in dx.row_mut()[start..].iter_mut().zip(v.to_array().as_ref()) {
+                    *d = T::from_f64(*s);
+                }
+            },
+        );
+        (T::from_f64(back.loss), dx)
+    }
+
     /// The loss and the gradients with respect to `x`, `W1`, `b1`, `W2`, `b2`.
     ///
     /// Returns a [`Grads`] by value; for large shapes use [`Mlp::grads_into`].
@@ -471,24 +539,50 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// Forward pass up to the exponentials of the shifted logits.
     #[inline(always)]
     pub(crate) fn hidden(&self, x: &RowVec<IN, T>) -> Hidden<HID, OUT, T> {
-        let mut a = [T::ZERO; HID];
-        let mut h = [T::ZERO; HID];
-        let mut slope = [T::ZERO; HID];
-        vec_mat_map(
+        self.hidden_as::<T>(x)
+    }
+
+    /// The loss, `dL/dθ` and `dL/da`.
+    #[inline(always)]
+    pub(crate) fn backward(
+        &self,
+        hid: &Hidden<HID, OUT, T>,
+        target: &Target<OUT, T>,
+    ) -> Backward<HID, OUT, T> {
+        self.backward_as::<T>(hid, target)
+    }
+
+    /// [`Mlp::hidden`] computing in `W` (`T` itself, or `f64` for the
+    /// mixed-precision path) from the weights as stored.
+    #[inline(always)]
+    fn hidden_as<W: Real>(&self, x: &RowVec<IN, T>) -> Hidden<HID, OUT, W>
+    where
+        T: LoadAs<W>,
+    {
+        let mut a = [W::ZERO; HID];
+        let mut h = [W::ZERO; HID];
+        let mut slope = [W::ZERO; HID];
+        vec_mat_map_as::<W, T, T, IN, HID>(
             x.row(),
             self.w1.rows(),
             Some(self.b1.row()),
             None,
             |start, av| {
-                let (hv, sv) = sigmoid_and_slope_v::<T, T::Simd>(av);
+                let (hv, sv) = sigmoid_and_slope_v::<W, W::Simd>(av);
                 simd::store(av, &mut a[start..]);
                 simd::store(hv, &mut h[start..]);
                 simd::store(sv, &mut slope[start..]);
             },
         );
-        let mut theta = [T::ZERO; OUT];
-        vec_mat(&h, self.w2.rows(), Some(self.b2.row()), &mut theta);
-        let mut e = [T::ZERO; OUT];
+        let mut theta = [W::ZERO; OUT];
+        vec_mat_map_as::<W, W, T, HID, OUT>(
+            &h,
+            self.w2.rows(),
+            Some(self.b2.row()),
+            None,
+            |start, v| simd::store(v, &mut theta[start..]),
+        );
+        let mut e = [W::ZERO; OUT];
         let stats = exp_shifted(&theta, &mut e);
         Hidden {
             a,
@@ -500,39 +594,42 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         }
     }
 
-    /// The loss, `dL/dθ` and `dL/da`.
+    /// [`Mlp::backward`] computing in `W` (see [`Mlp::hidden_as`]).
     #[inline(always)]
-    pub(crate) fn backward(
+    fn backward_as<W: Real>(
         &self,
-        hid: &Hidden<HID, OUT, T>,
+        hid: &Hidden<HID, OUT, W>,
         target: &Target<OUT, T>,
-    ) -> Backward<HID, OUT, T> {
-        let lanes = <T::Simd as Vector>::LANES;
-        let splat = <T::Simd as Vector>::splat;
+    ) -> Backward<HID, OUT, W>
+    where
+        T: LoadAs<W>,
+    {
+        let lanes = <W::Simd as Vector>::LANES;
+        let splat = <W::Simd as Vector>::splat;
         let s = splat(hid.stats.sum);
-        let mut d_theta = [T::ZERO; OUT];
-        let mut d_a = [T::ZERO; HID];
+        let mut d_theta = [W::ZERO; OUT];
+        let mut d_a = [W::ZERO; HID];
         let loss = match target {
             Target::Class(label) => {
                 let l = label.get();
                 // 2q_j = 2ŷ_j for j ≠ l, 0 at l (see `class_q2`); dL/dθ_l = −Σ q_j.
-                let lf = splat(T::from_f64(l as f64));
-                let mut q2 = [T::ZERO; OUT];
-                let mut q2_sum = splat(T::ZERO);
+                let lf = splat(W::from_f64(l as f64));
+                let mut q2 = [W::ZERO; OUT];
+                let mut q2_sum = splat(W::ZERO);
                 let mut start = 0;
                 while start < OUT {
-                    let ev = simd::load::<T::Simd>(&hid.e[start..], T::ZERO);
-                    let idx = <T::Simd as Vector>::iota() + splat(T::from_f64(start as f64));
-                    let qv = class_q2::<T, T::Simd>(ev, s, idx.simd_eq(lf));
+                    let ev = simd::load::<W::Simd>(&hid.e[start..], W::ZERO);
+                    let idx = <W::Simd as Vector>::iota() + splat(W::from_f64(start as f64));
+                    let qv = class_q2::<W, W::Simd>(ev, s, idx.simd_eq(lf));
                     q2_sum = q2_sum + qv;
                     simd::store(qv, &mut q2[start..]);
                     start += lanes;
                 }
-                d_theta = q2.map(|v| v * T::from_f64(0.5));
+                d_theta = q2.map(|v| v * W::from_f64(0.5));
                 if let Some(dl) = d_theta.get_mut(l) {
-                    *dl = -(q2_sum.reduce_add() * T::from_f64(0.5));
+                    *dl = -(q2_sum.reduce_add() * W::from_f64(0.5));
                 }
-                vec_mat_map(
+                vec_mat_map_as::<W, W, T, OUT, HID>(
                     &q2,
                     self.w2t.rows(),
                     None,
@@ -540,29 +637,30 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                     times_slope(&hid.slope, &mut d_a),
                 );
                 hid.stats
-                    .class_loss(hid.theta.get(l).copied().unwrap_or(T::NAN))
+                    .class_loss(hid.theta.get(l).copied().unwrap_or(W::NAN))
             }
             Target::Probs(y) => {
-                let sum_y: T = y.row().iter().copied().sum();
+                let y = y.row().map(LoadAs::<W>::widen);
+                let sum_y: W = y.iter().copied().sum();
                 let sy = splat(sum_y);
                 let mut start = 0;
                 while start < OUT {
-                    let ev = simd::load::<T::Simd>(&hid.e[start..], T::ZERO);
-                    let yv = simd::load::<T::Simd>(&y.row()[start..], T::ZERO);
+                    let ev = simd::load::<W::Simd>(&hid.e[start..], W::ZERO);
+                    let yv = simd::load::<W::Simd>(&y[start..], W::ZERO);
                     simd::store(
-                        soft_d_theta::<T, T::Simd>(ev, s, sy, yv),
+                        soft_d_theta::<W, W::Simd>(ev, s, sy, yv),
                         &mut d_theta[start..],
                     );
                     start += lanes;
                 }
-                vec_mat_map(
+                vec_mat_map_as::<W, W, T, OUT, HID>(
                     &d_theta,
                     self.w2t.rows(),
                     None,
                     None,
                     times_slope(&hid.slope, &mut d_a),
                 );
-                soft_xent(&hid.theta, y.row(), &hid.stats)
+                soft_xent(&hid.theta, &y, &hid.stats)
             }
         };
         Backward { loss, d_theta, d_a }

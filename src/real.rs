@@ -9,6 +9,8 @@ use core::fmt::{Debug, Display};
 use core::iter::Sum;
 use core::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
+use crate::simd::{self, Vector};
+
 /// A floating-point element type: `f32` or `f64`.
 ///
 /// Sealed: only `f32` and `f64` implement it. Write generic code against it
@@ -65,8 +67,23 @@ pub trait Real:
 pub(crate) mod sealed {
     use crate::simd::Vector;
 
+    /// Loading elements of `Self` into the lanes of `W`'s vector type: the
+    /// identity when `W` is `Self`, an exact widening from `f32` to `f64`.
+    /// Lets one kernel compute in `W` while its weights stay stored in `Self`.
+    pub trait LoadAs<W: Kernel>: Copy {
+        /// The element as a `W` (exact).
+        fn widen(self) -> W;
+        /// See `simd::load`: up to `LANES` elements, lanes past `src` hold `pad`.
+        fn load(src: &[Self], pad: W) -> W::Simd;
+        /// See `simd::load_over`.
+        fn load_over(flat: &[Self], start: usize) -> W::Simd;
+    }
+
     /// Per-precision kernel data. Private: see the module docs.
-    pub trait Kernel: Sized + Copy + 'static {
+    ///
+    /// Every element type loads into its own lanes and into `f64`'s (the
+    /// mixed-precision path, [`crate::Mlp::input_grad_accurate`]).
+    pub trait Kernel: Sized + Copy + 'static + LoadAs<Self> + LoadAs<f64> {
         /// The SIMD vector type for this element (chosen in `simd.rs`).
         type Simd: Vector<Elem = Self>;
         /// The lane type of the one-sample-per-lane batch kernels: twice as
@@ -103,6 +120,48 @@ pub(crate) mod sealed {
         const TWO_POW_MANT: Self;
         /// `mantissa_bits` as a float.
         const MANT_BITS: Self;
+    }
+}
+
+pub(crate) use sealed::LoadAs;
+
+macro_rules! load_as_itself {
+    ($t:ident) => {
+        impl LoadAs<$t> for $t {
+            #[inline(always)]
+            fn widen(self) -> $t {
+                self
+            }
+            #[inline(always)]
+            fn load(src: &[$t], pad: $t) -> <$t as sealed::Kernel>::Simd {
+                simd::load(src, pad)
+            }
+            #[inline(always)]
+            fn load_over(flat: &[$t], start: usize) -> <$t as sealed::Kernel>::Simd {
+                simd::load_over(flat, start)
+            }
+        }
+    };
+}
+load_as_itself!(f32);
+load_as_itself!(f64);
+
+impl LoadAs<f64> for f32 {
+    #[inline(always)]
+    fn widen(self) -> f64 {
+        f64::from(self)
+    }
+    #[inline(always)]
+    fn load(src: &[f32], pad: f64) -> <f64 as sealed::Kernel>::Simd {
+        let mut a = <f64 as sealed::Kernel>::Simd::splat(pad).to_array();
+        for (d, s) in a.iter_mut().zip(src) {
+            *d = f64::from(*s);
+        }
+        Vector::from_array(a)
+    }
+    #[inline(always)]
+    fn load_over(flat: &[f32], start: usize) -> <f64 as sealed::Kernel>::Simd {
+        Self::load(flat.get(start..).unwrap_or(&[]), 0.0)
     }
 }
 
