@@ -1,5 +1,7 @@
 //! f64 against f32: `input_grad` of the same networks in both precisions, in
-//! one criterion group per shape (issue 5 asks for the ratio from one run).
+//! one criterion group per shape (issue 5 asks for the ratio from one run),
+//! and beside them `input_grad_accurate` on the f32 network (its forward and
+//! backward pass carried in f64, issue 3), so its cost is a same-run ratio.
 //!
 //! Run: `cargo bench --bench precision -- --warm-up-time 1 --measurement-time 3`
 
@@ -59,6 +61,13 @@ fn group<const IN: usize, const HID: usize, const OUT: usize>(
         b.iter(|| {
             i = (i + 1) & 63;
             black_box(black_box(&*m32).input_grad(black_box(&x32[i]), black_box(&t32[i])))
+        });
+    });
+    g.bench_function("f32_accurate", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i = (i + 1) & 63;
+            black_box(black_box(&*m32).input_grad_accurate(black_box(&x32[i]), black_box(&t32[i])))
         });
     });
     g.bench_function("f64", |b| {

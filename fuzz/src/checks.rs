@@ -1087,7 +1087,7 @@ fn net_ref<const IN: usize, const HID: usize, const OUT: usize>(
 /// Which entry points [`check_network`] exercises.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Api {
-    /// `forward`, `loss` and `input_grad`.
+    /// `forward`, `loss`, `input_grad` and `input_grad_accurate`.
     InputGrad,
     /// `grads` (every parameter gradient).
     Grads,
@@ -1116,10 +1116,15 @@ pub fn check_network<const IN: usize, const HID: usize, const OUT: usize>(
             let fw = mlp.forward(&xv);
             let l1 = mlp.loss(&xv, &target);
             let (l2, g) = mlp.input_grad(&xv, &target);
+            let (l3, g3) = mlp.input_grad_accurate(&xv, &target);
             outs.push(("loss()".into(), l1));
             outs.push(("input_grad loss".into(), l2));
             for (i, v) in g.row().iter().enumerate() {
                 outs.push((format!("dx[{i}]"), *v));
+            }
+            outs.push(("input_grad_accurate loss".into(), l3));
+            for (i, v) in g3.row().iter().enumerate() {
+                outs.push((format!("accurate dx[{i}]"), *v));
             }
             loss = l2;
             for (k, v) in fw.a.row().iter().enumerate() {
@@ -1202,6 +1207,10 @@ pub fn check_network<const IN: usize, const HID: usize, const OUT: usize>(
             want.push(("input_grad loss".into(), r.loss));
             for (i, v) in r.dx.iter().enumerate() {
                 want.push((format!("dx[{i}]"), *v));
+            }
+            want.push(("input_grad_accurate loss".into(), r.loss));
+            for (i, v) in r.dx.iter().enumerate() {
+                want.push((format!("accurate dx[{i}]"), *v));
             }
             for (k, v) in r.a.iter().enumerate() {
                 want.push((format!("forward.a[{k}]"), *v));
