@@ -45,8 +45,17 @@ count() {
     perf stat -x, -e instructions,cycles "$bin" "$@" 2>&1 >/dev/null \
       | awk -F, '$3=="instructions"{i=$1} $3=="cycles"{c=$1} END{print i, c}'
   else
-    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" "$@" 2>&1 >/dev/null \
-      | awk '/Collected :/{print $NF, "-"}'
+    # A run that dies early (valgrind 3.19 cannot decode some AVX encodings
+    # LLVM emits, e.g. `vmovq xmm, xmm` in its 0xD6 form) is reported as
+    # unavailable rather than as a count of whatever ran before it died.
+    local out
+    out=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" "$@" 2>&1 || true)
+    if grep -q '^calls ' <<<"$out"; then
+      awk '/Collected :/{print $NF, "-"}' <<<"$out"
+    else
+      echo "perf_counts.sh: '$*' did not finish under valgrind: $(grep -m1 'unhandled instruction' <<<"$out" || echo 'see valgrind')" >&2
+      echo "nan -"
+    fi
   fi
 }
 
@@ -73,8 +82,11 @@ for shape in "${shapes[@]}"; do
     esac
     read -r i1 c1 < <(count "$impl" "$shape" "$n1")
     read -r i2 c2 < <(count "$impl" "$shape" "$n2")
-    per_call[$impl]=$(awk -v a="$i1" -v b="$i2" -v d=$((n2 - n1)) 'BEGIN{printf "%.1f", (b - a) / d}')
-    if [ "$impl" = constgrad_batch ]; then
+    per_call[$impl]=$(awk -v a="$i1" -v b="$i2" -v d=$((n2 - n1)) \
+      'BEGIN{if (a == "nan" || b == "nan") print "n/a"; else printf "%.1f", (b - a) / d}')
+    if [ "${per_call[$impl]}" = n/a ] || [ "${per_call[empty]:-}" = n/a ]; then
+      net=n/a
+    elif [ "$impl" = constgrad_batch ]; then
       net=${per_call[$impl]} # per sample, no driver loop around each sample
     else
       net=$(awk -v x="${per_call[$impl]}" -v e="${per_call[empty]}" 'BEGIN{printf "%.1f", x - e}')
