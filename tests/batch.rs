@@ -891,11 +891,18 @@ mod par {
                 let (mut l1, mut d1) = (vec![T::NAN; n], vec![RowVec::splat(T::NAN); n]);
                 mlp.input_grad_batch(&xs, &ts, &mut l1, &mut d1)
                     .expect("equal lengths");
-                for threads in [1, 2] {
+                // 0: called from outside any pool (the global pool; the
+                // caller computes the first part itself); else from inside a
+                // pool of that many threads (one part per thread).
+                for threads in [0, 1, 2, 3] {
                     let (mut l2, mut d2) = (vec![T::NAN; n], vec![RowVec::splat(T::NAN); n]);
-                    pool(threads)
-                        .install(|| mlp.par_input_grad_batch(&xs, &ts, &mut l2, &mut d2))
-                        .expect("equal lengths");
+                    let mut run = || mlp.par_input_grad_batch(&xs, &ts, &mut l2, &mut d2);
+                    if threads == 0 {
+                        run()
+                    } else {
+                        pool(threads).install(run)
+                    }
+                    .expect("equal lengths");
                     let ctx = format!(
                         "{IN}→{HID}→{OUT} {} {kind:?} n={n} seed {seed} threads {threads}",
                         T::NAME
