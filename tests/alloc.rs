@@ -1,4 +1,4 @@
-//! `forward`, `loss`, `input_grad`, `grads` and `grads_into` make no heap
+//! `forward`, `loss`, `input_grad`, `input_grad_accurate`, `grads` and `grads_into` make no heap
 //! allocation, proven with a counting global allocator.
 //!
 //! This file is its own test binary, so the allocator below is the global
@@ -114,7 +114,7 @@ fn check<const IN: usize, const HID: usize, const OUT: usize, T: Real>() {
         let x = black_box(&x);
         let target = black_box(target);
         for round in ["warm-up", "measured"] {
-            let calls: [(&str, usize); 5] = [
+            let calls: [(&str, usize); 6] = [
                 (
                     "forward",
                     allocations_during(|| black_box(mlp.forward(x))).0,
@@ -126,6 +126,10 @@ fn check<const IN: usize, const HID: usize, const OUT: usize, T: Real>() {
                 (
                     "input_grad",
                     allocations_during(|| black_box(mlp.input_grad(x, target))).0,
+                ),
+                (
+                    "input_grad_accurate",
+                    allocations_during(|| black_box(mlp.input_grad_accurate(x, target))).0,
                 ),
                 (
                     "grads",

@@ -86,21 +86,41 @@ fn case<T: Real>(seed: u64) -> (Box<Net<T>>, Box<RowVec<IN, T>>, [Target<OUT, T>
     boxed_case(seed, (0.1, 1.0), BIG_STACK)
 }
 
-/// `grads_into`, `input_grad`, `loss` and `forward` on a 256 KiB stack;
+/// `grads_into`, `input_grad`, `input_grad_accurate`, `loss` and `forward`
+/// on a 256 KiB stack;
 /// results checked on the test thread.
 fn check_single_sample_calls<T: Real>(seed: u64) {
     let (net, x, targets) = case::<T>(seed);
     for (kind, t) in ["class", "soft"].into_iter().zip(targets) {
         let ctx = format!("784→128→10 {} seed {seed} {kind} target", T::NAME);
         let mut g = boxed_grads::<IN, HID, OUT, T>(BIG_STACK);
-        let (loss, dx, loss_only, y_hat) = on_stack(SMALL_STACK, || {
+        let (loss, dx, loss_only, y_hat, accurate) = on_stack(SMALL_STACK, || {
             net.grads_into(&x, &t, &mut g);
             let (loss, dx) = net.input_grad(&x, &t);
             let loss_only = net.loss(&x, &t);
             let f = net.forward(&x);
-            (loss, dx, loss_only, f.y_hat)
+            let accurate = net.input_grad_accurate(&x, &t);
+            (loss, dx, loss_only, f.y_hat, accurate)
         });
         check_grads(&net, &x, &t, &g, PROBE, &ctx);
+        // The f64-carried pass agrees with the native one to its rounding
+        // (this network is neither confident nor saturated).
+        let scale =
+            g.x.row()
+                .iter()
+                .fold(0.0f64, |m, v| m.max(v.to_f64().abs()));
+        for (a, b) in accurate.1.row().iter().zip(g.x.row()) {
+            assert!(
+                (a.to_f64() - b.to_f64()).abs() <= 1e-4 * scale,
+                "{ctx}: input_grad_accurate {a} vs grads_into {b} (scale {scale:e})"
+            );
+        }
+        assert!(
+            (accurate.0.to_f64() - g.loss.to_f64()).abs() <= 1e-5 * g.loss.to_f64().abs().max(1.0),
+            "{ctx}: input_grad_accurate loss {} vs {}",
+            accurate.0,
+            g.loss
+        );
         // The other entry points agree with grads_into.
         assert_eq!(dx, g.x, "{ctx}: input_grad vs grads_into");
         assert_eq!(
