@@ -419,20 +419,24 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
             .max(1);
         let part = n.div_ceil(parts).div_ceil(lanes).max(1) * lanes;
         rayon::in_place_scope(|scope| {
-            let (x0, mut xs) = xs.split_at(part.min(n));
-            let (t0, mut targets) = targets.split_at(part.min(n));
-            let (l0, mut losses) = losses.split_at_mut(part.min(n));
-            let (d0, mut dxs) = dxs.split_at_mut(part.min(n));
+            let (mut xs, mut targets, mut losses, mut dxs) = (xs, targets, losses, dxs);
+            let mut first = None;
             while !xs.is_empty() {
                 let k = part.min(xs.len());
                 let (x, xr) = xs.split_at(k);
                 let (t, tr) = targets.split_at(k);
                 let (l, lr) = losses.split_at_mut(k);
                 let (d, dr) = dxs.split_at_mut(k);
-                scope.spawn(move |_| self.input_grad_blocks(x, t, l, d));
+                if first.is_none() {
+                    first = Some((x, t, l, d));
+                } else {
+                    scope.spawn(move |_| self.input_grad_blocks(x, t, l, d));
+                }
                 (xs, targets, losses, dxs) = (xr, tr, lr, dr);
             }
-            self.input_grad_blocks(x0, t0, l0, d0);
+            if let Some((x, t, l, d)) = first {
+                self.input_grad_blocks(x, t, l, d);
+            }
         });
         Ok(())
     }

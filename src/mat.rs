@@ -335,28 +335,13 @@ impl<const R: usize, const C: usize, T: fmt::Debug> fmt::Debug for Mat<R, C, T> 
 /// one rounding, as the difference itself would be. Lanes past the last
 /// column are unspecified.
 /// The summation order of every output is the same whatever the tiling.
+///
+/// It computes in `W` from `x` and `w` stored as `X` and `U`, each either
+/// `W` itself or `f32` widened exactly to `f64` as it is loaded
+/// ([`LoadAs`]): one kernel for the native-precision passes and the
+/// mixed-precision one (`Mlp::input_grad_accurate`).
 #[inline(always)]
-pub(crate) fn vec_mat_map<T: Real, const I: usize, const O: usize>(
-    x: &[T; I],
-    w: &[[T; O]; I],
-    bias: Option<&[T; O]>,
-    pivot: Option<usize>,
-    emit: impl FnMut(usize, T::Simd),
-) {
-    vec_mat_map_as::<T, T, T, I, O>(x, w, bias, pivot, emit);
-}
-
-/// [`vec_mat_map`] computing in `W` from `x` and `w` stored as `X` and `U`
-/// (each either `W` itself or `f32` widened exactly to `f64`): the one
-/// kernel behind both the native-precision and the mixed-precision passes.
-#[inline(always)]
-pub(crate) fn vec_mat_map_as<
-    W: Real,
-    X: LoadAs<W>,
-    U: LoadAs<W>,
-    const I: usize,
-    const O: usize,
->(
+pub(crate) fn vec_mat_map<W: Real, X: LoadAs<W>, U: LoadAs<W>, const I: usize, const O: usize>(
     x: &[X; I],
     w: &[[U; O]; I],
     bias: Option<&[U; O]>,
@@ -440,7 +425,7 @@ pub(crate) fn vec_mat<T: Real, const I: usize, const O: usize>(
     bias: Option<&[T; O]>,
     out: &mut [T; O],
 ) {
-    vec_mat_map(x, w, bias, None, |start, v| {
+    vec_mat_map::<T, T, T, I, O>(x, w, bias, None, |start, v| {
         simd::store(v, &mut out[start..])
     });
 }

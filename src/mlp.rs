@@ -33,7 +33,7 @@
 //! products are row-times-matrix products vectorized along contiguous rows
 //! (see `ARCHITECTURE.md`).
 
-use crate::mat::{vec_mat, vec_mat_map_as, Mat, RowVec};
+use crate::mat::{vec_mat, vec_mat_map, Mat, RowVec};
 use crate::math::sigmoid::sigmoid_and_slope_v;
 use crate::math::softmax::{
     class_q2, exp_shifted, soft_d_theta, soft_loss_terms, soft_xent, ExpSums, RowStats,
@@ -433,11 +433,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         if Self::FITS_ONE_VECTOR {
             return self.input_grad_in_registers(x, target);
         }
-        let hid = self.hidden(x);
-        let back = self.backward(&hid, target);
-        let mut dx = RowVec::<IN, T>::zeros();
-        vec_mat(&back.d_a, self.w1t.rows(), None, dx.row_mut());
-        (back.loss, dx)
+        self.input_grad_as::<T>(x, target)
     }
 
     /// [`Mlp::input_grad`] with the forward and backward pass carried in
@@ -491,21 +487,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         x: &RowVec<IN, T>,
         target: &Target<OUT, T>,
     ) -> (T, RowVec<IN, T>) {
-        let hid = self.hidden_as::<f64>(x);
-        let back = self.backward_as::<f64>(&hid, target);
-        let mut dx = RowVec::<IN, T>::zeros();
-        vec_mat_map_as::<f64, f64, T, HID, IN>(
-            &back.d_a,
-            self.w1t.rows(),
-            None,
-            None,
-            |start, v| {
-                for (d, s) in dx.row_mut()[start..].iter_mut().zip(v.to_array().as_ref()) {
-                    *d = T::from_f64(*s);
-                }
-            },
-        );
-        (T::from_f64(back.loss), dx)
+        self.input_grad_as::<f64>(x, target)
     }
 
     /// The loss and the gradients with respect to `x`, `W1`, `b1`, `W2`, `b2`.
@@ -552,6 +534,27 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         self.backward_as::<T>(hid, target)
     }
 
+    /// The chunked kernel's loss and `dL/dx`, computed in `W` and rounded
+    /// to `T`: [`Mlp::input_grad`] (`W = T`) and
+    /// [`Mlp::input_grad_accurate`] (`W = f64`).
+    #[inline(always)]
+    fn input_grad_as<W: Real>(
+        &self,
+        x: &RowVec<IN, T>,
+        target: &Target<OUT, T>,
+    ) -> (T, RowVec<IN, T>)
+    where
+        T: LoadAs<W>,
+    {
+        let hid = self.hidden_as::<W>(x);
+        let back = self.backward_as::<W>(&hid, target);
+        let mut dx = RowVec::<IN, T>::zeros();
+        vec_mat_map::<W, W, T, HID, IN>(&back.d_a, self.w1t.rows(), None, None, |start, v| {
+            <T as LoadAs<W>>::store(v, &mut dx.row_mut()[start..]);
+        });
+        (<T as LoadAs<W>>::narrow(back.loss), dx)
+    }
+
     /// [`Mlp::hidden`] computing in `W` (`T` itself, or `f64` for the
     /// mixed-precision path) from the weights as stored.
     #[inline(always)]
@@ -562,7 +565,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         let mut a = [W::ZERO; HID];
         let mut h = [W::ZERO; HID];
         let mut slope = [W::ZERO; HID];
-        vec_mat_map_as::<W, T, T, IN, HID>(
+        vec_mat_map::<W, T, T, IN, HID>(
             x.row(),
             self.w1.rows(),
             Some(self.b1.row()),
@@ -575,7 +578,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
             },
         );
         let mut theta = [W::ZERO; OUT];
-        vec_mat_map_as::<W, W, T, HID, OUT>(
+        vec_mat_map::<W, W, T, HID, OUT>(
             &h,
             self.w2.rows(),
             Some(self.b2.row()),
@@ -629,7 +632,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 if let Some(dl) = d_theta.get_mut(l) {
                     *dl = -(q2_sum.reduce_add() * W::from_f64(0.5));
                 }
-                vec_mat_map_as::<W, W, T, OUT, HID>(
+                vec_mat_map::<W, W, T, OUT, HID>(
                     &q2,
                     self.w2t.rows(),
                     None,
@@ -640,27 +643,27 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                     .class_loss(hid.theta.get(l).copied().unwrap_or(W::NAN))
             }
             Target::Probs(y) => {
-                let y = y.row().map(LoadAs::<W>::widen);
-                let sum_y: W = y.iter().copied().sum();
+                let y = y.row();
+                let sum_y: W = y.iter().map(|v| v.widen()).sum();
                 let sy = splat(sum_y);
                 let mut start = 0;
                 while start < OUT {
                     let ev = simd::load::<W::Simd>(&hid.e[start..], W::ZERO);
-                    let yv = simd::load::<W::Simd>(&y[start..], W::ZERO);
+                    let yv = <T as LoadAs<W>>::load(&y[start..], W::ZERO);
                     simd::store(
                         soft_d_theta::<W, W::Simd>(ev, s, sy, yv),
                         &mut d_theta[start..],
                     );
                     start += lanes;
                 }
-                vec_mat_map_as::<W, W, T, OUT, HID>(
+                vec_mat_map::<W, W, T, OUT, HID>(
                     &d_theta,
                     self.w2t.rows(),
                     None,
                     None,
                     times_slope(&hid.slope, &mut d_a),
                 );
-                soft_xent(&hid.theta, &y, &hid.stats)
+                soft_xent(&hid.theta, y, &hid.stats)
             }
         };
         Backward { loss, d_theta, d_a }

@@ -67,16 +67,22 @@ pub trait Real:
 pub(crate) mod sealed {
     use crate::simd::Vector;
 
-    /// Loading elements of `Self` into the lanes of `W`'s vector type: the
-    /// identity when `W` is `Self`, an exact widening from `f32` to `f64`.
-    /// Lets one kernel compute in `W` while its weights stay stored in `Self`.
+    /// Moving elements of `Self` into and out of the lanes of `W`'s vector
+    /// type: the identity when `W` is `Self`; for `f32` and `W = f64`, an
+    /// exact widening on the way in and a rounding on the way out. Lets one
+    /// kernel compute in `W` while its inputs and weights stay stored in
+    /// `Self`.
     pub trait LoadAs<W: Kernel>: Copy {
         /// The element as a `W` (exact).
         fn widen(self) -> W;
+        /// A `W` rounded to `Self`.
+        fn narrow(w: W) -> Self;
         /// See `simd::load`: up to `LANES` elements, lanes past `src` hold `pad`.
         fn load(src: &[Self], pad: W) -> W::Simd;
         /// See `simd::load_over`.
         fn load_over(flat: &[Self], start: usize) -> W::Simd;
+        /// See `simd::store`: the first `min(LANES, dst.len())` lanes, rounded.
+        fn store(v: W::Simd, dst: &mut [Self]);
     }
 
     /// Per-precision kernel data. Private: see the module docs.
@@ -133,12 +139,20 @@ macro_rules! load_as_itself {
                 self
             }
             #[inline(always)]
+            fn narrow(w: $t) -> $t {
+                w
+            }
+            #[inline(always)]
             fn load(src: &[$t], pad: $t) -> <$t as sealed::Kernel>::Simd {
                 simd::load(src, pad)
             }
             #[inline(always)]
             fn load_over(flat: &[$t], start: usize) -> <$t as sealed::Kernel>::Simd {
                 simd::load_over(flat, start)
+            }
+            #[inline(always)]
+            fn store(v: <$t as sealed::Kernel>::Simd, dst: &mut [$t]) {
+                simd::store(v, dst)
             }
         }
     };
@@ -152,6 +166,10 @@ impl LoadAs<f64> for f32 {
         f64::from(self)
     }
     #[inline(always)]
+    fn narrow(w: f64) -> f32 {
+        w as f32
+    }
+    #[inline(always)]
     fn load(src: &[f32], pad: f64) -> <f64 as sealed::Kernel>::Simd {
         let mut a = <f64 as sealed::Kernel>::Simd::splat(pad).to_array();
         for (d, s) in a.iter_mut().zip(src) {
@@ -162,6 +180,12 @@ impl LoadAs<f64> for f32 {
     #[inline(always)]
     fn load_over(flat: &[f32], start: usize) -> <f64 as sealed::Kernel>::Simd {
         Self::load(flat.get(start..).unwrap_or(&[]), 0.0)
+    }
+    #[inline(always)]
+    fn store(v: <f64 as sealed::Kernel>::Simd, dst: &mut [f32]) {
+        for (d, s) in dst.iter_mut().zip(v.to_array()) {
+            *d = s as f32;
+        }
     }
 }
 

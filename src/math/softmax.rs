@@ -32,7 +32,7 @@
 
 use crate::math::exp::exp_v;
 use crate::math::ln::ln_1p_v;
-use crate::real::Real;
+use crate::real::{LoadAs, Real};
 use crate::simd::{self, Vector};
 
 /// `m`, `s` and `ρ = s − 1` of a row of logits; see the module docs.
@@ -182,11 +182,12 @@ pub(crate) fn div_row<T: Real, const N: usize>(num: &[T; N], den: T, out: &mut [
 }
 
 /// `Σ_j y_j·((m − θ_j) + ln s)` with terms where `y_j = 0` counted as 0 (so a
-/// `−∞` logit with zero target mass costs nothing).
+/// `−∞` logit with zero target mass costs nothing). `y` may be stored
+/// narrower than `T` (see [`LoadAs`]).
 #[inline(always)]
-pub(crate) fn soft_xent<T: Real, const N: usize>(
+pub(crate) fn soft_xent<T: Real, U: LoadAs<T>, const N: usize>(
     theta: &[T; N],
-    y: &[T; N],
+    y: &[U; N],
     stats: &RowStats<T>,
 ) -> T {
     let lanes = <T::Simd as Vector>::LANES;
@@ -196,7 +197,7 @@ pub(crate) fn soft_xent<T: Real, const N: usize>(
     let mut start = 0;
     while start < N {
         let t = simd::load::<T::Simd>(&theta[start..], T::ZERO);
-        let yv = simd::load::<T::Simd>(&y[start..], T::ZERO);
+        let yv = U::load(&y[start..], T::ZERO);
         acc = acc + soft_loss_terms::<T, T::Simd>(t, yv, m, ln_s);
         start += lanes;
     }
