@@ -141,35 +141,32 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     fn block_targets(&self, tb: &[Target<OUT, T>]) -> Option<BlockTargets<T, OUT>> {
         let zero = <T::Batch as Vector>::splat(T::ZERO);
         match tb.first() {
+            // Labels travel as floats; beyond 2^24 classes an f32 lane
+            // could no longer tell neighbouring labels apart.
+            Some(Target::Class(_)) if OUT > 1 << 24 => None,
             Some(Target::Class(_)) => {
                 let mut labels = zero.to_array();
-                for (lane, t) in labels.as_mut().iter_mut().zip(tb) {
-                    match t {
-                        Target::Class(l) => *lane = T::from_f64(l.get() as f64),
-                        Target::Probs(_) => return None,
-                    }
-                }
-                Some(BlockTargets::Class(<T::Batch as Vector>::from_array(
-                    labels,
-                )))
+                let mut mixed = false;
+                for_lanes::<T::Batch>(tb.len(), |s| match &tb[s] {
+                    // `l < OUT ≤ 2^24` (above), so the i32 conversion is exact
+                    // and cheaper than usize → f64.
+                    Target::Class(l) => labels.as_mut()[s] = T::from_f64(f64::from(l.get() as i32)),
+                    Target::Probs(_) => mixed = true,
+                });
+                (!mixed).then(|| BlockTargets::Class(<T::Batch as Vector>::from_array(labels)))
             }
             Some(Target::Probs(_)) => {
                 let mut cols = [zero.to_array(); OUT];
-                for (s, t) in tb.iter().enumerate() {
-                    match t {
-                        Target::Probs(y) => {
-                            for (col, &v) in cols.iter_mut().zip(y.row()) {
-                                if let Some(lane) = col.as_mut().get_mut(s) {
-                                    *lane = v;
-                                }
-                            }
+                let mut mixed = false;
+                for_lanes::<T::Batch>(tb.len(), |s| match &tb[s] {
+                    Target::Probs(y) => {
+                        for (col, &v) in cols.iter_mut().zip(y.row()) {
+                            col.as_mut()[s] = v;
                         }
-                        Target::Class(_) => return None,
                     }
-                }
-                Some(BlockTargets::Probs(
-                    cols.map(<T::Batch as Vector>::from_array),
-                ))
+                    Target::Class(_) => mixed = true,
+                });
+                (!mixed).then(|| BlockTargets::Probs(cols.map(<T::Batch as Vector>::from_array)))
             }
             None => None,
         }
@@ -189,14 +186,13 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
 
         // Transpose the block: x[i] holds input i of every sample (a
         // column at a time, so each vector is assembled in registers).
-        let mut x = [zero; IN];
-        for (i, xi) in x.iter_mut().enumerate() {
-            let mut col = zero.to_array();
-            for (lane, sample) in col.as_mut().iter_mut().zip(xb) {
-                *lane = sample.row()[i];
+        let mut cols = [zero.to_array(); IN];
+        for_lanes::<T::Batch>(xb.len(), |s| {
+            for (col, &v) in cols.iter_mut().zip(xb[s].row()) {
+                col.as_mut()[s] = v;
             }
-            *xi = <T::Batch as Vector>::from_array(col);
-        }
+        });
+        let x = cols.map(<T::Batch as Vector>::from_array);
 
         // Forward: a = x·W1 + b1, (h, σ'(a)), θ = h·W2 + b2.
         let mut h = [zero; HID];
@@ -237,24 +233,24 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         let loss = match targets {
             BlockTargets::Class(labels) => {
                 let half = splat(T::from_f64(0.5));
-                // Each lane's label as a mask per class; 2q_j (see `class_q2`)
-                // and θ_l per lane.
-                let mut is_label = [zero; OUT];
-                for (j, m) in is_label.iter_mut().enumerate() {
-                    *m = labels.simd_eq(splat(T::from_f64(j as f64)));
-                }
+                // Each lane's label as a mask per class, formed where it is
+                // used (a compare is cheaper than keeping OUT masks live
+                // across the backward product); 2q_j (see `class_q2`) and
+                // θ_l per lane.
+                let is_label = |j: usize| labels.simd_eq(splat(T::from_f64(j as f64)));
                 let mut q = [zero; OUT];
                 let mut theta_l = zero;
                 for (j, qj) in q.iter_mut().enumerate() {
-                    *qj = class_q2::<T, T::Batch>(e[j], sum, is_label[j]);
-                    theta_l = <T::Batch as Vector>::select(is_label[j], theta[j], theta_l);
+                    let at_label = is_label(j);
+                    *qj = class_q2::<T, T::Batch>(e[j], sum, at_label);
+                    theta_l = <T::Batch as Vector>::select(at_label, theta[j], theta_l);
                 }
                 // W2[k][l] of each lane's own label, then Σ_j 2q_j·(W2[k][j] − W2[k][l])/2
                 // (halved so the difference of two finite weights stays finite).
                 let w2_at_label = |k: usize| {
                     let mut w2l = zero;
-                    for (&w, &is_l) in self.w2.rows()[k].iter().zip(&is_label) {
-                        w2l = <T::Batch as Vector>::select(is_l, splat(w), w2l);
+                    for (j, &w) in self.w2.rows()[k].iter().enumerate() {
+                        w2l = <T::Batch as Vector>::select(is_label(j), splat(w), w2l);
                     }
                     w2l * half
                 };
@@ -295,13 +291,29 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         let mut dx = [zero; IN];
         lanes_times_rows(&g_a, self.w1.rows(), |_| zero, None, |i, v| dx[i] = v);
         let loss = loss.to_array();
-        for (dst, &l) in losses.iter_mut().zip(loss.as_ref()) {
-            *dst = l;
-        }
-        for (i, dxi) in dx.iter().enumerate() {
-            for (&v, sample) in dxi.to_array().as_ref().iter().zip(dxs.iter_mut()) {
-                sample.row_mut()[i] = v;
+        let dx = dx.map(<T::Batch as Vector>::to_array);
+        for_lanes::<T::Batch>(dxs.len().min(losses.len()), |s| {
+            losses[s] = loss.as_ref()[s];
+            for (dst, col) in dxs[s].row_mut().iter_mut().zip(&dx) {
+                *dst = col.as_ref()[s];
             }
+        });
+    }
+}
+
+/// Calls `f(s)` for every lane `s < n.min(LANES)`: with a trip count the
+/// compiler knows when the block is full (`n == LANES`, every block but the
+/// last), so the per-lane gathers and scatters of the block kernels unroll
+/// into straight-line moves with no bounds checks.
+#[inline(always)]
+fn for_lanes<V: Vector>(n: usize, mut f: impl FnMut(usize)) {
+    if n == V::LANES {
+        for s in 0..V::LANES {
+            f(s);
+        }
+    } else {
+        for s in 0..n.min(V::LANES) {
+            f(s);
         }
     }
 }
