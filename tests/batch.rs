@@ -858,9 +858,10 @@ mod par {
     //! The rayon entry points (`--features rayon`).
 
     use super::*;
-    use constgrad::PAR_CHUNK;
+    use constgrad::{PAR_CHUNK, PAR_PARTS_MAX, PAR_PART_MIN};
 
-    /// Batch sizes spanning zero, one and several parallel chunks.
+    /// Batch sizes spanning zero, one and several chunks of
+    /// `par_grads_batch`.
     fn par_sizes<T: Real>() -> [usize; 6] {
         [
             0,
@@ -869,6 +870,20 @@ mod par {
             PAR_CHUNK,
             PAR_CHUNK + 1,
             2 * PAR_CHUNK + 3 * lanes::<T>() + 1,
+        ]
+    }
+
+    /// Batch sizes for `par_input_grad_batch`: too small to split, just
+    /// enough for two parts, a ragged split, and more samples than the
+    /// most parts hold at their smallest (so parts grow past the minimum).
+    fn par_input_sizes<T: Real>() -> [usize; 6] {
+        [
+            0,
+            1,
+            2 * PAR_PART_MIN - 1,
+            2 * PAR_PART_MIN,
+            PAR_CHUNK + 3 * lanes::<T>() + 1,
+            PAR_PARTS_MAX * PAR_PART_MIN + 5 * lanes::<T>() + 3,
         ]
     }
 
@@ -883,7 +898,7 @@ mod par {
         seed_base: u64,
     ) {
         for kind in KINDS {
-            for n in par_sizes::<T>() {
+            for n in par_input_sizes::<T>() {
                 let seed = seed_base + n as u64;
                 let mut r = rng(seed);
                 let (mlp, _) = random_case::<IN, HID, OUT, T>(&mut r, Regime::Normal);
@@ -892,9 +907,10 @@ mod par {
                 mlp.input_grad_batch(&xs, &ts, &mut l1, &mut d1)
                     .expect("equal lengths");
                 // 0: called from outside any pool (the global pool; the
-                // caller computes the first part itself); else from inside a
-                // pool of that many threads (one part per thread).
-                for threads in [0, 1, 2, 3] {
+                // caller claims parts beside the pool's threads); else from
+                // inside a pool of that many threads (70: more threads than
+                // cores, and more than the most parts).
+                for threads in [0, 1, 2, 3, 70] {
                     let (mut l2, mut d2) = (vec![T::NAN; n], vec![RowVec::splat(T::NAN); n]);
                     let mut run = || mlp.par_input_grad_batch(&xs, &ts, &mut l2, &mut d2);
                     if threads == 0 {
