@@ -396,6 +396,15 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// accuracy kept for tiny losses. NaN inputs give NaN.
     #[must_use]
     pub fn loss(&self, x: &RowVec<IN, T>, target: &Target<OUT, T>) -> T {
+        if Self::FITS_ONE_VECTOR {
+            let f = self.forward_in_registers(x);
+            return self.loss_in_registers(&f, target);
+        }
+        self.loss_chunked(x, target)
+    }
+
+    /// [`Mlp::loss`] by the chunked kernel (any shape).
+    fn loss_chunked(&self, x: &RowVec<IN, T>, target: &Target<OUT, T>) -> T {
         let hid = self.hidden(x);
         match target {
             Target::Class(l) => hid
@@ -503,6 +512,19 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// [`Mlp::grads`] writing into caller-provided storage (which may live in
     /// a `Box` or a `static`), so no gradient matrix is placed on the stack.
     pub fn grads_into(
+        &self,
+        x: &RowVec<IN, T>,
+        target: &Target<OUT, T>,
+        out: &mut Grads<IN, HID, OUT, T>,
+    ) {
+        if Self::FITS_ONE_VECTOR {
+            return self.grads_in_registers(x, target, out);
+        }
+        self.grads_chunked(x, target, out);
+    }
+
+    /// [`Mlp::grads_into`] by the chunked kernel (any shape).
+    fn grads_chunked(
         &self,
         x: &RowVec<IN, T>,
         target: &Target<OUT, T>,
@@ -686,68 +708,161 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         IN <= lanes && HID <= lanes && OUT <= lanes
     };
 
+    /// The register kernel's forward pass, up to the softmax statistics.
     #[inline(always)]
-    fn input_grad_in_registers(
-        &self,
-        x: &RowVec<IN, T>,
-        target: &Target<OUT, T>,
-    ) -> (T, RowVec<IN, T>) {
+    fn forward_in_registers(&self, x: &RowVec<IN, T>) -> InRegisters<T> {
         let splat = <T::Simd as Vector>::splat;
-        let select = <T::Simd as Vector>::select;
         let iota = <T::Simd as Vector>::iota();
-        let zero = splat(T::ZERO);
         let p = &self.packed;
 
-        // Forward. Padding lanes: a = 0 (σ = ½, never read), θ masked to −∞.
+        // Padding lanes: a = 0 (σ = ½, never read), θ masked to −∞.
         let a = broadcast_dot(x.row(), &p.w1, p.b1, |r| r);
         let (h, slope) = sigmoid_and_slope_v::<T, T::Simd>(a);
         let h_lanes = simd::lanes(h);
         let theta = broadcast_dot(&h_lanes.0.as_ref()[..HID], &p.w2, p.b2, |r| r);
         let valid = iota.simd_lt(splat(T::from_f64(OUT as f64)));
-        let theta = select(valid, theta, splat(T::NEG_INFINITY));
+        let theta = <T::Simd as Vector>::select(valid, theta, splat(T::NEG_INFINITY));
 
         // Softmax statistics (see math::softmax): e ≤ 1, ρ = s − 1 summed apart.
         let m = splat(theta.reduce_max());
         let mut sums = ExpSums::<T, T::Simd>::new();
         let e = sums.add(theta, m);
         let stats = sums.row_stats(simd::lane(m, 0));
-        let s = splat(stats.sum);
+        InRegisters {
+            h: h_lanes,
+            slope,
+            theta,
+            m,
+            e,
+            stats,
+        }
+    }
 
-        // Backward to dL/dh.
-        let (loss, g_h) = match target {
+    /// The register kernel's loss.
+    #[inline(always)]
+    fn loss_in_registers(&self, f: &InRegisters<T>, target: &Target<OUT, T>) -> T {
+        let splat = <T::Simd as Vector>::splat;
+        match target {
+            Target::Class(label) => f.stats.class_loss(simd::lane(f.theta, label.get())),
+            Target::Probs(y) => {
+                let yv = simd::load::<T::Simd>(y.row(), T::ZERO);
+                soft_loss_terms::<T, T::Simd>(f.theta, yv, f.m, splat(f.stats.ln_sum()))
+                    .reduce_add()
+            }
+        }
+    }
+
+    /// The register kernel's backward pass: `(dL/dθ, dL/da)`. (`input_grad`
+    /// reads only `dL/da`; the compiler drops the rest.)
+    #[inline(always)]
+    fn backward_in_registers(
+        &self,
+        f: &InRegisters<T>,
+        target: &Target<OUT, T>,
+    ) -> (T::Simd, T::Simd) {
+        let splat = <T::Simd as Vector>::splat;
+        let zero = splat(T::ZERO);
+        let p = &self.packed;
+        let s = splat(f.stats.sum);
+        let (d_theta, g_h) = match target {
             Target::Class(label) => {
                 let l = label.get();
-                // 2q_j against halved differences (see the chunked kernel).
                 let half = splat(T::from_f64(0.5));
-                let q2 = class_q2::<T, T::Simd>(e, s, iota.simd_eq(splat(T::from_f64(l as f64))));
+                let at_label = <T::Simd as Vector>::iota().simd_eq(splat(T::from_f64(l as f64)));
+                // 2q_j against halved differences (see the chunked kernel);
+                // dL/dθ = q off the label and −Σq on it.
+                let q2 = class_q2::<T, T::Simd>(f.e, s, at_label);
+                let d_theta = <T::Simd as Vector>::select(
+                    at_label,
+                    splat(-(q2.reduce_add() * T::from_f64(0.5))),
+                    q2 * half,
+                );
                 let pivot = p.w2t.get(l).copied().unwrap_or(zero) * half;
                 let q_lanes = simd::lanes(q2);
                 let g_h = broadcast_dot(&q_lanes.0.as_ref()[..OUT], &p.w2t, zero, |row| {
                     row.mul_add(half, -pivot)
                 });
-                (stats.class_loss(simd::lane(theta, l)), g_h)
+                (d_theta, g_h)
             }
             Target::Probs(y) => {
                 let sum_y: T = y.row().iter().copied().sum();
                 let yv = simd::load::<T::Simd>(y.row(), T::ZERO);
-                let d = soft_d_theta::<T, T::Simd>(e, s, splat(sum_y), yv);
-                let loss =
-                    soft_loss_terms::<T, T::Simd>(theta, yv, m, splat(stats.ln_sum())).reduce_add();
+                let d = soft_d_theta::<T, T::Simd>(f.e, s, splat(sum_y), yv);
                 let d_lanes = simd::lanes(d);
                 (
-                    loss,
+                    d,
                     broadcast_dot(&d_lanes.0.as_ref()[..OUT], &p.w2t, zero, |r| r),
                 )
             }
         };
+        // dL/da = dL/dh ∘ σ'(a).
+        (d_theta, g_h * f.slope)
+    }
 
-        // dL/da = dL/dh ∘ σ'(a), then dL/dx = dL/da · W1ᵀ.
-        let g_a = simd::lanes(g_h * slope);
-        let dx = broadcast_dot(&g_a.0.as_ref()[..HID], &p.w1t, zero, |r| r);
+    /// `dL/dx = dL/da · W1ᵀ` in registers.
+    #[inline(always)]
+    fn input_grad_from(&self, g_a: T::Simd) -> RowVec<IN, T> {
+        let g_a = simd::lanes(g_a);
+        let zero = <T::Simd as Vector>::splat(T::ZERO);
+        let dx = broadcast_dot(&g_a.0.as_ref()[..HID], &self.packed.w1t, zero, |r| r);
         let mut out = RowVec::<IN, T>::zeros();
         simd::store(dx, out.row_mut());
-        (loss, out)
+        out
     }
+
+    #[inline(always)]
+    fn input_grad_in_registers(
+        &self,
+        x: &RowVec<IN, T>,
+        target: &Target<OUT, T>,
+    ) -> (T, RowVec<IN, T>) {
+        let f = self.forward_in_registers(x);
+        let (_, g_a) = self.backward_in_registers(&f, target);
+        (
+            self.loss_in_registers(&f, target),
+            self.input_grad_from(g_a),
+        )
+    }
+
+    /// [`Mlp::grads_into`] in registers: the same values, bit for bit, as
+    /// the chunked kernel (same operations in the same order).
+    #[inline(always)]
+    fn grads_in_registers(
+        &self,
+        x: &RowVec<IN, T>,
+        target: &Target<OUT, T>,
+        out: &mut Grads<IN, HID, OUT, T>,
+    ) {
+        let splat = <T::Simd as Vector>::splat;
+        let f = self.forward_in_registers(x);
+        let (d_theta, g_a) = self.backward_in_registers(&f, target);
+        out.loss = self.loss_in_registers(&f, target);
+        out.x = self.input_grad_from(g_a);
+        for (&xi, row) in x.row().iter().zip(out.w1.rows_mut()) {
+            simd::store(splat(xi) * g_a, row);
+        }
+        simd::store(g_a, out.b1.row_mut());
+        for (&hk, row) in f.h.0.as_ref().iter().zip(out.w2.rows_mut()) {
+            simd::store(splat(hk) * d_theta, row);
+        }
+        simd::store(d_theta, out.b2.row_mut());
+    }
+}
+
+/// The register kernel's forward values (every row one vector).
+struct InRegisters<T: Real> {
+    /// `σ(a)`, spilled for broadcasting (padding lanes ½, never read).
+    h: simd::Lanes<<T::Simd as Vector>::Array>,
+    /// `σ'(a)`.
+    slope: T::Simd,
+    /// `θ`, padding lanes `−∞`.
+    theta: T::Simd,
+    /// `max θ` in every lane.
+    m: T::Simd,
+    /// `e^(θ − m)`, padding lanes 0.
+    e: T::Simd,
+    /// The softmax statistics.
+    stats: RowStats<T>,
 }
 
 /// `init + Σ_i s[i]·row(rows[i])`: scalars broadcast against vector rows
@@ -811,5 +926,95 @@ pub(crate) fn outer<T: Real, const R: usize, const C: usize, const ACC: bool>(
             simd::store(prod, chunk);
         }
         start += lanes;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The register kernel against the chunked one, bit for bit: the
+    //! public tests compare `grads`, `loss` and `input_grad` with each other
+    //! and with independent references, but for shapes that fit one vector
+    //! all three take the register path, so only here do the two kernels
+    //! meet.
+
+    use super::*;
+    use rand::{rngs::StdRng, Rng, SeedableRng};
+    use std::format;
+
+    fn same<T: Real>(a: &[T], b: &[T]) -> bool {
+        a.iter().zip(b).all(|(x, y)| {
+            x.to_f64().to_bits() == y.to_f64().to_bits() || (x.is_nan() && y.is_nan())
+        })
+    }
+
+    fn check<const IN: usize, const HID: usize, const OUT: usize, T: Real>(seed: u64) {
+        assert!(
+            Mlp::<IN, HID, OUT, T>::FITS_ONE_VECTOR,
+            "{IN}→{HID}→{OUT} must fit"
+        );
+        let mut r = StdRng::seed_from_u64(seed);
+        for case in 0..2000 {
+            // Scales from tame to saturating, and now and then a special value.
+            let scale = [0.5, 3.0, 40.0][case % 3];
+            let draw = |r: &mut StdRng| {
+                let v = match r.gen_range(0..200) {
+                    0 => f64::INFINITY,
+                    1 => f64::NEG_INFINITY,
+                    2 => f64::NAN,
+                    3 => 0.0,
+                    _ => r.gen_range(-1.0..1.0) * scale,
+                };
+                T::from_f64(v)
+            };
+            let mut mlp = Mlp::<IN, HID, OUT, T>::zeros();
+            mlp.fill_with(|_, _, _| draw(&mut r));
+            let x = RowVec::from_row(core::array::from_fn(|_| draw(&mut r)));
+            let label = Target::class(r.gen_range(0..OUT)).expect("label < OUT");
+            let mut y: [T; OUT] = core::array::from_fn(|_| T::from_f64(r.gen_range(0.0..1.0)));
+            if case % 5 == 0 {
+                y[r.gen_range(0..OUT)] = T::ZERO;
+            }
+            let soft = Target::Probs(RowVec::from_row(y));
+            for target in [label, soft] {
+                let ctx = format!("{IN}→{HID}→{OUT} {} case {case}", T::NAME);
+                let (mut g_reg, mut g_chunk) = (Grads::default(), Grads::default());
+                mlp.grads_in_registers(&x, &target, &mut g_reg);
+                mlp.grads_chunked(&x, &target, &mut g_chunk);
+                for (name, a, b) in [
+                    ("loss", &[g_reg.loss][..], &[g_chunk.loss][..]),
+                    ("x", g_reg.x.as_slice(), g_chunk.x.as_slice()),
+                    ("w1", g_reg.w1.as_slice(), g_chunk.w1.as_slice()),
+                    ("b1", g_reg.b1.as_slice(), g_chunk.b1.as_slice()),
+                    ("w2", g_reg.w2.as_slice(), g_chunk.w2.as_slice()),
+                    ("b2", g_reg.b2.as_slice(), g_chunk.b2.as_slice()),
+                ] {
+                    assert!(same(a, b), "{ctx}: grads {name} differ: {a:?} vs {b:?}");
+                }
+                let (l_reg, dx_reg) = mlp.input_grad_in_registers(&x, &target);
+                let (l_chunk, dx_chunk) = mlp.input_grad_as::<T>(&x, &target);
+                assert!(same(&[l_reg], &[l_chunk]), "{ctx}: input_grad loss differs");
+                assert!(
+                    same(dx_reg.as_slice(), dx_chunk.as_slice()),
+                    "{ctx}: dL/dx differs"
+                );
+                let f = mlp.forward_in_registers(&x);
+                assert!(
+                    same(
+                        &[mlp.loss_in_registers(&f, &target)],
+                        &[mlp.loss_chunked(&x, &target)]
+                    ),
+                    "{ctx}: loss differs"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn register_kernel_matches_chunked_kernel_bit_for_bit() {
+        check::<5, 3, 5, f32>(1);
+        check::<8, 8, 8, f32>(2);
+        check::<1, 1, 2, f32>(3);
+        check::<3, 2, 4, f64>(4);
+        check::<1, 4, 2, f64>(5);
     }
 }
