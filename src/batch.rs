@@ -186,13 +186,12 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
 
         // Transpose the block: x[i] holds input i of every sample (a
         // column at a time, so each vector is assembled in registers).
-        let mut cols = [zero.to_array(); IN];
-        for_lanes::<T::Batch>(xb.len(), |s| {
-            for (col, &v) in cols.iter_mut().zip(xb[s].row()) {
-                col.as_mut()[s] = v;
-            }
-        });
-        let x = cols.map(<T::Batch as Vector>::from_array);
+        let mut x = [zero; IN];
+        for (i, xi) in x.iter_mut().enumerate() {
+            let mut col = zero.to_array();
+            for_lanes::<T::Batch>(xb.len(), |s| col.as_mut()[s] = xb[s].row()[i]);
+            *xi = <T::Batch as Vector>::from_array(col);
+        }
 
         // Forward: a = x·W1 + b1, (h, σ'(a)), θ = h·W2 + b2.
         let mut h = [zero; HID];
@@ -290,14 +289,13 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         // dL/dx = dL/da · W1ᵀ, then back to one row per sample.
         let mut dx = [zero; IN];
         lanes_times_rows(&g_a, self.w1.rows(), |_| zero, None, |i, v| dx[i] = v);
+        let n = dxs.len().min(losses.len());
         let loss = loss.to_array();
-        let dx = dx.map(<T::Batch as Vector>::to_array);
-        for_lanes::<T::Batch>(dxs.len().min(losses.len()), |s| {
-            losses[s] = loss.as_ref()[s];
-            for (dst, col) in dxs[s].row_mut().iter_mut().zip(&dx) {
-                *dst = col.as_ref()[s];
-            }
-        });
+        for_lanes::<T::Batch>(n, |s| losses[s] = loss.as_ref()[s]);
+        for (i, dxi) in dx.iter().enumerate() {
+            let col = dxi.to_array();
+            for_lanes::<T::Batch>(n, |s| dxs[s].row_mut()[i] = col.as_ref()[s]);
+        }
     }
 }
 
