@@ -395,12 +395,12 @@ fn lanes_times_rows_tile<T: Real, const N: usize, const K: usize, const R: usize
 #[cfg(feature = "rayon")]
 pub const PAR_CHUNK: usize = 1024;
 
-/// The smallest part [`Mlp::par_input_grad_batch`] cuts a batch into
-/// (before rounding up to a lane multiple): about 5 µs of work for the
-/// 5→3→5 network, a few times the 1–2 µs it takes a woken pool thread to
-/// start on a part.
+/// The least work [`Mlp::par_input_grad_batch`] hands to one part, in
+/// multiply-adds per part with each sigmoid or exponential counted as 8
+/// (see [`Mlp::PAR_PART_SAMPLES`]): 256 samples of the 5→3→5 network, about
+/// 5 µs, a few times the 1–2 µs a woken pool thread takes to start on a part.
 #[cfg(feature = "rayon")]
-pub const PAR_PART_MIN: usize = 256;
+pub const PAR_PART_WORK: usize = 24_064;
 
 /// The most parts [`Mlp::par_input_grad_batch`] cuts a batch into (its
 /// bookkeeping lives on the stack).
@@ -424,11 +424,31 @@ const SPINS_BEFORE_YIELD: u32 = 1 << 14;
 
 #[cfg(feature = "rayon")]
 impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, OUT, T> {
+    /// The fewest samples [`Mlp::par_input_grad_batch`] puts in one part
+    /// (before rounding up to a lane multiple): [`PAR_PART_WORK`] divided by
+    /// one sample's work, `IN·HID + HID·OUT + 8·(HID + OUT)` (256 for
+    /// 5→3→5; 1 for 784→128→10, whose every sample is microseconds of work).
+    ///
+    /// ```
+    /// use constgrad::Mlp;
+    /// assert_eq!(Mlp::<5, 3, 5>::PAR_PART_SAMPLES, 256);
+    /// assert_eq!(Mlp::<784, 128, 10>::PAR_PART_SAMPLES, 1);
+    /// ```
+    pub const PAR_PART_SAMPLES: usize = {
+        let per_sample = IN * HID + HID * OUT + 8 * (HID + OUT);
+        let samples = PAR_PART_WORK / if per_sample == 0 { 1 } else { per_sample };
+        if samples == 0 {
+            1
+        } else {
+            samples
+        }
+    };
+
     /// [`Mlp::input_grad_batch`] split across rayon's thread pool (feature
     /// `rayon`).
     ///
     /// The batch is cut into one part per pool thread (each at least
-    /// [`PAR_PART_MIN`] samples and a multiple of the lane count; at most
+    /// [`Mlp::PAR_PART_SAMPLES`] samples and a multiple of the lane count; at most
     /// [`PAR_PARTS_MAX`] parts). The calling thread and one helper job per
     /// other pool thread claim parts in order from a shared counter until
     /// none is left: the caller starts on the first part at once, and if a
@@ -462,7 +482,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         let n = xs.len();
         check_batch(n, targets, losses, dxs)?;
         let threads = rayon::current_num_threads();
-        let parts = threads.min(n / PAR_PART_MIN).min(PAR_PARTS_MAX);
+        let parts = threads.min(n / Self::PAR_PART_SAMPLES).min(PAR_PARTS_MAX);
         if threads < 2 || parts < 2 {
             self.input_grad_blocks(xs, targets, losses, dxs);
             return Ok(());

@@ -858,7 +858,7 @@ mod par {
     //! The rayon entry points (`--features rayon`).
 
     use super::*;
-    use constgrad::{PAR_CHUNK, PAR_PARTS_MAX, PAR_PART_MIN};
+    use constgrad::{PAR_CHUNK, PAR_PARTS_MAX};
 
     /// Batch sizes spanning zero, one and several chunks of
     /// `par_grads_batch`.
@@ -876,14 +876,16 @@ mod par {
     /// Batch sizes for `par_input_grad_batch`: too small to split, just
     /// enough for two parts, a ragged split, and more samples than the
     /// most parts hold at their smallest (so parts grow past the minimum).
-    fn par_input_sizes<T: Real>() -> [usize; 6] {
+    fn par_input_sizes<const IN: usize, const HID: usize, const OUT: usize, T: Real>() -> [usize; 6]
+    {
+        let min = Mlp::<IN, HID, OUT, T>::PAR_PART_SAMPLES;
         [
             0,
             1,
-            2 * PAR_PART_MIN - 1,
-            2 * PAR_PART_MIN,
+            2 * min - 1,
+            2 * min,
             PAR_CHUNK + 3 * lanes::<T>() + 1,
-            PAR_PARTS_MAX * PAR_PART_MIN + 5 * lanes::<T>() + 3,
+            PAR_PARTS_MAX * min + 5 * lanes::<T>() + 3,
         ]
     }
 
@@ -898,7 +900,7 @@ mod par {
         seed_base: u64,
     ) {
         for kind in KINDS {
-            for n in par_input_sizes::<T>() {
+            for n in par_input_sizes::<IN, HID, OUT, T>() {
                 let seed = seed_base + n as u64;
                 let mut r = rng(seed);
                 let (mlp, _) = random_case::<IN, HID, OUT, T>(&mut r, Regime::Normal);
