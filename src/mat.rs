@@ -417,6 +417,57 @@ fn vec_mat_tile<
     }
 }
 
+/// `w · v`: every row of `w` dotted with `v`, i.e. `v · wᵀ` computed from
+/// `w` itself, with no transposed copy; each finished output goes to
+/// `emit(i, out_i)`.
+///
+/// Rows are done eight at a time, one accumulator each, walking `v` in
+/// vector chunks: each loaded chunk of `v` serves eight rows (eight
+/// independent FMA chains), and each row's lanes are summed at the end. A
+/// row's last chunk is loaded zero-padded, never past the row, so it meets
+/// zero-padded lanes of `v` and no other row's weights. Every output is
+/// summed in the same order whatever the tiling. `w` is stored as `U`
+/// (see [`vec_mat_map`]).
+#[inline(always)]
+pub(crate) fn mat_vec_map<W: Real, U: LoadAs<W>, const I: usize, const K: usize>(
+    w: &[[U; K]; I],
+    v: &[W; K],
+    mut emit: impl FnMut(usize, W),
+) {
+    let mut i = 0;
+    while i + 8 <= I {
+        mat_vec_tile::<W, U, I, K, 8>(w, v, i, &mut emit);
+        i += 8;
+    }
+    while i < I {
+        mat_vec_tile::<W, U, I, K, 1>(w, v, i, &mut emit);
+        i += 1;
+    }
+}
+
+/// Rows `i0 .. i0 + R` of [`mat_vec_map`].
+#[inline(always)]
+fn mat_vec_tile<W: Real, U: LoadAs<W>, const I: usize, const K: usize, const R: usize>(
+    w: &[[U; K]; I],
+    v: &[W; K],
+    i0: usize,
+    emit: &mut impl FnMut(usize, W),
+) {
+    let lanes = <W::Simd as Vector>::LANES;
+    let mut acc = [<W::Simd as Vector>::splat(W::ZERO); R];
+    let mut start = 0;
+    while start < K {
+        let vv = <W as LoadAs<W>>::load_over(v, start);
+        for (r, a) in acc.iter_mut().enumerate() {
+            *a = U::load_over(&w[i0 + r], start).mul_add(vv, *a);
+        }
+        start += lanes;
+    }
+    for (r, a) in acc.into_iter().enumerate() {
+        emit(i0 + r, a.reduce_add());
+    }
+}
+
 /// `out = x · w (+ bias)`, see [`vec_mat_map`].
 #[inline(always)]
 pub(crate) fn vec_mat<T: Real, const I: usize, const O: usize>(

@@ -33,7 +33,7 @@
 //! products are row-times-matrix products vectorized along contiguous rows
 //! (see `ARCHITECTURE.md`).
 
-use crate::mat::{vec_mat, vec_mat_map, Mat, RowVec};
+use crate::mat::{mat_vec_map, vec_mat_map, Mat, RowVec};
 use crate::math::sigmoid::sigmoid_and_slope_v;
 use crate::math::softmax::{
     class_q2, exp_shifted, soft_d_theta, soft_loss_terms, soft_xent, ExpSums, RowStats,
@@ -533,7 +533,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         let hid = self.hidden(x);
         let back = self.backward(&hid, target);
         out.loss = back.loss;
-        vec_mat(&back.d_a, self.w1t.rows(), None, out.x.row_mut());
+        self.input_grad_product::<T>(&back.d_a, &mut out.x);
         outer::<T, IN, HID, false>(x.row(), &back.d_a, out.w1.rows_mut());
         *out.b1.row_mut() = back.d_a;
         outer::<T, HID, OUT, false>(&hid.h, &back.d_theta, out.w2.rows_mut());
@@ -571,10 +571,37 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         let hid = self.hidden_as::<W>(x);
         let back = self.backward_as::<W>(&hid, target);
         let mut dx = RowVec::<IN, T>::zeros();
-        vec_mat_map::<W, W, T, HID, IN>(&back.d_a, self.w1t.rows(), None, None, |start, v| {
-            <T as LoadAs<W>>::store(v, &mut dx.row_mut()[start..]);
-        });
+        self.input_grad_product::<W>(&back.d_a, &mut dx);
         (<T as LoadAs<W>>::narrow(back.loss), dx)
+    }
+
+    /// `true` when `dL/dx = dL/da · W1ᵀ` is taken as dot products along the
+    /// rows of `W1` instead of from the transposed copy `W1ᵀ`: when the two
+    /// copies together would overflow a 512 KiB L2, reading only `W1` (which
+    /// the forward pass reads too) halves the memory traffic of a call
+    /// (784→128→10: 16 µs → see BENCHMARKS.md). Smaller layers keep the
+    /// transposed copy's broadcast form, which needs no per-output
+    /// horizontal sum.
+    const DX_FROM_W1: bool = IN * HID * core::mem::size_of::<T>() > 256 * 1024;
+
+    /// `dL/dx = dL/da · W1ᵀ`, computed in `W` and rounded to `T`; the one
+    /// place every single-sample path (and `grads_batch`) forms it, so they
+    /// agree bit for bit.
+    #[inline(always)]
+    pub(crate) fn input_grad_product<W: Real>(&self, d_a: &[W; HID], dx: &mut RowVec<IN, T>)
+    where
+        T: LoadAs<W>,
+    {
+        let dx = dx.row_mut();
+        if Self::DX_FROM_W1 {
+            mat_vec_map::<W, T, IN, HID>(self.w1.rows(), d_a, |i, v| {
+                dx[i] = <T as LoadAs<W>>::narrow(v);
+            });
+        } else {
+            vec_mat_map::<W, W, T, HID, IN>(d_a, self.w1t.rows(), None, None, |start, v| {
+                <T as LoadAs<W>>::store(v, &mut dx[start..]);
+            });
+        }
     }
 
     /// [`Mlp::hidden`] computing in `W` (`T` itself, or `f64` for the

@@ -6,7 +6,7 @@
 
 use crate::batch::check_batch;
 use crate::error::Error;
-use crate::mat::{vec_mat, RowVec};
+use crate::mat::RowVec;
 use crate::mlp::{outer, Grads, Mlp};
 use crate::real::Real;
 use crate::target::Target;
@@ -124,7 +124,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
             let hid = self.hidden(x);
             let back = self.backward(&hid, t);
             *loss = back.loss;
-            vec_mat(&back.d_a, self.w1t.rows(), None, dx.row_mut());
+            self.input_grad_product::<T>(&back.d_a, dx);
             grads.loss += back.loss;
             for (g, d) in grads.x.as_mut_slice().iter_mut().zip(dx.as_slice()) {
                 *g += *d;
