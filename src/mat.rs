@@ -480,3 +480,82 @@ pub(crate) fn vec_mat<T: Real, const I: usize, const O: usize>(
         simd::store(v, &mut out[start..])
     });
 }
+
+#[cfg(test)]
+mod tests {
+    //! `mat_vec_map` against plain f64 dot products. It is reached publicly
+    //! only through layers too big for the other tests' shapes (a transposed
+    //! copy that would overflow L2), so its tails are checked here on small
+    //! odd sizes: rows left over after the eight-row tiles, and a last chunk
+    //! shorter than a vector.
+
+    use super::*;
+    use rand::{rngs::StdRng, Rng, SeedableRng};
+    use std::vec::Vec;
+
+    /// Runs `mat_vec_map` computing in `W` on `w` stored as `U`, and checks
+    /// every output against the f64 dot product within `K·ε_W` of the sum of
+    /// absolute products (the standard bound for any summation order).
+    fn check<W: Real, U: LoadAs<W> + Real, const I: usize, const K: usize>(seed: u64) {
+        let mut r = StdRng::seed_from_u64(seed);
+        for _ in 0..50 {
+            let w: [[U; K]; I] = core::array::from_fn(|_| {
+                core::array::from_fn(|_| U::from_f64(r.gen_range(-2.0..2.0)))
+            });
+            let v: [W; K] = core::array::from_fn(|_| W::from_f64(r.gen_range(-2.0..2.0)));
+            let mut got: Vec<Option<W>> = (0..I).map(|_| None).collect();
+            mat_vec_map::<W, U, I, K>(&w, &v, |i, s| {
+                assert!(got[i].replace(s).is_none(), "output {i} emitted twice");
+            });
+            for (i, (row, out)) in w.iter().zip(&got).enumerate() {
+                let out = out.expect("every output emitted").to_f64();
+                let (exact, mag) = row.iter().zip(&v).fold((0.0, 0.0), |(s, m), (a, b)| {
+                    let p = a.to_f64() * b.to_f64();
+                    (s + p, m + p.abs())
+                });
+                let bound = K as f64 * W::EPSILON.to_f64() * mag + f64::MIN_POSITIVE;
+                assert!(
+                    (out - exact).abs() <= bound,
+                    "{I}×{K} row {i}: {out} vs {exact} (bound {bound:e})"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn mat_vec_map_matches_f64_dot_products_including_tails() {
+        check::<f32, f32, 19, 13>(1);
+        check::<f32, f32, 8, 16>(2);
+        check::<f32, f32, 3, 1>(3);
+        check::<f64, f64, 17, 11>(4);
+        check::<f64, f32, 21, 9>(5);
+    }
+
+    #[test]
+    fn mat_vec_map_keeps_tail_padding_out_of_the_sums() {
+        // Odd rows start with ∞ and meet v[0] = 0, so their own sums are NaN;
+        // an even row is finite unless a load ran past its end into the next
+        // row's ∞, where it would meet v's zero padding: ∞·0 = NaN. Twelve
+        // columns leave a partial last chunk for 8 lanes and one for 16.
+        let w: [[f32; 12]; 9] = core::array::from_fn(|i| {
+            core::array::from_fn(|k| {
+                if k == 0 && i % 2 == 1 {
+                    f32::INFINITY
+                } else {
+                    1.0
+                }
+            })
+        });
+        let v: [f32; 12] = core::array::from_fn(|k| if k == 0 { 0.0 } else { 1.0 });
+        let mut seen = 0;
+        mat_vec_map::<f32, f32, 9, 12>(&w, &v, |i, s| {
+            seen += 1;
+            if i % 2 == 0 {
+                assert_eq!(s, 11.0, "row {i}");
+            } else {
+                assert!(s.is_nan(), "row {i}: {s}");
+            }
+        });
+        assert_eq!(seen, 9);
+    }
+}
