@@ -457,8 +457,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// threads are already computing, and waits by spinning: waking a
     /// sleeping caller was measured at about 10 µs on this project's
     /// virtual machines, an eighth of a 4096-sample batch of the 5→3→5
-    /// network. (Rayon's own scope end, which puts the caller to sleep, and
-    /// smaller parts taken dynamically were both measured slower.) Batches
+    /// network. (Rayon's own scope end, which puts the caller to sleep, was
+    /// measured slower; smaller parts taken dynamically, no faster.) Batches
     /// too small for two parts, and one-thread pools, run on the caller
     /// alone.
     ///
