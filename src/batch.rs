@@ -27,9 +27,10 @@ use crate::mat::RowVec;
 use crate::math::ln::ln_1p_v;
 use crate::math::sigmoid::sigmoid_and_slope_v;
 use crate::math::softmax::{class_q2, soft_d_theta, soft_loss_terms, ExpSums};
-use crate::mlp::Mlp;
+use crate::mlp::{Grads, Mlp};
 use crate::real::Real;
 use crate::simd::Vector;
+use crate::simd::{self, F32_BATCH_LANES, F64_BATCH_LANES};
 use crate::target::Target;
 
 /// Checks that `targets`, `losses` and `dxs` all have `n` elements (the
@@ -172,7 +173,9 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         }
     }
 
-    /// One block of at most a batch vector's lanes of samples, fully vectorized.
+    /// One block of at most a batch vector's lanes of samples, fully
+    /// vectorized: [`Mlp::block_pass`], then each sample's loss and `dL/dx`
+    /// back to its own row.
     #[inline(always)]
     fn input_grad_block(
         &self,
@@ -181,6 +184,17 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         losses: &mut [T],
         dxs: &mut [RowVec<IN, T>],
     ) {
+        self.block_pass(xb, targets).scatter(losses, dxs);
+    }
+
+    /// The forward and backward pass of one block of at most a batch
+    /// vector's lanes of samples, one sample per lane.
+    #[inline(always)]
+    fn block_pass(
+        &self,
+        xb: &[RowVec<IN, T>],
+        targets: &BlockTargets<T, OUT>,
+    ) -> BlockPass<T, IN, HID, OUT> {
         let splat = <T::Batch as Vector>::splat;
         let zero = splat(T::ZERO);
 
@@ -227,8 +241,11 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         let sum = sums.sum;
         let ln_s = ln_1p_v::<T, T::Batch>(sums.rest_lanes());
 
-        // Backward to dL/dh, then dL/da = dL/dh ∘ σ'(a).
+        // Backward to dL/dh, then dL/da = dL/dh ∘ σ'(a). (`dL/dθ` is formed
+        // for the parameter gradients; `input_grad_batch` never reads it,
+        // and the compiler drops it there.)
         let mut g_a = [zero; HID];
+        let mut d_theta = [zero; OUT];
         let loss = match targets {
             BlockTargets::Class(labels) => {
                 let half = splat(T::from_f64(0.5));
@@ -239,10 +256,17 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 let is_label = |j: usize| labels.simd_eq(splat(T::from_f64(j as f64)));
                 let mut q = [zero; OUT];
                 let mut theta_l = zero;
+                let mut q_sum = zero;
                 for (j, qj) in q.iter_mut().enumerate() {
                     let at_label = is_label(j);
                     *qj = class_q2::<T, T::Batch>(e[j], sum, at_label);
                     theta_l = <T::Batch as Vector>::select(at_label, theta[j], theta_l);
+                    q_sum = q_sum + *qj;
+                }
+                // dL/dθ = q off the label and −Σq on it (as the one-sample
+                // kernels form it).
+                for (j, dj) in d_theta.iter_mut().enumerate() {
+                    *dj = <T::Batch as Vector>::select(is_label(j), -(q_sum * half), q[j] * half);
                 }
                 // W2[k][l] of each lane's own label, then Σ_j 2q_j·(W2[k][j] − W2[k][l])/2
                 // (halved so the difference of two finite weights stays finite).
@@ -269,14 +293,13 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 for &yj in y {
                     sum_y = sum_y + yj;
                 }
-                let mut d = [zero; OUT];
                 let mut loss = zero;
-                for (j, dj) in d.iter_mut().enumerate() {
+                for (j, dj) in d_theta.iter_mut().enumerate() {
                     *dj = soft_d_theta::<T, T::Batch>(e[j], sum, sum_y, y[j]);
                     loss = loss + soft_loss_terms::<T, T::Batch>(theta[j], y[j], m, ln_s);
                 }
                 lanes_times_rows(
-                    &d,
+                    &d_theta,
                     self.w2.rows(),
                     |_| zero,
                     None,
@@ -286,15 +309,209 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
             }
         };
 
-        // dL/dx = dL/da · W1ᵀ, then back to one row per sample.
+        // dL/dx = dL/da · W1ᵀ.
         let mut dx = [zero; IN];
         lanes_times_rows(&g_a, self.w1.rows(), |_| zero, None, |i, v| dx[i] = v);
+        BlockPass {
+            h,
+            d_theta,
+            g_a,
+            loss,
+            dx,
+        }
+    }
+}
+
+/// What [`Mlp::block_pass`] leaves in lanes (one sample per lane).
+struct BlockPass<T: Real, const IN: usize, const HID: usize, const OUT: usize> {
+    /// `σ(a)`.
+    h: [T::Batch; HID],
+    /// `dL/dθ`.
+    d_theta: [T::Batch; OUT],
+    /// `dL/da`.
+    g_a: [T::Batch; HID],
+    /// The loss.
+    loss: T::Batch,
+    /// `dL/dx`.
+    dx: [T::Batch; IN],
+}
+
+impl<T: Real, const IN: usize, const HID: usize, const OUT: usize> BlockPass<T, IN, HID, OUT> {
+    /// Each sample's loss and `dL/dx` back to its own row (as many samples
+    /// as `losses` and `dxs` both hold).
+    #[inline(always)]
+    fn scatter(&self, losses: &mut [T], dxs: &mut [RowVec<IN, T>]) {
         let n = dxs.len().min(losses.len());
-        let loss = loss.to_array();
+        let loss = self.loss.to_array();
         for_lanes::<T::Batch>(n, |s| losses[s] = loss.as_ref()[s]);
-        for (i, dxi) in dx.iter().enumerate() {
+        for (i, dxi) in self.dx.iter().enumerate() {
             let col = dxi.to_array();
             for_lanes::<T::Batch>(n, |s| dxs[s].row_mut()[i] = col.as_ref()[s]);
+        }
+    }
+}
+
+/// The most lanes of any batch vector type (the row buffers of
+/// [`Mlp::grads_blocks`] are this long).
+const MAX_BATCH_LANES: usize = 16;
+const _: () = assert!(F32_BATCH_LANES <= MAX_BATCH_LANES && F64_BATCH_LANES <= MAX_BATCH_LANES);
+
+impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, OUT, T> {
+    /// [`Mlp::grads_batch`]'s accumulation after its length check and
+    /// `grads.clear()`: per-sample losses and `dL/dx` into `losses` and
+    /// `dxs`, their sums and the parameter gradients added into `grads`.
+    ///
+    /// Blocks with uniform targets run [`Mlp::block_pass`] (one sample per
+    /// lane); a mixed block runs the one-sample kernels. Either way every
+    /// entry of `grads` receives the block's samples one after another, in
+    /// order, exactly as a loop of one-sample updates would add them.
+    pub(crate) fn grads_blocks(
+        &self,
+        xs: &[RowVec<IN, T>],
+        targets: &[Target<OUT, T>],
+        losses: &mut [T],
+        dxs: &mut [RowVec<IN, T>],
+        grads: &mut Grads<IN, HID, OUT, T>,
+    ) {
+        let lanes = <T::Batch as Vector>::LANES;
+        let blocks = xs
+            .chunks(lanes)
+            .zip(targets.chunks(lanes))
+            .zip(losses.chunks_mut(lanes).zip(dxs.chunks_mut(lanes)));
+        for ((xb, tb), (lb, db)) in blocks {
+            match self.block_targets(tb) {
+                Some(bt) => self.grads_block(xb, &bt, lb, db, grads),
+                None => {
+                    for (((x, t), l), d) in xb.iter().zip(tb).zip(lb.iter_mut()).zip(db.iter_mut())
+                    {
+                        let hid = self.hidden(x);
+                        let back = self.backward(&hid, t);
+                        *l = back.loss;
+                        self.input_grad_product::<T>(&back.d_a, d);
+                        add_samples(
+                            grads,
+                            core::slice::from_ref(x),
+                            &[hid.h],
+                            &[back.d_a],
+                            &[back.d_theta],
+                            core::slice::from_ref(l),
+                            core::slice::from_ref(d),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// One uniform block of [`Mlp::grads_blocks`].
+    #[inline(always)]
+    fn grads_block(
+        &self,
+        xb: &[RowVec<IN, T>],
+        targets: &BlockTargets<T, OUT>,
+        losses: &mut [T],
+        dxs: &mut [RowVec<IN, T>],
+        grads: &mut Grads<IN, HID, OUT, T>,
+    ) {
+        let pass = self.block_pass(xb, targets);
+        pass.scatter(losses, dxs);
+        let n = xb.len().min(losses.len()).min(MAX_BATCH_LANES);
+        // Back to one row per sample, for the row-wise outer products.
+        let mut h = [[T::ZERO; HID]; MAX_BATCH_LANES];
+        let mut g_a = [[T::ZERO; HID]; MAX_BATCH_LANES];
+        let mut d_theta = [[T::ZERO; OUT]; MAX_BATCH_LANES];
+        lanes_to_rows::<T, HID>(&pass.h, n, &mut h);
+        lanes_to_rows::<T, HID>(&pass.g_a, n, &mut g_a);
+        lanes_to_rows::<T, OUT>(&pass.d_theta, n, &mut d_theta);
+        add_samples(
+            grads,
+            &xb[..n],
+            &h[..n],
+            &g_a[..n],
+            &d_theta[..n],
+            &losses[..n],
+            &dxs[..n],
+        );
+    }
+}
+
+/// `rows[s][k] = cols[k]`'s lane `s`, for the first `n` lanes.
+#[inline(always)]
+fn lanes_to_rows<T: Real, const K: usize>(
+    cols: &[T::Batch; K],
+    n: usize,
+    rows: &mut [[T; K]; MAX_BATCH_LANES],
+) {
+    for (k, col) in cols.iter().enumerate() {
+        let col = col.to_array();
+        for_lanes::<T::Batch>(n, |s| rows[s][k] = col.as_ref()[s]);
+    }
+}
+
+/// Adds samples' contributions to `grads`, sample after sample in order:
+/// the loss, `dL/dx`, `dL/dW1 += xᵀ·dL/da`, `dL/db1 += dL/da`,
+/// `dL/dW2 += hᵀ·dL/dθ`, `dL/db2 += dL/dθ` (row `s` of every slice is
+/// sample `s`). Each stretch of output stays in a register across all the
+/// samples, so a block of samples reads and writes `grads` once.
+#[inline(always)]
+fn add_samples<T: Real, const IN: usize, const HID: usize, const OUT: usize>(
+    grads: &mut Grads<IN, HID, OUT, T>,
+    x: &[RowVec<IN, T>],
+    h: &[[T; HID]],
+    g_a: &[[T; HID]],
+    d_theta: &[[T; OUT]],
+    losses: &[T],
+    dxs: &[RowVec<IN, T>],
+) {
+    for &l in losses {
+        grads.loss += l;
+    }
+    add_rows(dxs.iter().map(RowVec::row), &mut grads.x.rows_mut()[0]);
+    add_rows(g_a.iter(), &mut grads.b1.rows_mut()[0]);
+    add_rows(d_theta.iter(), &mut grads.b2.rows_mut()[0]);
+    add_outers(x.iter().map(RowVec::row), g_a, grads.w1.rows_mut());
+    add_outers(h.iter(), d_theta, grads.w2.rows_mut());
+}
+
+/// `out += Σ_s rows[s]`, the rows added one after another.
+#[inline(always)]
+fn add_rows<'a, T: Real, const C: usize>(
+    rows: impl Iterator<Item = &'a [T; C]> + Clone,
+    out: &mut [T; C],
+) {
+    let lanes = <T::Simd as Vector>::LANES;
+    let mut start = 0;
+    while start < C {
+        let mut acc = simd::load::<T::Simd>(&out[start..], T::ZERO);
+        for row in rows.clone() {
+            acc = acc + simd::load::<T::Simd>(&row[start..], T::ZERO);
+        }
+        simd::store(acc, &mut out[start..]);
+        start += lanes;
+    }
+}
+
+/// `out += Σ_s u[s]ᵀ·v[s]` (a sum of outer products), each entry receiving
+/// `u[s][i]·v[s][j]` by one multiply-add per sample, in sample order: the
+/// arithmetic of one `outer` update per sample, with the output read and
+/// written once per call instead of once per sample.
+#[inline(always)]
+fn add_outers<'a, T: Real, const R: usize, const C: usize>(
+    u: impl Iterator<Item = &'a [T; R]> + Clone,
+    v: &[[T; C]],
+    out: &mut [[T; C]; R],
+) {
+    let lanes = <T::Simd as Vector>::LANES;
+    let splat = <T::Simd as Vector>::splat;
+    for (i, row) in out.iter_mut().enumerate() {
+        let mut start = 0;
+        while start < C {
+            let mut acc = simd::load::<T::Simd>(&row[start..], T::ZERO);
+            for (us, vs) in u.clone().zip(v) {
+                acc = splat(us[i]).mul_add(simd::load::<T::Simd>(&vs[start..], T::ZERO), acc);
+            }
+            simd::store(acc, &mut row[start..]);
+            start += lanes;
         }
     }
 }

@@ -7,7 +7,7 @@
 use crate::batch::check_batch;
 use crate::error::Error;
 use crate::mat::RowVec;
-use crate::mlp::{outer, Grads, Mlp};
+use crate::mlp::{Grads, Mlp};
 use crate::real::Real;
 use crate::target::Target;
 
@@ -82,6 +82,14 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// `grads.b2` its parameter gradients, and `grads.x` the sum (or mean) of
     /// the per-sample `dL/dx` (which are also written to `dxs`).
     ///
+    /// It runs [`Mlp::input_grad_batch`]'s kernel (one sample per SIMD lane,
+    /// in blocks of a batch vector's lanes), so `losses` and `dxs` come out
+    /// bit-identical to that call's; each block then adds its samples'
+    /// outer products into `grads` with every output stretch held in a
+    /// register, reading and writing the gradient matrices once per block
+    /// rather than once per sample. Every entry of `grads` still receives
+    /// its samples one after another, in order.
+    ///
     /// # Errors
     ///
     /// [`Error::BatchLength`] when `targets`, `losses` or `dxs` do not have
@@ -115,29 +123,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         let n = xs.len();
         check_batch(n, targets, losses, dxs)?;
         grads.clear();
-        for (((x, t), loss), dx) in xs
-            .iter()
-            .zip(targets)
-            .zip(losses.iter_mut())
-            .zip(dxs.iter_mut())
-        {
-            let hid = self.hidden(x);
-            let back = self.backward(&hid, t);
-            *loss = back.loss;
-            self.input_grad_product::<T>(&back.d_a, dx);
-            grads.loss += back.loss;
-            for (g, d) in grads.x.as_mut_slice().iter_mut().zip(dx.as_slice()) {
-                *g += *d;
-            }
-            outer::<T, IN, HID, true>(x.row(), &back.d_a, grads.w1.rows_mut());
-            for (g, d) in grads.b1.as_mut_slice().iter_mut().zip(&back.d_a) {
-                *g += *d;
-            }
-            outer::<T, HID, OUT, true>(&hid.h, &back.d_theta, grads.w2.rows_mut());
-            for (g, d) in grads.b2.as_mut_slice().iter_mut().zip(&back.d_theta) {
-                *g += *d;
-            }
-        }
+        self.grads_blocks(xs, targets, losses, dxs, grads);
         if reduction == Reduction::Mean && n > 0 {
             grads.divide(T::from_f64(n as f64));
         }
