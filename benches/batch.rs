@@ -8,6 +8,13 @@
 //! nalgebra user would write: four `DMatrix` products through the
 //! `matrixmultiply` SGEMM.
 //!
+//! The `*_grads_*` groups time the parameter-gradient accumulation (loss,
+//! `dL/dx` and the sums of `dL/dW1 … dL/db2` over the batch): constgrad's
+//! `grads_batch`, `par_grads_batch` with `--features rayon`, a loop of
+//! constgrad's one-sample `grads` added up with `Grads::add_assign`, and
+//! loops of the baselines accumulating in place (the scalar code with `+=`,
+//! nalgebra with `gemv` and rank-1 `ger` updates).
+//!
 //! Every entry's outputs are checked against constgrad's single-sample
 //! `input_grad` before anything is timed. Each iteration takes the next of
 //! two seeded batches.
@@ -16,14 +23,14 @@ mod support;
 
 use std::hint::black_box;
 
-use constgrad::{RowVec, Target};
+use constgrad::{Grads, Reduction, RowVec, Target};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use nalgebra::{DMatrix, SVector};
 
-use support::check::{validate, validate_batch, Trio};
+use support::check::{assert_close, assert_grads_close, validate, validate_batch, Trio, REL};
 use support::gen::{samples, weights, Rotor, INPUT_SEED, WEIGHT_SEED};
-use support::nalg::{NalgGemm, NalgMlp};
-use support::scalar::ScalarMlp;
+use support::nalg::{NalgGemm, NalgGrads, NalgMlp};
+use support::scalar::{ScalarGrads, ScalarMlp};
 
 /// Batches in each rotating pool (a power of two).
 const BATCHES: usize = 2;
@@ -241,6 +248,191 @@ fn batch_group<const IN: usize, const HID: usize, const OUT: usize>(
     g.finish();
 }
 
+/// Every implementation's batch sums of the gradients.
+struct Sums<const IN: usize, const HID: usize, const OUT: usize> {
+    cg: Box<Grads<IN, HID, OUT>>,
+    scalar: Box<ScalarGrads<IN, HID, OUT>>,
+    nalg: Box<NalgGrads<IN, HID, OUT>>,
+}
+
+impl<const IN: usize, const HID: usize, const OUT: usize> Sums<IN, HID, OUT> {
+    fn new() -> Self {
+        Self {
+            cg: Box::default(),
+            scalar: Box::new(ScalarGrads::zeros()),
+            nalg: Box::new(NalgGrads::zeros()),
+        }
+    }
+}
+
+/// constgrad's one-sample `grads`, added up.
+fn cg_grads_loop<const IN: usize, const HID: usize, const OUT: usize>(
+    t: &Trio<'_, IN, HID, OUT>,
+    b: &Batch<IN, OUT>,
+    o: &mut Out<IN>,
+    sum: &mut Grads<IN, HID, OUT>,
+) {
+    sum.clear();
+    let outs = o.losses.iter_mut().zip(o.rows.iter_mut());
+    for ((x, tg), (l, d)) in b.rows.iter().zip(&b.targets).zip(outs) {
+        let g = t.cg.grads(x, tg);
+        (*l, *d) = (g.loss, g.x);
+        sum.add_assign(&g);
+    }
+}
+
+/// The scalar baseline's batch sums.
+fn scalar_grads_loop<const IN: usize, const HID: usize, const OUT: usize>(
+    t: &Trio<'_, IN, HID, OUT>,
+    b: &Batch<IN, OUT>,
+    sum: &mut ScalarGrads<IN, HID, OUT>,
+) {
+    *sum = ScalarGrads::zeros();
+    for (x, &lb) in b.raw.iter().zip(&b.labels) {
+        t.scalar.grads_add(x, lb, sum);
+    }
+}
+
+/// The nalgebra baseline's batch sums.
+fn nalg_grads_loop<const IN: usize, const HID: usize, const OUT: usize>(
+    t: &Trio<'_, IN, HID, OUT>,
+    b: &Batch<IN, OUT>,
+    sum: &mut NalgGrads<IN, HID, OUT>,
+) {
+    *sum = NalgGrads::zeros();
+    for (x, &lb) in b.cols.iter().zip(&b.labels) {
+        t.nalg.grads_add(x, lb, sum);
+    }
+}
+
+/// Batched gradient accumulation (`Reduction::Sum`), after checking every
+/// entry's sums against `grads_batch`'s on the first batch.
+fn grads_group<const IN: usize, const HID: usize, const OUT: usize>(
+    c: &mut Criterion,
+    name: &str,
+    t: &Trio<'_, IN, HID, OUT>,
+    pool: &[Batch<IN, OUT>],
+) {
+    let n = pool[0].raw.len();
+    let mut o = Out::<IN>::new(n);
+    let mut s = Sums::<IN, HID, OUT>::new();
+    let b = &pool[0];
+    t.cg.grads_batch(
+        &b.rows,
+        &b.targets,
+        Reduction::Sum,
+        &mut o.losses,
+        &mut o.rows,
+        &mut s.cg,
+    )
+    .expect("batch lengths agree");
+    let want_losses = o.losses.clone();
+    validate_batch(
+        &format!("{name}: constgrad grads_batch"),
+        t.cg,
+        &b.raw,
+        &b.labels,
+        &o.losses,
+        &rows_as_arrays(&o.rows),
+    );
+    let mut looped = Box::<Grads<IN, HID, OUT>>::default();
+    cg_grads_loop(t, b, &mut o, &mut looped);
+    scalar_grads_loop(t, b, &mut s.scalar);
+    nalg_grads_loop(t, b, &mut s.nalg);
+    let what = |impl_: &str, part: &str| format!("{name}: {impl_} {part} (batch sums)");
+    assert_grads_close(&what, &s.cg, &s.scalar, &s.nalg);
+    assert_close(
+        &format!("{name}: constgrad loop losses"),
+        &o.losses,
+        &want_losses,
+        REL,
+    );
+    for (part, got, want) in [
+        (
+            "grads.loss",
+            core::slice::from_ref(&looped.loss),
+            core::slice::from_ref(&s.cg.loss),
+        ),
+        ("grads.x", looped.x.as_slice(), s.cg.x.as_slice()),
+        ("grads.w1", looped.w1.as_slice(), s.cg.w1.as_slice()),
+        ("grads.b1", looped.b1.as_slice(), s.cg.b1.as_slice()),
+        ("grads.w2", looped.w2.as_slice(), s.cg.w2.as_slice()),
+        ("grads.b2", looped.b2.as_slice(), s.cg.b2.as_slice()),
+    ] {
+        assert_close(
+            &format!("{name}: constgrad loop {part} (batch sums)"),
+            got,
+            want,
+            REL,
+        );
+    }
+
+    let mut g = c.benchmark_group(name);
+    g.throughput(Throughput::Elements(n as u64));
+    g.bench_function("constgrad", |bch| {
+        let mut r = Rotor::new(pool.len());
+        bch.iter(|| {
+            let b = &pool[r.step()];
+            black_box(t.cg)
+                .grads_batch(
+                    black_box(&b.rows),
+                    black_box(&b.targets),
+                    Reduction::Sum,
+                    &mut o.losses,
+                    &mut o.rows,
+                    &mut s.cg,
+                )
+                .expect("batch lengths agree");
+            black_box((&o.losses, &o.rows, &s.cg));
+        });
+    });
+    #[cfg(feature = "rayon")]
+    g.bench_function("constgrad_par", |bch| {
+        let mut r = Rotor::new(pool.len());
+        bch.iter(|| {
+            let b = &pool[r.step()];
+            black_box(t.cg)
+                .par_grads_batch(
+                    black_box(&b.rows),
+                    black_box(&b.targets),
+                    Reduction::Sum,
+                    &mut o.losses,
+                    &mut o.rows,
+                    &mut s.cg,
+                )
+                .expect("batch lengths agree");
+            black_box((&o.losses, &o.rows, &s.cg));
+        });
+    });
+    g.bench_function("constgrad_loop", |bch| {
+        let mut r = Rotor::new(pool.len());
+        bch.iter(|| {
+            cg_grads_loop(
+                black_box(t),
+                black_box(&pool[r.step()]),
+                &mut o,
+                &mut looped,
+            );
+            black_box((&o.losses, &o.rows, &looped));
+        });
+    });
+    g.bench_function("scalar_loop", |bch| {
+        let mut r = Rotor::new(pool.len());
+        bch.iter(|| {
+            scalar_grads_loop(black_box(t), black_box(&pool[r.step()]), &mut s.scalar);
+            black_box(&s.scalar);
+        });
+    });
+    g.bench_function("nalgebra_loop", |bch| {
+        let mut r = Rotor::new(pool.len());
+        bch.iter(|| {
+            nalg_grads_loop(black_box(t), black_box(&pool[r.step()]), &mut s.nalg);
+            black_box(&s.nalg);
+        });
+    });
+    g.finish();
+}
+
 /// The seed network on 4096 samples per call.
 fn seed(c: &mut Criterion) {
     let w = weights::<5, 3, 5>(WEIGHT_SEED, 2.0);
@@ -252,6 +444,7 @@ fn seed(c: &mut Criterion) {
     };
     let pool = batches::<5, 5>(4096, -2.0, 2.0);
     batch_group(c, "seed_batch4096", &t, None, &pool);
+    grads_group(c, "seed_grads_batch4096", &t, &pool);
 }
 
 /// 784→128→10 on 256 samples per call; every network on the heap.
@@ -268,6 +461,7 @@ fn mnist(c: &mut Criterion) {
     let mut gemm = NalgGemm::new(&w, 256);
     let pool = batches::<784, 10>(256, 0.0, 1.0);
     batch_group(c, "mnist_batch256", &t, Some(&mut gemm), &pool);
+    grads_group(c, "mnist_grads_batch256", &t, &pool);
 }
 
 criterion_group!(benches, seed, mnist);

@@ -21,6 +21,11 @@ from pathlib import Path
 def input_grad_flops(i, h, o):
     return 4 * i * h + 4 * h * o + 6 * h + 4 * o + 1
 
+# Batch sums of every gradient: input_grad, then a multiply-add per entry of
+# dL/dW1 and dL/dW2 and an add per entry of dL/db1, dL/db2, dL/dx and the loss.
+def grads_sum_flops(i, h, o):
+    return input_grad_flops(i, h, o) + 2 * (i * h + h * o) + h + o + i + 1
+
 FLOPS = {
     "seed_input_grad": input_grad_flops(5, 3, 5),
     "seed_batch4096": input_grad_flops(5, 3, 5),
@@ -30,10 +35,13 @@ FLOPS = {
     "seed_grads": input_grad_flops(5, 3, 5) + 5 * 3 + 3 * 5,
     "mnist_input_grad": input_grad_flops(784, 128, 10),
     "mnist_batch256": input_grad_flops(784, 128, 10),
+    "seed_grads_batch4096": grads_sum_flops(5, 3, 5),
+    "mnist_grads_batch256": grads_sum_flops(784, 128, 10),
 }
 ORDER = [
     "seed_input_grad", "seed_loss", "seed_grads", "seed_batch4096",
-    "mnist_input_grad", "mnist_batch256",
+    "seed_grads_batch4096", "mnist_input_grad", "mnist_batch256",
+    "mnist_grads_batch256",
     "math_exp_1024", "math_sigmoid_1024", "peak_fma_f32x8",
 ]
 

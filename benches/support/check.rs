@@ -2,12 +2,12 @@
 //! a baseline that computed something else (or nothing) would otherwise show
 //! up as a fake speed-up or slow-down.
 
-use constgrad::{Mlp, RowVec, Target};
+use constgrad::{Grads, Mlp, RowVec, Target};
 use nalgebra::SVector;
 
 use super::gen::Samples;
-use super::nalg::NalgMlp;
-use super::scalar::ScalarMlp;
+use super::nalg::{NalgGrads, NalgMlp};
+use super::scalar::{ScalarGrads, ScalarMlp};
 
 /// Relative agreement demanded of every baseline against constgrad (f32
 /// sums in a different order differ by a few ulp per term; 784-term dot
@@ -96,46 +96,7 @@ pub fn validate<const IN: usize, const HID: usize, const OUT: usize>(
             let g = t.cg.grads(&xr, &target);
             let gs = t.scalar.grads(x, label);
             let gn = t.nalg.grads(&xn, label);
-            assert_close(&what("scalar", "grads.loss"), &[gs.loss], &[g.loss], REL);
-            assert_close(&what("nalgebra", "grads.loss"), &[gn.loss], &[g.loss], REL);
-            assert_close(&what("scalar", "grads.x"), &gs.x, g.x.row(), REL);
-            assert_close(
-                &what("nalgebra", "grads.x"),
-                gn.x.as_slice(),
-                g.x.row(),
-                REL,
-            );
-            assert_close(
-                &what("scalar", "grads.w1"),
-                gs.w1.as_flattened(),
-                g.w1.as_slice(),
-                REL,
-            );
-            assert_close(&what("scalar", "grads.b1"), &gs.b1, g.b1.row(), REL);
-            assert_close(
-                &what("scalar", "grads.w2"),
-                gs.w2.as_flattened(),
-                g.w2.as_slice(),
-                REL,
-            );
-            assert_close(&what("scalar", "grads.b2"), &gs.b2, g.b2.row(), REL);
-            // nalgebra is column-major: compare its (i, k) with constgrad's (i, k).
-            let nw1: Vec<f32> = (0..IN * HID).map(|f| gn.w1[(f / HID, f % HID)]).collect();
-            let nw2: Vec<f32> = (0..HID * OUT).map(|f| gn.w2[(f / OUT, f % OUT)]).collect();
-            assert_close(&what("nalgebra", "grads.w1"), &nw1, g.w1.as_slice(), REL);
-            assert_close(
-                &what("nalgebra", "grads.b1"),
-                gn.b1.as_slice(),
-                g.b1.row(),
-                REL,
-            );
-            assert_close(&what("nalgebra", "grads.w2"), &nw2, g.w2.as_slice(), REL);
-            assert_close(
-                &what("nalgebra", "grads.b2"),
-                gn.b2.as_slice(),
-                g.b2.row(),
-                REL,
-            );
+            assert_grads_close(&what, &g, &gs, &gn);
         }
     }
 }
@@ -164,4 +125,55 @@ pub fn validate_batch<const IN: usize, const HID: usize, const OUT: usize>(
         assert_close(&format!("{ctx}: loss"), &[*loss], &[l], REL);
         assert_close(&format!("{ctx}: dL/dx"), dx, g.row(), REL);
     }
+}
+
+/// Checks every gradient of both baselines (`gs`, `gn`) against
+/// constgrad's `g` (one sample's, or a batch's sums); `what(impl, part)`
+/// names the failing comparison.
+pub fn assert_grads_close<const IN: usize, const HID: usize, const OUT: usize>(
+    what: &dyn Fn(&str, &str) -> String,
+    g: &Grads<IN, HID, OUT>,
+    gs: &ScalarGrads<IN, HID, OUT>,
+    gn: &NalgGrads<IN, HID, OUT>,
+) {
+    assert_close(&what("scalar", "grads.loss"), &[gs.loss], &[g.loss], REL);
+    assert_close(&what("nalgebra", "grads.loss"), &[gn.loss], &[g.loss], REL);
+    assert_close(&what("scalar", "grads.x"), &gs.x, g.x.row(), REL);
+    assert_close(
+        &what("nalgebra", "grads.x"),
+        gn.x.as_slice(),
+        g.x.row(),
+        REL,
+    );
+    assert_close(
+        &what("scalar", "grads.w1"),
+        gs.w1.as_flattened(),
+        g.w1.as_slice(),
+        REL,
+    );
+    assert_close(&what("scalar", "grads.b1"), &gs.b1, g.b1.row(), REL);
+    assert_close(
+        &what("scalar", "grads.w2"),
+        gs.w2.as_flattened(),
+        g.w2.as_slice(),
+        REL,
+    );
+    assert_close(&what("scalar", "grads.b2"), &gs.b2, g.b2.row(), REL);
+    // nalgebra is column-major: compare its (i, k) with constgrad's (i, k).
+    let nw1: Vec<f32> = (0..IN * HID).map(|f| gn.w1[(f / HID, f % HID)]).collect();
+    let nw2: Vec<f32> = (0..HID * OUT).map(|f| gn.w2[(f / OUT, f % OUT)]).collect();
+    assert_close(&what("nalgebra", "grads.w1"), &nw1, g.w1.as_slice(), REL);
+    assert_close(
+        &what("nalgebra", "grads.b1"),
+        gn.b1.as_slice(),
+        g.b1.row(),
+        REL,
+    );
+    assert_close(&what("nalgebra", "grads.w2"), &nw2, g.w2.as_slice(), REL);
+    assert_close(
+        &what("nalgebra", "grads.b2"),
+        gn.b2.as_slice(),
+        g.b2.row(),
+        REL,
+    );
 }

@@ -49,6 +49,20 @@ pub struct NalgGrads<const IN: usize, const HID: usize, const OUT: usize> {
     pub b2: SVector<f32, OUT>,
 }
 
+impl<const IN: usize, const HID: usize, const OUT: usize> NalgGrads<IN, HID, OUT> {
+    /// All zero.
+    pub fn zeros() -> Self {
+        Self {
+            loss: 0.0,
+            x: SVector::zeros(),
+            w1: SMatrix::zeros(),
+            b1: SVector::zeros(),
+            w2: SMatrix::zeros(),
+            b2: SVector::zeros(),
+        }
+    }
+}
+
 impl<const IN: usize, const HID: usize, const OUT: usize> NalgMlp<IN, HID, OUT> {
     /// The network, built on the stack.
     pub fn new(w: &Weights<IN, HID, OUT>) -> Self {
@@ -123,6 +137,22 @@ impl<const IN: usize, const HID: usize, const OUT: usize> NalgMlp<IN, HID, OUT> 
             w2: h * d_theta.transpose(),
             b2: d_theta,
         }
+    }
+}
+
+impl<const IN: usize, const HID: usize, const OUT: usize> NalgMlp<IN, HID, OUT> {
+    /// The loss and every gradient of one sample, added into `acc` in place
+    /// (`gemv` and rank-1 `ger` updates, no temporaries of matrix size).
+    #[inline]
+    pub fn grads_add(&self, x: &SVector<f32, IN>, label: usize, acc: &mut NalgGrads<IN, HID, OUT>) {
+        let (h, y_hat, loss) = self.forward(x, label);
+        let (d_theta, d_a) = self.backward(&h, y_hat, label);
+        acc.loss += loss;
+        acc.x.gemv(1.0, &self.w1, &d_a, 1.0);
+        acc.w1.ger(1.0, x, &d_a, 1.0);
+        acc.b1 += d_a;
+        acc.w2.ger(1.0, &h, &d_theta, 1.0);
+        acc.b2 += d_theta;
     }
 }
 

@@ -36,6 +36,20 @@ pub struct ScalarGrads<const IN: usize, const HID: usize, const OUT: usize> {
     pub b2: [f32; OUT],
 }
 
+impl<const IN: usize, const HID: usize, const OUT: usize> ScalarGrads<IN, HID, OUT> {
+    /// All zero.
+    pub fn zeros() -> Self {
+        Self {
+            loss: 0.0,
+            x: [0.0; IN],
+            w1: [[0.0; HID]; IN],
+            b1: [0.0; HID],
+            w2: [[0.0; OUT]; HID],
+            b2: [0.0; OUT],
+        }
+    }
+}
+
 /// What the forward pass hands to the backward pass.
 struct Fwd<const HID: usize, const OUT: usize> {
     h: [f32; HID],
@@ -126,35 +140,51 @@ impl<const IN: usize, const HID: usize, const OUT: usize> ScalarMlp<IN, HID, OUT
     /// The loss and every gradient, written into `g`.
     #[inline]
     pub fn grads_into(&self, x: &[f32; IN], label: usize, g: &mut ScalarGrads<IN, HID, OUT>) {
+        self.grads_with(x, label, g, |dst, v| *dst = v);
+    }
+
+    /// The loss and every gradient, added into `g` (a batch's sums).
+    #[inline]
+    pub fn grads_add(&self, x: &[f32; IN], label: usize, g: &mut ScalarGrads<IN, HID, OUT>) {
+        self.grads_with(x, label, g, |dst, v| *dst += v);
+    }
+
+    /// One sample's gradients, each entry put into `g` by `put` (a store or
+    /// an addition).
+    #[inline(always)]
+    fn grads_with(
+        &self,
+        x: &[f32; IN],
+        label: usize,
+        g: &mut ScalarGrads<IN, HID, OUT>,
+        put: impl Fn(&mut f32, f32),
+    ) {
         let f = self.forward(x, label);
         let (d_theta, d_a) = self.backward(&f, label);
-        g.loss = f.loss;
+        put(&mut g.loss, f.loss);
         for ((dxi, row), (gw_row, xi)) in g.x.iter_mut().zip(&self.w1).zip(g.w1.iter_mut().zip(x)) {
-            *dxi = row.iter().zip(&d_a).map(|(w, d)| w * d).sum();
+            put(dxi, row.iter().zip(&d_a).map(|(w, d)| w * d).sum());
             for (gw, dk) in gw_row.iter_mut().zip(&d_a) {
-                *gw = xi * dk;
+                put(gw, xi * dk);
             }
         }
-        g.b1 = d_a;
+        for (gb, dk) in g.b1.iter_mut().zip(&d_a) {
+            put(gb, *dk);
+        }
         for (gw_row, hk) in g.w2.iter_mut().zip(&f.h) {
             for (gw, dj) in gw_row.iter_mut().zip(&d_theta) {
-                *gw = hk * dj;
+                put(gw, hk * dj);
             }
         }
-        g.b2 = d_theta;
+        for (gb, dj) in g.b2.iter_mut().zip(&d_theta) {
+            put(gb, *dj);
+        }
     }
 
     /// The loss and every gradient.
     #[inline]
     pub fn grads(&self, x: &[f32; IN], label: usize) -> ScalarGrads<IN, HID, OUT> {
-        let mut g = ScalarGrads {
-            loss: 0.0,
-            x: [0.0; IN],
-            w1: [[0.0; HID]; IN],
-            b1: [0.0; HID],
-            w2: [[0.0; OUT]; HID],
-            b2: [0.0; OUT],
-        };
+        let mut g = ScalarGrads::zeros();
         self.grads_into(x, label, &mut g);
         g
     }
