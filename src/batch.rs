@@ -605,12 +605,10 @@ fn lanes_times_rows_tile<T: Real, const N: usize, const K: usize, const R: usize
     }
 }
 
-/// Samples per parallel task of [`Mlp::par_grads_batch`]: large enough to
-/// amortise scheduling (tens of microseconds of work for small networks), a
-/// multiple of every lane count, and independent of the thread count, so
-/// its chunk sums do not depend on it.
+/// The most bytes of per-part gradient sums [`Mlp::par_grads_batch`]
+/// allocates (16 MiB): it caps the number of parts for large networks.
 #[cfg(feature = "rayon")]
-pub const PAR_CHUNK: usize = 1024;
+pub const PAR_GRADS_BYTES: usize = 1 << 24;
 
 /// The least work [`Mlp::par_input_grad_batch`] hands to one part, in
 /// multiply-adds per part with each sigmoid or exponential counted as 8
@@ -619,8 +617,8 @@ pub const PAR_CHUNK: usize = 1024;
 #[cfg(feature = "rayon")]
 pub const PAR_PART_WORK: usize = 24_064;
 
-/// The most parts [`Mlp::par_input_grad_batch`] cuts a batch into (its
-/// bookkeeping lives on the stack).
+/// The most parts [`Mlp::par_input_grad_batch`] (whose bookkeeping lives on
+/// the stack) and [`Mlp::par_grads_batch`] cut a batch into.
 #[cfg(feature = "rayon")]
 pub const PAR_PARTS_MAX: usize = 64;
 
@@ -638,6 +636,53 @@ type Part<'a, const IN: usize, const OUT: usize, T> = std::sync::Mutex<
 /// Busy-wait iterations before a waiting caller starts yielding its core.
 #[cfg(feature = "rayon")]
 const SPINS_BEFORE_YIELD: u32 = 1 << 14;
+
+/// Runs `f` on every part, on the calling thread and up to `threads − 1`
+/// rayon helper jobs, which claim parts in order from a shared counter until
+/// none is left. The caller starts at once (and takes a helper's part if the
+/// helper has not started by then), then waits by spinning for the parts
+/// other threads are still computing: see [`Mlp::par_input_grad_batch`] for
+/// why it spins.
+#[cfg(feature = "rayon")]
+fn run_parts<P: Send>(slots: &[std::sync::Mutex<Option<P>>], threads: usize, f: impl Fn(P) + Sync) {
+    use core::sync::atomic::{AtomicUsize, Ordering};
+
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    // Counts a part as done when dropped, so a panic cannot leave the
+    // caller spinning (the scope then re-raises it).
+    struct Done<'a>(&'a AtomicUsize);
+    impl Drop for Done<'_> {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::Release);
+        }
+    }
+    let work = || {
+        while let Some(slot) = slots.get(next.fetch_add(1, Ordering::Relaxed)) {
+            let _done = Done(&done);
+            if let Some(part) = slot.lock().ok().and_then(|mut g| g.take()) {
+                f(part);
+            }
+        }
+    };
+    rayon::in_place_scope(|scope| {
+        for _ in 1..threads.min(slots.len()) {
+            scope.spawn(|_| work());
+        }
+        work();
+        // Every part is claimed; the unfinished ones are running on other
+        // threads right now.
+        let mut spins = 0u32;
+        while done.load(Ordering::Acquire) < slots.len() {
+            if spins < SPINS_BEFORE_YIELD {
+                core::hint::spin_loop();
+                spins += 1;
+            } else {
+                std::thread::yield_now();
+            }
+        }
+    });
+}
 
 #[cfg(feature = "rayon")]
 impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, OUT, T> {
@@ -693,7 +738,6 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         losses: &mut [T],
         dxs: &mut [RowVec<IN, T>],
     ) -> Result<(), Error> {
-        use core::sync::atomic::{AtomicUsize, Ordering};
         use std::sync::Mutex;
 
         let n = xs.len();
@@ -726,54 +770,77 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         }
         let slots = &slots[..filled];
 
-        let next = AtomicUsize::new(0);
-        let done = AtomicUsize::new(0);
-        // Counts a part as done when dropped, so a panic cannot leave the
-        // caller spinning (the scope then re-raises it).
-        struct Done<'a>(&'a AtomicUsize);
-        impl Drop for Done<'_> {
-            fn drop(&mut self) {
-                self.0.fetch_add(1, Ordering::Release);
-            }
-        }
-        let work = || {
-            while let Some(slot) = slots.get(next.fetch_add(1, Ordering::Relaxed)) {
-                let _done = Done(&done);
-                let part = slot.lock().ok().and_then(|mut g| g.take());
-                if let Some((x, t, l, d)) = part {
-                    self.input_grad_blocks(x, t, l, d);
-                }
-            }
-        };
-        rayon::in_place_scope(|scope| {
-            for _ in 1..threads.min(filled) {
-                scope.spawn(|_| work());
-            }
-            work();
-            // Every part is claimed; the unfinished ones are running on
-            // other threads right now.
-            let mut spins = 0u32;
-            while done.load(Ordering::Acquire) < filled {
-                if spins < SPINS_BEFORE_YIELD {
-                    core::hint::spin_loop();
-                    spins += 1;
-                } else {
-                    std::thread::yield_now();
-                }
-            }
+        run_parts(slots, threads, |(x, t, l, d)| {
+            self.input_grad_blocks(x, t, l, d)
         });
         Ok(())
     }
 
+    /// The fewest samples [`Mlp::par_grads_batch`] puts in one part:
+    /// [`Mlp::PAR_PART_SAMPLES`], but at least 64, so that a part's own
+    /// gradient sums (zeroed, then added into the total) stay a small
+    /// fraction of its work even when the network is large.
+    ///
+    /// ```
+    /// use constgrad::Mlp;
+    /// assert_eq!(Mlp::<5, 3, 5>::PAR_GRADS_PART_SAMPLES, 256);
+    /// assert_eq!(Mlp::<784, 128, 10>::PAR_GRADS_PART_SAMPLES, 64);
+    /// ```
+    pub const PAR_GRADS_PART_SAMPLES: usize = if Self::PAR_PART_SAMPLES > 64 {
+        Self::PAR_PART_SAMPLES
+    } else {
+        64
+    };
+
+    /// How many parts [`Mlp::par_grads_batch`] cuts a batch of `n` samples
+    /// into: as many as hold [`Mlp::PAR_GRADS_PART_SAMPLES`] each, at most
+    /// [`PAR_PARTS_MAX`], and at most as many gradient sums as fit in
+    /// [`PAR_GRADS_BYTES`] (but always 1 for an empty batch). It depends on
+    /// `n` and the network's shape only, never on the thread count.
+    ///
+    /// ```
+    /// use constgrad::Mlp;
+    /// assert_eq!(Mlp::<5, 3, 5>::par_grads_parts(0), 1);
+    /// assert_eq!(Mlp::<5, 3, 5>::par_grads_parts(511), 1);
+    /// assert_eq!(Mlp::<5, 3, 5>::par_grads_parts(4096), 16);
+    /// assert_eq!(Mlp::<784, 128, 10>::par_grads_parts(256), 4);
+    /// // 64 parts of 64 samples, but one f64 `Grads` of this shape is
+    /// // (784·128 + 784 + 128 + 128·10 + 10 + 1)·8 = 820 440 bytes: 20 fit.
+    /// assert_eq!(Mlp::<784, 128, 10, f64>::par_grads_parts(1 << 20), 20);
+    /// ```
+    pub const fn par_grads_parts(n: usize) -> usize {
+        let size = core::mem::size_of::<crate::Grads<IN, HID, OUT, T>>();
+        let by_memory = PAR_GRADS_BYTES / if size == 0 { 1 } else { size };
+        let mut parts = n / Self::PAR_GRADS_PART_SAMPLES;
+        if parts > PAR_PARTS_MAX {
+            parts = PAR_PARTS_MAX;
+        }
+        if parts > by_memory {
+            parts = by_memory;
+        }
+        if parts == 0 {
+            1
+        } else {
+            parts
+        }
+    }
+
     /// [`Mlp::grads_batch`] split across rayon's thread pool (feature `rayon`).
     ///
+    /// The batch is cut into [`Mlp::par_grads_parts`] parts of equal length
+    /// (rounded up to a multiple of the lane count), which the calling
+    /// thread and the pool's threads claim in order as in
+    /// [`Mlp::par_input_grad_batch`]. Each part sums its samples'
+    /// gradients on its own, and the part sums are then added in order.
+    ///
     /// Per-sample losses and `dL/dx` are bit-identical to the single-threaded
-    /// call. The parameter gradients are summed per chunk of [`PAR_CHUNK`]
-    /// samples and the chunk sums added in order, so they are deterministic
-    /// and independent of the thread count, but differ from
-    /// [`Mlp::grads_batch`]'s sequential sum by rounding. This call allocates
-    /// one [`Grads`](crate::Grads) per chunk (it is the one allocating entry
-    /// point, like rayon itself).
+    /// call. The parameter gradients depend on the batch size and the shape
+    /// only, not on the thread count (the parts do not), so they are
+    /// deterministic, but differ from [`Mlp::grads_batch`]'s sequential sum
+    /// by rounding. This call allocates one [`Grads`](crate::Grads) per part
+    /// (it is the one allocating entry point, like rayon itself); a batch of
+    /// one part runs [`Mlp::grads_batch`]'s kernel on the caller without
+    /// allocating.
     ///
     /// # Errors
     ///
@@ -787,28 +854,39 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         dxs: &mut [RowVec<IN, T>],
         grads: &mut crate::Grads<IN, HID, OUT, T>,
     ) -> Result<(), Error> {
-        use rayon::prelude::*;
         use std::boxed::Box;
+        use std::sync::Mutex;
         use std::vec::Vec;
+
         let n = xs.len();
         check_batch(n, targets, losses, dxs)?;
-        let partials: Vec<Box<crate::Grads<IN, HID, OUT, T>>> = xs
-            .par_chunks(PAR_CHUNK)
-            .zip(targets.par_chunks(PAR_CHUNK))
-            .zip(
-                losses
-                    .par_chunks_mut(PAR_CHUNK)
-                    .zip(dxs.par_chunks_mut(PAR_CHUNK)),
-            )
-            .map(|((x, t), (l, d))| {
-                let mut g = Box::<crate::Grads<IN, HID, OUT, T>>::default();
-                self.grads_batch(x, t, crate::Reduction::Sum, l, d, &mut g)
-                    .map(|()| g)
-            })
-            .collect::<Result<_, Error>>()?;
         grads.clear();
-        for p in &partials {
-            grads.add_assign(p);
+        let parts = Self::par_grads_parts(n);
+        if parts < 2 {
+            self.grads_blocks(xs, targets, losses, dxs, grads);
+        } else {
+            let lanes = <T::Batch as Vector>::LANES;
+            let len = n.div_ceil(parts).div_ceil(lanes) * lanes;
+            let mut sums: Vec<Box<crate::Grads<IN, HID, OUT, T>>> =
+                (0..n.div_ceil(len)).map(|_| Box::default()).collect();
+            let slots: Vec<Mutex<Option<_>>> = xs
+                .chunks(len)
+                .zip(targets.chunks(len))
+                .zip(losses.chunks_mut(len).zip(dxs.chunks_mut(len)))
+                .zip(sums.iter_mut())
+                .map(|part| Mutex::new(Some(part)))
+                .collect();
+            run_parts(
+                &slots,
+                rayon::current_num_threads(),
+                |(((x, t), (l, d)), g)| {
+                    self.grads_blocks(x, t, l, d, g);
+                },
+            );
+            drop(slots);
+            for part in &sums {
+                grads.add_assign(part);
+            }
         }
         if reduction == crate::Reduction::Mean && n > 0 {
             grads.divide(T::from_f64(n as f64));

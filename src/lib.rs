@@ -48,7 +48,7 @@ extern crate std;
 
 mod batch;
 #[cfg(feature = "rayon")]
-pub use batch::{PAR_CHUNK, PAR_PARTS_MAX, PAR_PART_WORK};
+pub use batch::{PAR_GRADS_BYTES, PAR_PARTS_MAX, PAR_PART_WORK};
 mod error;
 #[cfg(feature = "std")]
 pub mod gradcheck;

@@ -872,18 +872,21 @@ mod par {
     //! The rayon entry points (`--features rayon`).
 
     use super::*;
-    use constgrad::{PAR_CHUNK, PAR_PARTS_MAX};
+    use constgrad::PAR_PARTS_MAX;
 
-    /// Batch sizes spanning zero, one and several chunks of
-    /// `par_grads_batch`.
-    fn par_sizes<T: Real>() -> [usize; 6] {
+    /// Batch sizes for `par_grads_batch`: zero, one, just short of and just
+    /// enough for two parts, a ragged split, and more samples than the most
+    /// parts hold at their smallest (so parts grow past the minimum).
+    fn par_sizes<const IN: usize, const HID: usize, const OUT: usize, T: Real>() -> [usize; 7] {
+        let min = Mlp::<IN, HID, OUT, T>::PAR_GRADS_PART_SAMPLES;
         [
             0,
             1,
-            PAR_CHUNK - 1,
-            PAR_CHUNK,
-            PAR_CHUNK + 1,
-            2 * PAR_CHUNK + 3 * lanes::<T>() + 1,
+            2 * min - 1,
+            2 * min,
+            2 * min + 1,
+            5 * min + 3 * lanes::<T>() + 1,
+            PAR_PARTS_MAX * min + 5 * lanes::<T>() + 3,
         ]
     }
 
@@ -898,7 +901,7 @@ mod par {
             1,
             2 * min - 1,
             2 * min,
-            PAR_CHUNK + 3 * lanes::<T>() + 1,
+            5 * min + 3 * lanes::<T>() + 1,
             PAR_PARTS_MAX * min + 5 * lanes::<T>() + 3,
         ]
     }
@@ -964,7 +967,7 @@ mod par {
     ) {
         let eps = T::EPSILON.to_f64();
         for reduction in [Reduction::Sum, Reduction::Mean] {
-            for n in par_sizes::<T>() {
+            for n in par_sizes::<IN, HID, OUT, T>() {
                 let seed = seed_base + n as u64;
                 let ctx = format!(
                     "{IN}→{HID}→{OUT} {} {reduction:?} n={n} seed {seed}",
@@ -1050,7 +1053,7 @@ mod par {
     fn par_batch_length_mismatch_is_an_error_and_writes_nothing() {
         let mut r = rng(9);
         let (mlp, _) = random_case::<5, 3, 5, f32>(&mut r, Regime::Normal);
-        let n = PAR_CHUNK + 1;
+        let n = 2 * Mlp::<5, 3, 5, f32>::PAR_GRADS_PART_SAMPLES + 1;
         let (xs, ts) = batch::<5, 5, f32>(&mut r, n, Kind::Class, Regime::Normal);
         let want = Err(Error::BatchLength {
             argument: "dxs",
