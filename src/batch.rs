@@ -313,6 +313,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         let mut dx = [zero; IN];
         lanes_times_rows(&g_a, self.w1.rows(), |_| zero, None, |i, v| dx[i] = v);
         BlockPass {
+            x,
             h,
             d_theta,
             g_a,
@@ -324,6 +325,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
 
 /// What [`Mlp::block_pass`] leaves in lanes (one sample per lane).
 struct BlockPass<T: Real, const IN: usize, const HID: usize, const OUT: usize> {
+    /// The inputs (zero in the padding lanes of a partial block).
+    x: [T::Batch; IN],
     /// `σ(a)`.
     h: [T::Batch; HID],
     /// `dL/dθ`.
@@ -362,9 +365,18 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// `dxs`, their sums and the parameter gradients added into `grads`.
     ///
     /// Blocks with uniform targets run [`Mlp::block_pass`] (one sample per
-    /// lane); a mixed block runs the one-sample kernels. Either way every
-    /// entry of `grads` receives the block's samples one after another, in
-    /// order, exactly as a loop of one-sample updates would add them.
+    /// lane); a mixed block runs the one-sample kernels and adds its samples
+    /// into `grads` directly. The uniform blocks' sums are formed in one of
+    /// two ways, chosen by the size of the gradients:
+    ///
+    /// - small networks ([`LaneSums::FITS`]): every gradient entry keeps one
+    ///   partial sum per lane ([`LaneSums`]), so a block costs one
+    ///   multiply-add per entry and lane, with no transposes; the lanes'
+    ///   sums are added into `grads` at the end, lane 0 first;
+    /// - larger ones: each block's samples go back to rows and
+    ///   [`add_samples`] adds them into `grads`, sample after sample.
+    ///
+    /// Either way the order of every sum is fixed by the batch alone.
     pub(crate) fn grads_blocks(
         &self,
         xs: &[RowVec<IN, T>],
@@ -373,6 +385,64 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         dxs: &mut [RowVec<IN, T>],
         grads: &mut Grads<IN, HID, OUT, T>,
     ) {
+        if LaneSums::<T, IN, HID, OUT>::FITS {
+            self.grads_blocks_in_lanes(xs, targets, losses, dxs, grads);
+        } else {
+            self.grads_blocks_in_rows(xs, targets, losses, dxs, grads);
+        }
+    }
+
+    /// [`Mlp::grads_blocks`] with per-lane partial sums (in this function's
+    /// own stack frame, which large shapes never call for).
+    #[inline(never)]
+    fn grads_blocks_in_lanes(
+        &self,
+        xs: &[RowVec<IN, T>],
+        targets: &[Target<OUT, T>],
+        losses: &mut [T],
+        dxs: &mut [RowVec<IN, T>],
+        grads: &mut Grads<IN, HID, OUT, T>,
+    ) {
+        let mut sums = LaneSums::<T, IN, HID, OUT>::new();
+        self.grads_each_block(xs, targets, losses, dxs, grads, |pass, xb, _, _, _| {
+            sums.add(pass, xb.len());
+        });
+        sums.add_into(grads);
+    }
+
+    /// [`Mlp::grads_blocks`] through rows and [`add_samples`].
+    fn grads_blocks_in_rows(
+        &self,
+        xs: &[RowVec<IN, T>],
+        targets: &[Target<OUT, T>],
+        losses: &mut [T],
+        dxs: &mut [RowVec<IN, T>],
+        grads: &mut Grads<IN, HID, OUT, T>,
+    ) {
+        self.grads_each_block(xs, targets, losses, dxs, grads, add_block_rows);
+    }
+
+    /// The block loop of [`Mlp::grads_blocks`]: a uniform block runs
+    /// [`Mlp::block_pass`], scatters its losses and `dL/dx`, and hands the
+    /// pass to `add(pass, xb, losses, dxs, grads)`; a mixed block runs the
+    /// one-sample kernels and adds each sample into `grads` with
+    /// [`add_samples`].
+    #[inline(always)]
+    fn grads_each_block(
+        &self,
+        xs: &[RowVec<IN, T>],
+        targets: &[Target<OUT, T>],
+        losses: &mut [T],
+        dxs: &mut [RowVec<IN, T>],
+        grads: &mut Grads<IN, HID, OUT, T>,
+        mut add: impl FnMut(
+            &BlockPass<T, IN, HID, OUT>,
+            &[RowVec<IN, T>],
+            &[T],
+            &[RowVec<IN, T>],
+            &mut Grads<IN, HID, OUT, T>,
+        ),
+    ) {
         let lanes = <T::Batch as Vector>::LANES;
         let blocks = xs
             .chunks(lanes)
@@ -380,7 +450,11 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
             .zip(losses.chunks_mut(lanes).zip(dxs.chunks_mut(lanes)));
         for ((xb, tb), (lb, db)) in blocks {
             match self.block_targets(tb) {
-                Some(bt) => self.grads_block(xb, &bt, lb, db, grads),
+                Some(bt) => {
+                    let pass = self.block_pass(xb, &bt);
+                    pass.scatter(lb, db);
+                    add(&pass, xb, lb, db, grads);
+                }
                 None => {
                     for (((x, t), l), d) in xb.iter().zip(tb).zip(lb.iter_mut()).zip(db.iter_mut())
                     {
@@ -402,36 +476,124 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
             }
         }
     }
+}
 
-    /// One uniform block of [`Mlp::grads_blocks`].
+/// Adds a uniform block's samples into `grads` through rows: the pass's
+/// lanes go back to one row per sample, and [`add_samples`] adds them.
+#[inline(always)]
+fn add_block_rows<T: Real, const IN: usize, const HID: usize, const OUT: usize>(
+    pass: &BlockPass<T, IN, HID, OUT>,
+    xb: &[RowVec<IN, T>],
+    losses: &[T],
+    dxs: &[RowVec<IN, T>],
+    grads: &mut Grads<IN, HID, OUT, T>,
+) {
+    let n = xb.len().min(losses.len()).min(MAX_BATCH_LANES);
+    let mut h = [[T::ZERO; HID]; MAX_BATCH_LANES];
+    let mut g_a = [[T::ZERO; HID]; MAX_BATCH_LANES];
+    let mut d_theta = [[T::ZERO; OUT]; MAX_BATCH_LANES];
+    lanes_to_rows::<T, HID>(&pass.h, n, &mut h);
+    lanes_to_rows::<T, HID>(&pass.g_a, n, &mut g_a);
+    lanes_to_rows::<T, OUT>(&pass.d_theta, n, &mut d_theta);
+    add_samples(
+        grads,
+        &xb[..n],
+        &h[..n],
+        &g_a[..n],
+        &d_theta[..n],
+        &losses[..n],
+        &dxs[..n],
+    );
+}
+
+/// Every gradient of a batch as one partial sum per lane: lane `s` of an
+/// entry is the sum, in block order, of the entry's terms from the samples
+/// in lane `s` of every block.
+struct LaneSums<T: Real, const IN: usize, const HID: usize, const OUT: usize> {
+    loss: T::Batch,
+    x: [T::Batch; IN],
+    w1: [[T::Batch; HID]; IN],
+    b1: [T::Batch; HID],
+    w2: [[T::Batch; OUT]; HID],
+    b2: [T::Batch; OUT],
+}
+
+impl<T: Real, const IN: usize, const HID: usize, const OUT: usize> LaneSums<T, IN, HID, OUT> {
+    /// Whether the partial sums of this shape fit in 16 KiB (half of a
+    /// typical L1 data cache): then a block's update, one multiply-add per
+    /// entry and lane, stays in L1 and costs less than turning the block
+    /// back into rows. Beyond it, [`add_samples`]'s register tiles win.
+    const FITS: bool = core::mem::size_of::<Self>() <= 16 * 1024;
+
     #[inline(always)]
-    fn grads_block(
-        &self,
-        xb: &[RowVec<IN, T>],
-        targets: &BlockTargets<T, OUT>,
-        losses: &mut [T],
-        dxs: &mut [RowVec<IN, T>],
-        grads: &mut Grads<IN, HID, OUT, T>,
-    ) {
-        let pass = self.block_pass(xb, targets);
-        pass.scatter(losses, dxs);
-        let n = xb.len().min(losses.len()).min(MAX_BATCH_LANES);
-        // Back to one row per sample, for the row-wise outer products.
-        let mut h = [[T::ZERO; HID]; MAX_BATCH_LANES];
-        let mut g_a = [[T::ZERO; HID]; MAX_BATCH_LANES];
-        let mut d_theta = [[T::ZERO; OUT]; MAX_BATCH_LANES];
-        lanes_to_rows::<T, HID>(&pass.h, n, &mut h);
-        lanes_to_rows::<T, HID>(&pass.g_a, n, &mut g_a);
-        lanes_to_rows::<T, OUT>(&pass.d_theta, n, &mut d_theta);
-        add_samples(
-            grads,
-            &xb[..n],
-            &h[..n],
-            &g_a[..n],
-            &d_theta[..n],
-            &losses[..n],
-            &dxs[..n],
-        );
+    fn new() -> Self {
+        let zero = <T::Batch as Vector>::ZERO;
+        Self {
+            loss: zero,
+            x: [zero; IN],
+            w1: [[zero; HID]; IN],
+            b1: [zero; HID],
+            w2: [[zero; OUT]; HID],
+            b2: [zero; OUT],
+        }
+    }
+
+    /// Adds a block's first `n` samples (its other lanes are padding):
+    /// `w1[i][k] += x_i·dL/da_k`, `w2[k][j] += h_k·dL/dθ_j`, and the biases,
+    /// `dL/dx` and the loss, each lane on its own.
+    #[inline(always)]
+    fn add(&mut self, pass: &BlockPass<T, IN, HID, OUT>, n: usize) {
+        let splat = <T::Batch as Vector>::splat;
+        let zero = <T::Batch as Vector>::ZERO;
+        // Padding lanes carry a made-up sample's gradients: zero them (x
+        // is already zero there, h is not).
+        let live = <T::Batch as Vector>::iota().simd_lt(splat(T::from_f64(n as f64)));
+        let keep = |v: T::Batch| {
+            if n >= <T::Batch as Vector>::LANES {
+                v
+            } else {
+                <T::Batch as Vector>::select(live, v, zero)
+            }
+        };
+        let g_a = pass.g_a.map(keep);
+        let d_theta = pass.d_theta.map(keep);
+        self.loss = self.loss + keep(pass.loss);
+        for (s, &d) in self.x.iter_mut().zip(&pass.dx) {
+            *s = *s + keep(d);
+        }
+        for (row, &xi) in self.w1.iter_mut().zip(&pass.x) {
+            for (s, &g) in row.iter_mut().zip(&g_a) {
+                *s = xi.mul_add(g, *s);
+            }
+        }
+        for (s, &g) in self.b1.iter_mut().zip(&g_a) {
+            *s = *s + g;
+        }
+        for (row, &hk) in self.w2.iter_mut().zip(&pass.h) {
+            for (s, &d) in row.iter_mut().zip(&d_theta) {
+                *s = hk.mul_add(d, *s);
+            }
+        }
+        for (s, &d) in self.b2.iter_mut().zip(&d_theta) {
+            *s = *s + d;
+        }
+    }
+
+    /// Adds every entry's lanes, lane 0 first, into `grads`.
+    fn add_into(&self, grads: &mut Grads<IN, HID, OUT, T>) {
+        let total = |v: &T::Batch| v.to_array().as_ref().iter().fold(T::ZERO, |a, &l| a + l);
+        grads.loss += total(&self.loss);
+        for (parts, lanes) in [
+            (grads.x.as_mut_slice(), self.x.as_slice()),
+            (grads.w1.as_mut_slice(), self.w1.as_flattened()),
+            (grads.b1.as_mut_slice(), self.b1.as_slice()),
+            (grads.w2.as_mut_slice(), self.w2.as_flattened()),
+            (grads.b2.as_mut_slice(), self.b2.as_slice()),
+        ] {
+            for (g, v) in parts.iter_mut().zip(lanes) {
+                *g += total(v);
+            }
+        }
     }
 }
 

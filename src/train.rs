@@ -84,11 +84,14 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     ///
     /// It runs [`Mlp::input_grad_batch`]'s kernel (one sample per SIMD lane,
     /// in blocks of a batch vector's lanes), so `losses` and `dxs` come out
-    /// bit-identical to that call's; each block then adds its samples'
-    /// outer products into `grads` with every output stretch held in a
-    /// register, reading and writing the gradient matrices once per block
-    /// rather than once per sample. Every entry of `grads` still receives
-    /// its samples one after another, in order.
+    /// bit-identical to that call's. For small networks (whose gradients,
+    /// one copy per lane, fit in 16 KiB) each gradient entry then keeps one
+    /// running sum per lane, updated by one multiply-add per block, and the
+    /// lanes' sums are added at the end; for larger ones each block's
+    /// outer products are added with the gradient rows held in registers,
+    /// sample after sample. Either way the gradient matrices are read and
+    /// written once per block or once per call, never once per sample, and
+    /// the summation order depends on the batch alone.
     ///
     /// # Errors
     ///
