@@ -23,7 +23,7 @@ mod support;
 
 use std::hint::black_box;
 
-use constgrad::{Grads, Reduction, RowVec, Target};
+use constgrad::{Grads, Mlp, Reduction, RowVec, Target};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use nalgebra::{DMatrix, SVector};
 
@@ -305,6 +305,18 @@ fn nalg_grads_loop<const IN: usize, const HID: usize, const OUT: usize>(
     }
 }
 
+/// `Mlp::grads_batch` or `Mlp::par_grads_batch`.
+type GradsBatch<const IN: usize, const HID: usize, const OUT: usize> =
+    fn(
+        &Mlp<IN, HID, OUT>,
+        &[RowVec<IN>],
+        &[Target<OUT>],
+        Reduction,
+        &mut [f32],
+        &mut [RowVec<IN>],
+        &mut Grads<IN, HID, OUT>,
+    ) -> Result<(), constgrad::Error>;
+
 /// Batched gradient accumulation (`Reduction::Sum`), after checking every
 /// entry's sums against `grads_batch`'s on the first batch.
 fn grads_group<const IN: usize, const HID: usize, const OUT: usize>(
@@ -369,12 +381,18 @@ fn grads_group<const IN: usize, const HID: usize, const OUT: usize>(
 
     let mut g = c.benchmark_group(name);
     g.throughput(Throughput::Elements(n as u64));
-    g.bench_function("constgrad", |bch| {
-        let mut r = Rotor::new(pool.len());
-        bch.iter(|| {
-            let b = &pool[r.step()];
-            black_box(t.cg)
-                .grads_batch(
+    let entries: &[(&str, GradsBatch<IN, HID, OUT>)] = &[
+        ("constgrad", Mlp::grads_batch),
+        #[cfg(feature = "rayon")]
+        ("constgrad_par", Mlp::par_grads_batch),
+    ];
+    for &(id, grads_batch) in entries {
+        g.bench_function(id, |bch| {
+            let mut r = Rotor::new(pool.len());
+            bch.iter(|| {
+                let b = &pool[r.step()];
+                grads_batch(
+                    black_box(t.cg),
                     black_box(&b.rows),
                     black_box(&b.targets),
                     Reduction::Sum,
@@ -383,27 +401,10 @@ fn grads_group<const IN: usize, const HID: usize, const OUT: usize>(
                     &mut s.cg,
                 )
                 .expect("batch lengths agree");
-            black_box((&o.losses, &o.rows, &s.cg));
+                black_box((&o.losses, &o.rows, &s.cg));
+            });
         });
-    });
-    #[cfg(feature = "rayon")]
-    g.bench_function("constgrad_par", |bch| {
-        let mut r = Rotor::new(pool.len());
-        bch.iter(|| {
-            let b = &pool[r.step()];
-            black_box(t.cg)
-                .par_grads_batch(
-                    black_box(&b.rows),
-                    black_box(&b.targets),
-                    Reduction::Sum,
-                    &mut o.losses,
-                    &mut o.rows,
-                    &mut s.cg,
-                )
-                .expect("batch lengths agree");
-            black_box((&o.losses, &o.rows, &s.cg));
-        });
-    });
+    }
     g.bench_function("constgrad_loop", |bch| {
         let mut r = Rotor::new(pool.len());
         bch.iter(|| {

@@ -388,7 +388,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         if LaneSums::<T, IN, HID, OUT>::FITS {
             self.grads_blocks_in_lanes(xs, targets, losses, dxs, grads);
         } else {
-            self.grads_blocks_in_rows(xs, targets, losses, dxs, grads);
+            self.grads_each_block(xs, targets, losses, dxs, grads, add_block_rows);
         }
     }
 
@@ -408,18 +408,6 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
             sums.add(pass, xb.len());
         });
         sums.add_into(grads);
-    }
-
-    /// [`Mlp::grads_blocks`] through rows and [`add_samples`].
-    fn grads_blocks_in_rows(
-        &self,
-        xs: &[RowVec<IN, T>],
-        targets: &[Target<OUT, T>],
-        losses: &mut [T],
-        dxs: &mut [RowVec<IN, T>],
-        grads: &mut Grads<IN, HID, OUT, T>,
-    ) {
-        self.grads_each_block(xs, targets, losses, dxs, grads, add_block_rows);
     }
 
     /// The block loop of [`Mlp::grads_blocks`]: a uniform block runs
