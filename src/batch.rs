@@ -184,17 +184,24 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         losses: &mut [T],
         dxs: &mut [RowVec<IN, T>],
     ) {
-        self.block_pass(xb, targets).scatter(losses, dxs);
+        self.block_pass(xb, targets, |pass| pass.scatter(losses, dxs));
     }
 
     /// The forward and backward pass of one block of at most a batch
-    /// vector's lanes of samples, one sample per lane.
+    /// vector's lanes of samples, one sample per lane, handed to `then`.
+    ///
+    /// `then` borrows the pass's arrays where they were computed: returning
+    /// them by value would copy them, which for large shapes is hundreds of
+    /// KiB of extra stack (1024→1024→1000 in `f64`: 1.25 MiB instead of
+    /// 1 MiB). Each array also serves twice (σ'(a) waits in `g_a`, the exps
+    /// and `2q` in `d_theta`) for the same reason.
     #[inline(always)]
-    fn block_pass(
+    fn block_pass<R>(
         &self,
         xb: &[RowVec<IN, T>],
         targets: &BlockTargets<T, OUT>,
-    ) -> BlockPass<T, IN, HID, OUT> {
+        then: impl FnOnce(&BlockPass<'_, T, IN, HID, OUT>) -> R,
+    ) -> R {
         let splat = <T::Batch as Vector>::splat;
         let zero = splat(T::ZERO);
 
@@ -209,14 +216,14 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
 
         // Forward: a = x·W1 + b1, (h, σ'(a)), θ = h·W2 + b2.
         let mut h = [zero; HID];
-        let mut slope = [zero; HID];
+        let mut g_a = [zero; HID];
         lanes_times_rows(
             &x,
             self.w1t.rows(),
             |k| splat(self.b1.row()[k]),
             None,
             |k, a| {
-                (h[k], slope[k]) = sigmoid_and_slope_v::<T, T::Batch>(a);
+                (h[k], g_a[k]) = sigmoid_and_slope_v::<T, T::Batch>(a);
             },
         );
         let mut theta = [zero; OUT];
@@ -234,8 +241,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
             m = m.max(t);
         }
         let mut sums = ExpSums::<T, T::Batch>::new();
-        let mut e = [zero; OUT];
-        for (ej, &t) in e.iter_mut().zip(&theta) {
+        let mut d_theta = [zero; OUT];
+        for (ej, &t) in d_theta.iter_mut().zip(&theta) {
             *ej = sums.add(t, m);
         }
         let sum = sums.sum;
@@ -244,8 +251,6 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         // Backward to dL/dh, then dL/da = dL/dh ∘ σ'(a). (`dL/dθ` is formed
         // for the parameter gradients; `input_grad_batch` never reads it,
         // and the compiler drops it there.)
-        let mut g_a = [zero; HID];
-        let mut d_theta = [zero; OUT];
         let loss = match targets {
             BlockTargets::Class(labels) => {
                 let half = splat(T::from_f64(0.5));
@@ -254,19 +259,13 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 // across the backward product); 2q_j (see `class_q2`) and
                 // θ_l per lane.
                 let is_label = |j: usize| labels.simd_eq(splat(T::from_f64(j as f64)));
-                let mut q = [zero; OUT];
                 let mut theta_l = zero;
                 let mut q_sum = zero;
-                for (j, qj) in q.iter_mut().enumerate() {
+                for (j, qj) in d_theta.iter_mut().enumerate() {
                     let at_label = is_label(j);
-                    *qj = class_q2::<T, T::Batch>(e[j], sum, at_label);
+                    *qj = class_q2::<T, T::Batch>(*qj, sum, at_label);
                     theta_l = <T::Batch as Vector>::select(at_label, theta[j], theta_l);
                     q_sum = q_sum + *qj;
-                }
-                // dL/dθ = q off the label and −Σq on it (as the one-sample
-                // kernels form it).
-                for (j, dj) in d_theta.iter_mut().enumerate() {
-                    *dj = <T::Batch as Vector>::select(is_label(j), -(q_sum * half), q[j] * half);
                 }
                 // W2[k][l] of each lane's own label, then Σ_j 2q_j·(W2[k][j] − W2[k][l])/2
                 // (halved so the difference of two finite weights stays finite).
@@ -278,14 +277,17 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                     w2l * half
                 };
                 lanes_times_rows(
-                    &q,
+                    &d_theta,
                     self.w2.rows(),
                     |_| zero,
                     Some(&w2_at_label),
-                    |k, gh| {
-                        g_a[k] = gh * slope[k];
-                    },
+                    |k, gh| g_a[k] = gh * g_a[k],
                 );
+                // dL/dθ = q off the label and −Σq on it (as the one-sample
+                // kernels form it).
+                for (j, dj) in d_theta.iter_mut().enumerate() {
+                    *dj = <T::Batch as Vector>::select(is_label(j), -(q_sum * half), *dj * half);
+                }
                 (m - theta_l) + ln_s
             }
             BlockTargets::Probs(y) => {
@@ -295,7 +297,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 }
                 let mut loss = zero;
                 for (j, dj) in d_theta.iter_mut().enumerate() {
-                    *dj = soft_d_theta::<T, T::Batch>(e[j], sum, sum_y, y[j]);
+                    *dj = soft_d_theta::<T, T::Batch>(*dj, sum, sum_y, y[j]);
                     loss = loss + soft_loss_terms::<T, T::Batch>(theta[j], y[j], m, ln_s);
                 }
                 lanes_times_rows(
@@ -303,7 +305,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                     self.w2.rows(),
                     |_| zero,
                     None,
-                    |k, gh| g_a[k] = gh * slope[k],
+                    |k, gh| g_a[k] = gh * g_a[k],
                 );
                 loss
             }
@@ -312,34 +314,34 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         // dL/dx = dL/da · W1ᵀ.
         let mut dx = [zero; IN];
         lanes_times_rows(&g_a, self.w1.rows(), |_| zero, None, |i, v| dx[i] = v);
-        BlockPass {
-            x,
-            h,
-            d_theta,
-            g_a,
+        then(&BlockPass {
+            x: &x,
+            h: &h,
+            d_theta: &d_theta,
+            g_a: &g_a,
             loss,
-            dx,
-        }
+            dx: &dx,
+        })
     }
 }
 
 /// What [`Mlp::block_pass`] leaves in lanes (one sample per lane).
-struct BlockPass<T: Real, const IN: usize, const HID: usize, const OUT: usize> {
+struct BlockPass<'a, T: Real, const IN: usize, const HID: usize, const OUT: usize> {
     /// The inputs (zero in the padding lanes of a partial block).
-    x: [T::Batch; IN],
+    x: &'a [T::Batch; IN],
     /// `σ(a)`.
-    h: [T::Batch; HID],
+    h: &'a [T::Batch; HID],
     /// `dL/dθ`.
-    d_theta: [T::Batch; OUT],
+    d_theta: &'a [T::Batch; OUT],
     /// `dL/da`.
-    g_a: [T::Batch; HID],
+    g_a: &'a [T::Batch; HID],
     /// The loss.
     loss: T::Batch,
     /// `dL/dx`.
-    dx: [T::Batch; IN],
+    dx: &'a [T::Batch; IN],
 }
 
-impl<T: Real, const IN: usize, const HID: usize, const OUT: usize> BlockPass<T, IN, HID, OUT> {
+impl<T: Real, const IN: usize, const HID: usize, const OUT: usize> BlockPass<'_, T, IN, HID, OUT> {
     /// Each sample's loss and `dL/dx` back to its own row (as many samples
     /// as `losses` and `dxs` both hold).
     #[inline(always)]
@@ -424,7 +426,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         dxs: &mut [RowVec<IN, T>],
         grads: &mut Grads<IN, HID, OUT, T>,
         mut add: impl FnMut(
-            &BlockPass<T, IN, HID, OUT>,
+            &BlockPass<'_, T, IN, HID, OUT>,
             &[RowVec<IN, T>],
             &[T],
             &[RowVec<IN, T>],
@@ -439,9 +441,10 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         for ((xb, tb), (lb, db)) in blocks {
             match self.block_targets(tb) {
                 Some(bt) => {
-                    let pass = self.block_pass(xb, &bt);
-                    pass.scatter(lb, db);
-                    add(&pass, xb, lb, db, grads);
+                    self.block_pass(xb, &bt, |pass| {
+                        pass.scatter(lb, db);
+                        add(pass, xb, lb, db, grads);
+                    });
                 }
                 None => {
                     for (((x, t), l), d) in xb.iter().zip(tb).zip(lb.iter_mut()).zip(db.iter_mut())
@@ -470,7 +473,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
 /// lanes go back to one row per sample, and [`add_samples`] adds them.
 #[inline(always)]
 fn add_block_rows<T: Real, const IN: usize, const HID: usize, const OUT: usize>(
-    pass: &BlockPass<T, IN, HID, OUT>,
+    pass: &BlockPass<'_, T, IN, HID, OUT>,
     xb: &[RowVec<IN, T>],
     losses: &[T],
     dxs: &[RowVec<IN, T>],
@@ -480,9 +483,9 @@ fn add_block_rows<T: Real, const IN: usize, const HID: usize, const OUT: usize>(
     let mut h = [[T::ZERO; HID]; MAX_BATCH_LANES];
     let mut g_a = [[T::ZERO; HID]; MAX_BATCH_LANES];
     let mut d_theta = [[T::ZERO; OUT]; MAX_BATCH_LANES];
-    lanes_to_rows::<T, HID>(&pass.h, n, &mut h);
-    lanes_to_rows::<T, HID>(&pass.g_a, n, &mut g_a);
-    lanes_to_rows::<T, OUT>(&pass.d_theta, n, &mut d_theta);
+    lanes_to_rows::<T, HID>(pass.h, n, &mut h);
+    lanes_to_rows::<T, HID>(pass.g_a, n, &mut g_a);
+    lanes_to_rows::<T, OUT>(pass.d_theta, n, &mut d_theta);
     add_samples(
         grads,
         &xb[..n],
@@ -530,7 +533,7 @@ impl<T: Real, const IN: usize, const HID: usize, const OUT: usize> LaneSums<T, I
     /// `w1[i][k] += x_i·dL/da_k`, `w2[k][j] += h_k·dL/dθ_j`, and the biases,
     /// `dL/dx` and the loss, each lane on its own.
     #[inline(always)]
-    fn add(&mut self, pass: &BlockPass<T, IN, HID, OUT>, n: usize) {
+    fn add(&mut self, pass: &BlockPass<'_, T, IN, HID, OUT>, n: usize) {
         let splat = <T::Batch as Vector>::splat;
         let zero = <T::Batch as Vector>::ZERO;
         // Padding lanes carry a made-up sample's gradients: zero them (x
@@ -546,10 +549,10 @@ impl<T: Real, const IN: usize, const HID: usize, const OUT: usize> LaneSums<T, I
         let g_a = pass.g_a.map(keep);
         let d_theta = pass.d_theta.map(keep);
         self.loss = self.loss + keep(pass.loss);
-        for (s, &d) in self.x.iter_mut().zip(&pass.dx) {
+        for (s, &d) in self.x.iter_mut().zip(pass.dx) {
             *s = *s + keep(d);
         }
-        for (row, &xi) in self.w1.iter_mut().zip(&pass.x) {
+        for (row, &xi) in self.w1.iter_mut().zip(pass.x) {
             for (s, &g) in row.iter_mut().zip(&g_a) {
                 *s = xi.mul_add(g, *s);
             }
@@ -557,7 +560,7 @@ impl<T: Real, const IN: usize, const HID: usize, const OUT: usize> LaneSums<T, I
         for (s, &g) in self.b1.iter_mut().zip(&g_a) {
             *s = *s + g;
         }
-        for (row, &hk) in self.w2.iter_mut().zip(&pass.h) {
+        for (row, &hk) in self.w2.iter_mut().zip(pass.h) {
             for (s, &d) in row.iter_mut().zip(&d_theta) {
                 *s = hk.mul_add(d, *s);
             }
