@@ -184,24 +184,25 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         losses: &mut [T],
         dxs: &mut [RowVec<IN, T>],
     ) {
-        self.block_pass(xb, targets, |pass| pass.scatter(losses, dxs));
+        self.block_pass(xb, targets).scatter(losses, dxs);
     }
 
     /// The forward and backward pass of one block of at most a batch
-    /// vector's lanes of samples, one sample per lane, handed to `then`.
+    /// vector's lanes of samples, one sample per lane.
     ///
-    /// `then` borrows the pass's arrays where they were computed: returning
-    /// them by value would copy them, which for large shapes is hundreds of
-    /// KiB of extra stack (1024→1024→1000 in `f64`: 1.25 MiB instead of
-    /// 1 MiB). Each array also serves twice (σ'(a) waits in `g_a`, the exps
-    /// and `2q` in `d_theta`) for the same reason.
+    /// Stack: the arrays are `O(LANES·(IN + HID + OUT))`, and each serves
+    /// twice (σ'(a) waits in `g_a`, the exps and `2q` in `d_theta`), so a
+    /// large shape holds fewer of them (1024→1024→1000: 1 MiB). The pass is
+    /// returned by value: lending the arrays to a closure instead saves the
+    /// return copy (640 KiB there) but keeps a small shape's lanes out of
+    /// registers, and made the 5→3→5 batch 9% and its gradient sums 19%
+    /// slower (medians of five alternating criterion rounds).
     #[inline(always)]
-    fn block_pass<R>(
+    fn block_pass(
         &self,
         xb: &[RowVec<IN, T>],
         targets: &BlockTargets<T, OUT>,
-        then: impl FnOnce(&BlockPass<'_, T, IN, HID, OUT>) -> R,
-    ) -> R {
+    ) -> BlockPass<T, IN, HID, OUT> {
         let splat = <T::Batch as Vector>::splat;
         let zero = splat(T::ZERO);
 
@@ -214,7 +215,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
             *xi = <T::Batch as Vector>::from_array(col);
         }
 
-        // Forward: a = x·W1 + b1, (h, σ'(a)), θ = h·W2 + b2.
+        // Forward: a = x·W1 + b1, (h, σ'(a)), θ = h·W2 + b2; σ'(a) waits in
+        // `g_a` until the backward pass scales it into dL/da.
         let mut h = [zero; HID];
         let mut g_a = [zero; HID];
         lanes_times_rows(
@@ -235,7 +237,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
             |j, t| theta[j] = t,
         );
 
-        // Softmax statistics, vertically (within each lane).
+        // Softmax statistics, vertically (within each lane); the exps wait
+        // in `d_theta`, which the backward pass turns into dL/dθ in place.
         let mut m = splat(T::NEG_INFINITY);
         for &t in &theta {
             m = m.max(t);
@@ -257,7 +260,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 // Each lane's label as a mask per class, formed where it is
                 // used (a compare is cheaper than keeping OUT masks live
                 // across the backward product); 2q_j (see `class_q2`) and
-                // θ_l per lane.
+                // θ_l per lane; 2q_j replaces e_j in `d_theta`.
                 let is_label = |j: usize| labels.simd_eq(splat(T::from_f64(j as f64)));
                 let mut theta_l = zero;
                 let mut q_sum = zero;
@@ -314,34 +317,34 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         // dL/dx = dL/da · W1ᵀ.
         let mut dx = [zero; IN];
         lanes_times_rows(&g_a, self.w1.rows(), |_| zero, None, |i, v| dx[i] = v);
-        then(&BlockPass {
-            x: &x,
-            h: &h,
-            d_theta: &d_theta,
-            g_a: &g_a,
+        BlockPass {
+            x,
+            h,
+            d_theta,
+            g_a,
             loss,
-            dx: &dx,
-        })
+            dx,
+        }
     }
 }
 
 /// What [`Mlp::block_pass`] leaves in lanes (one sample per lane).
-struct BlockPass<'a, T: Real, const IN: usize, const HID: usize, const OUT: usize> {
+struct BlockPass<T: Real, const IN: usize, const HID: usize, const OUT: usize> {
     /// The inputs (zero in the padding lanes of a partial block).
-    x: &'a [T::Batch; IN],
+    x: [T::Batch; IN],
     /// `σ(a)`.
-    h: &'a [T::Batch; HID],
+    h: [T::Batch; HID],
     /// `dL/dθ`.
-    d_theta: &'a [T::Batch; OUT],
+    d_theta: [T::Batch; OUT],
     /// `dL/da`.
-    g_a: &'a [T::Batch; HID],
+    g_a: [T::Batch; HID],
     /// The loss.
     loss: T::Batch,
     /// `dL/dx`.
-    dx: &'a [T::Batch; IN],
+    dx: [T::Batch; IN],
 }
 
-impl<T: Real, const IN: usize, const HID: usize, const OUT: usize> BlockPass<'_, T, IN, HID, OUT> {
+impl<T: Real, const IN: usize, const HID: usize, const OUT: usize> BlockPass<T, IN, HID, OUT> {
     /// Each sample's loss and `dL/dx` back to its own row (as many samples
     /// as `losses` and `dxs` both hold).
     #[inline(always)]
@@ -426,7 +429,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         dxs: &mut [RowVec<IN, T>],
         grads: &mut Grads<IN, HID, OUT, T>,
         mut add: impl FnMut(
-            &BlockPass<'_, T, IN, HID, OUT>,
+            &BlockPass<T, IN, HID, OUT>,
             &[RowVec<IN, T>],
             &[T],
             &[RowVec<IN, T>],
@@ -441,10 +444,9 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         for ((xb, tb), (lb, db)) in blocks {
             match self.block_targets(tb) {
                 Some(bt) => {
-                    self.block_pass(xb, &bt, |pass| {
-                        pass.scatter(lb, db);
-                        add(pass, xb, lb, db, grads);
-                    });
+                    let pass = self.block_pass(xb, &bt);
+                    pass.scatter(lb, db);
+                    add(&pass, xb, lb, db, grads);
                 }
                 None => {
                     for (((x, t), l), d) in xb.iter().zip(tb).zip(lb.iter_mut()).zip(db.iter_mut())
@@ -473,7 +475,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
 /// lanes go back to one row per sample, and [`add_samples`] adds them.
 #[inline(always)]
 fn add_block_rows<T: Real, const IN: usize, const HID: usize, const OUT: usize>(
-    pass: &BlockPass<'_, T, IN, HID, OUT>,
+    pass: &BlockPass<T, IN, HID, OUT>,
     xb: &[RowVec<IN, T>],
     losses: &[T],
     dxs: &[RowVec<IN, T>],
@@ -483,9 +485,9 @@ fn add_block_rows<T: Real, const IN: usize, const HID: usize, const OUT: usize>(
     let mut h = [[T::ZERO; HID]; MAX_BATCH_LANES];
     let mut g_a = [[T::ZERO; HID]; MAX_BATCH_LANES];
     let mut d_theta = [[T::ZERO; OUT]; MAX_BATCH_LANES];
-    lanes_to_rows::<T, HID>(pass.h, n, &mut h);
-    lanes_to_rows::<T, HID>(pass.g_a, n, &mut g_a);
-    lanes_to_rows::<T, OUT>(pass.d_theta, n, &mut d_theta);
+    lanes_to_rows::<T, HID>(&pass.h, n, &mut h);
+    lanes_to_rows::<T, HID>(&pass.g_a, n, &mut g_a);
+    lanes_to_rows::<T, OUT>(&pass.d_theta, n, &mut d_theta);
     add_samples(
         grads,
         &xb[..n],
@@ -533,7 +535,7 @@ impl<T: Real, const IN: usize, const HID: usize, const OUT: usize> LaneSums<T, I
     /// `w1[i][k] += x_i·dL/da_k`, `w2[k][j] += h_k·dL/dθ_j`, and the biases,
     /// `dL/dx` and the loss, each lane on its own.
     #[inline(always)]
-    fn add(&mut self, pass: &BlockPass<'_, T, IN, HID, OUT>, n: usize) {
+    fn add(&mut self, pass: &BlockPass<T, IN, HID, OUT>, n: usize) {
         let splat = <T::Batch as Vector>::splat;
         let zero = <T::Batch as Vector>::ZERO;
         // Padding lanes carry a made-up sample's gradients: zero them (x
@@ -549,10 +551,10 @@ impl<T: Real, const IN: usize, const HID: usize, const OUT: usize> LaneSums<T, I
         let g_a = pass.g_a.map(keep);
         let d_theta = pass.d_theta.map(keep);
         self.loss = self.loss + keep(pass.loss);
-        for (s, &d) in self.x.iter_mut().zip(pass.dx) {
+        for (s, &d) in self.x.iter_mut().zip(&pass.dx) {
             *s = *s + keep(d);
         }
-        for (row, &xi) in self.w1.iter_mut().zip(pass.x) {
+        for (row, &xi) in self.w1.iter_mut().zip(&pass.x) {
             for (s, &g) in row.iter_mut().zip(&g_a) {
                 *s = xi.mul_add(g, *s);
             }
@@ -560,7 +562,7 @@ impl<T: Real, const IN: usize, const HID: usize, const OUT: usize> LaneSums<T, I
         for (s, &g) in self.b1.iter_mut().zip(&g_a) {
             *s = *s + g;
         }
-        for (row, &hk) in self.w2.iter_mut().zip(pass.h) {
+        for (row, &hk) in self.w2.iter_mut().zip(&pass.h) {
             for (s, &d) in row.iter_mut().zip(&d_theta) {
                 *s = hk.mul_add(d, *s);
             }
