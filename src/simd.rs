@@ -236,7 +236,10 @@ pub(crate) type F64s = wide::f64x4;
 /// from about 28 to 24 ns per sample with the same instruction count, and,
 /// with the tiles of `batch::lanes_times_rows` resized to keep eight
 /// accumulator registers, 784→128→10 from 12.0 to 6.2–7.4 µs per sample.
-/// On AVX-512 this is one register.
+/// Re-measured after full blocks got a constant length (`fbb40e1`): 8
+/// lanes 15.5 against 13.7 ns per sample on 5→3→5 (the same instruction
+/// count: fewer spills, twice the weight and constant broadcasts) and 9.7
+/// against 5.1 µs on 784→128→10. On AVX-512 this is one register.
 pub(crate) type F32b = wide::f32x16;
 /// The `f64` lane type of the batch kernels (see [`F32b`]).
 pub(crate) type F64b = wide::f64x8;
