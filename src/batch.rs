@@ -1,8 +1,7 @@
 //! Many samples per call: one sample per SIMD lane.
 //!
-//! A block of [`F32_BATCH_LANES`](crate::F32_BATCH_LANES) (16) `f32` or
-//! [`F64_BATCH_LANES`](crate::F64_BATCH_LANES) (8) `f64` samples is
-//! transposed into structure-of-arrays form
+//! A block of [`F32_BATCH_LANES`] (16) `f32` or [`F64_BATCH_LANES`] (8)
+//! `f64` samples is transposed into structure-of-arrays form
 //! (`X[i]` holds input `i` of every sample in the block), and the whole
 //! forward and backward pass runs on whole vectors: every lane does useful
 //! work whatever `IN`, `HID` and `OUT` are, the sigmoids and exponentials
@@ -1132,7 +1131,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// call. The parameter gradients depend on the batch size and the shape
     /// only, not on the thread count (the parts do not), so they are
     /// deterministic, but differ from [`Mlp::grads_batch`]'s sequential sum
-    /// by rounding. This call allocates one [`Grads`](crate::Grads) per part
+    /// by rounding. This call allocates one [`Grads`] per part
     /// (it is the one allocating entry point, like rayon itself); a batch of
     /// one part runs [`Mlp::grads_batch`]'s kernel on the caller without
     /// allocating.
