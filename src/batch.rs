@@ -1131,10 +1131,9 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// call. The parameter gradients depend on the batch size and the shape
     /// only, not on the thread count (the parts do not), so they are
     /// deterministic, but differ from [`Mlp::grads_batch`]'s sequential sum
-    /// by rounding. This call allocates one [`Grads`] per part
-    /// (it is the one allocating entry point, like rayon itself); a batch of
-    /// one part runs [`Mlp::grads_batch`]'s kernel on the caller without
-    /// allocating.
+    /// by rounding. This call allocates one [`Grads`] per part (it is the one
+    /// allocating entry point, like rayon itself); a batch of one part runs
+    /// [`Mlp::grads_batch`]'s kernel on the caller without allocating.
     ///
     /// # Errors
     ///
