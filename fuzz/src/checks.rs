@@ -1324,9 +1324,17 @@ pub fn check_mat<const R: usize, const C: usize, const K: usize>(
     let mut ratio: f64 = 0.0;
     for q in 0..K {
         for r in 0..R {
+            // Bit for bit, except that a NaN may come out with other bits:
+            // when NaNs of different signs or payloads meet in one sum,
+            // which one x86 passes on depends on operand order, and the
+            // compiler may swap operands where it inlines each call (Rust
+            // leaves a NaN result's sign and payload unspecified).
+            let (by_fn, by_op) = (ab.rows()[r][q], ab_op.rows()[r][q]);
             ensure!(
-                same_bits32(ab.rows()[r][q], ab_op.rows()[r][q]),
-                "&a * &b differs from a.matmul(&b) at ({r},{q}); {}",
+                same_bits32(by_fn, by_op) || (by_fn.is_nan() && by_op.is_nan()),
+                "&a * &b differs from a.matmul(&b) at ({r},{q}): {:#010x} against {:#010x}; {}",
+                by_fn.to_bits(),
+                by_op.to_bits(),
                 ctx()
             );
             if !all_finite {
