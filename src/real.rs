@@ -92,6 +92,10 @@ pub(crate) mod sealed {
     pub trait Kernel: Sized + Copy + 'static + LoadAs<Self> + LoadAs<f64> {
         /// The SIMD vector type for this element (chosen in `simd.rs`).
         type Simd: Vector<Elem = Self>;
+        /// One ymm register's worth (`f32x8`, `f64x4`) on every build: the
+        /// register-resident one-sample kernel uses it when the network
+        /// fits (chosen in `simd.rs`).
+        type Narrow: Vector<Elem = Self>;
         /// The lane type of the one-sample-per-lane batch kernels: twice as
         /// many lanes as a register holds where that is possible, so two
         /// independent blocks of samples are in flight (chosen in `simd.rs`).
@@ -234,10 +238,11 @@ const LN_TAYLOR_F32: [f32; 5] = to_f32(atanh_coeffs::<5>());
 const LN_TAYLOR_F64: [f64; 10] = atanh_coeffs::<10>();
 
 macro_rules! impl_real {
-    ($t:ident, $simd:ty, $batch:ty, $shifter:expr, $ln2_hi:expr, $ln2_lo:expr, $emin:expr, $emax:expr,
+    ($t:ident, $simd:ty, $narrow:ty, $batch:ty, $shifter:expr, $ln2_hi:expr, $ln2_lo:expr, $emin:expr, $emax:expr,
      $exp_taylor:expr, $ln_taylor:expr, $bias:expr, $mant:expr) => {
         impl sealed::Kernel for $t {
             type Simd = $simd;
+            type Narrow = $narrow;
             type Batch = $batch;
             const ROUND_SHIFTER: Self = $shifter;
             const LOG2E: Self = core::$t::consts::LOG2_E;
@@ -293,6 +298,7 @@ macro_rules! impl_real {
 impl_real!(
     f32,
     crate::simd::F32s,
+    crate::simd::F32n,
     crate::simd::F32b,
     12_582_912.0,
     f32::from_bits(0x3f31_7200), // 0.693145751953125
@@ -309,6 +315,7 @@ impl_real!(
 impl_real!(
     f64,
     crate::simd::F64s,
+    crate::simd::F64n,
     crate::simd::F64b,
     6_755_399_441_055_744.0,
     f64::from_bits(0x3fe6_2e42_fee0_0000), // 0.6931471803691238

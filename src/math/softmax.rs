@@ -47,11 +47,12 @@ pub(crate) struct RowStats<T> {
 }
 
 impl<T: Real> RowStats<T> {
-    /// `ln s`, accurately.
+    /// `ln s`, accurately. (One lane of the narrowest vector: on AVX-512 a
+    /// zmm would only lengthen the one-sample kernels' last step.)
     #[inline(always)]
     pub fn ln_sum(&self) -> T {
         simd::lane(
-            ln_1p_v::<T, T::Simd>(<T::Simd as Vector>::splat(self.rest)),
+            ln_1p_v::<T, T::Narrow>(<T::Narrow as Vector>::splat(self.rest)),
             0,
         )
     }
