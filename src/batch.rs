@@ -29,7 +29,7 @@ use crate::math::softmax::{class_q2, soft_d_theta, soft_loss_terms, ExpSums};
 use crate::mlp::{Grads, Mlp};
 use crate::real::Real;
 use crate::simd::Vector;
-use crate::simd::{self, F32_BATCH_LANES, F64_BATCH_LANES};
+use crate::simd::{self, F32_BATCH_LANES, F64_BATCH_LANES, MAX_NARROW_LANES};
 use crate::target::Target;
 
 /// Checks that `targets`, `losses` and `dxs` all have `n` elements (the
@@ -231,7 +231,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         // Transpose the block: x[i] holds input i of every sample (a
         // column at a time, so each vector is assembled in registers).
         let mut x = [zero; IN];
-        for (i, xi) in x.iter_mut().enumerate() {
+        let done = lanes_from_rows::<T, IN>(xb, &mut x);
+        for (i, xi) in x.iter_mut().enumerate().skip(done) {
             let mut col = zero.to_array();
             for_lanes::<T::Batch>(xb.len(), |s| col.as_mut()[s] = xb[s].row()[i]);
             *xi = <T::Batch as Vector>::from_array(col);
@@ -350,6 +351,83 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     }
 }
 
+/// Moves the leading inputs of a full block from the samples' rows into
+/// lanes (`x[i]` lane `s` = input `i` of sample `s`), in squares of
+/// `T::Narrow` lanes (eight `f32`, four `f64`): per square, `w`
+/// contiguous row loads, one in-register transpose and `w` lane stores.
+/// Returns how many inputs it moved, a multiple of `w`; the caller moves
+/// the rest a lane at a time. A partial block, or one narrower than `w`
+/// (5→3→5), is left to the caller entirely.
+///
+/// Left to the per-lane loop, LLVM builds a wide layer's lanes with
+/// `vgatherqps` on AVX-512 (and the scatter back with `vscatterqps`),
+/// which Zen 4 runs slowly. With this and [`rows_from_lanes`], the
+/// 784→128→10 batch went from 4.49 to 3.90 µs per sample there (AVX-512
+/// build, best of 51, three alternating rounds), and from 4.52 to 4.24 µs
+/// in an AVX2 build on the same core.
+#[inline(always)]
+fn lanes_from_rows<T: Real, const IN: usize>(
+    xb: &[RowVec<IN, T>],
+    x: &mut [T::Batch; IN],
+) -> usize {
+    let (w, lanes) = (<T::Narrow as Vector>::LANES, <T::Batch as Vector>::LANES);
+    if xb.len() != lanes || IN < w {
+        return 0;
+    }
+    let mut i0 = 0;
+    while i0 + w <= IN {
+        let mut cols = [<T::Batch as Vector>::ZERO.to_array(); MAX_NARROW_LANES];
+        for g in 0..lanes / w {
+            let mut square = [<T::Narrow as Vector>::ZERO; MAX_NARROW_LANES];
+            for (r, row) in square[..w].iter_mut().enumerate() {
+                *row = simd::load::<T::Narrow>(&xb[g * w + r].row()[i0..i0 + w], T::ZERO);
+            }
+            <T::Narrow as Vector>::transpose(&mut square[..w]);
+            for (col, v) in cols[..w].iter_mut().zip(&square) {
+                col.as_mut()[g * w..(g + 1) * w].copy_from_slice(v.to_array().as_ref());
+            }
+        }
+        for (k, col) in cols[..w].iter().enumerate() {
+            x[i0 + k] = <T::Batch as Vector>::from_array(*col);
+        }
+        i0 += w;
+    }
+    i0
+}
+
+/// The inverse of [`lanes_from_rows`]: the leading inputs of a full block
+/// from lanes back to the samples' rows (`xb[s]` element `i` = `x[i]` lane
+/// `s`), in the same squares; returns how many inputs it moved.
+#[inline(always)]
+fn rows_from_lanes<T: Real, const IN: usize>(
+    x: &[T::Batch; IN],
+    xb: &mut [RowVec<IN, T>],
+) -> usize {
+    let (w, lanes) = (<T::Narrow as Vector>::LANES, <T::Batch as Vector>::LANES);
+    if xb.len() != lanes || IN < w {
+        return 0;
+    }
+    let mut i0 = 0;
+    while i0 + w <= IN {
+        let mut cols = [<T::Batch as Vector>::ZERO.to_array(); MAX_NARROW_LANES];
+        for (col, v) in cols[..w].iter_mut().zip(&x[i0..]) {
+            *col = v.to_array();
+        }
+        for g in 0..lanes / w {
+            let mut square = [<T::Narrow as Vector>::ZERO; MAX_NARROW_LANES];
+            for (v, col) in square[..w].iter_mut().zip(&cols) {
+                *v = simd::load::<T::Narrow>(&col.as_ref()[g * w..(g + 1) * w], T::ZERO);
+            }
+            <T::Narrow as Vector>::transpose(&mut square[..w]);
+            for (r, v) in square[..w].iter().enumerate() {
+                xb[g * w + r].row_mut()[i0..i0 + w].copy_from_slice(v.to_array().as_ref());
+            }
+        }
+        i0 += w;
+    }
+    i0
+}
+
 /// What [`Mlp::block_pass`] leaves in lanes (one sample per lane).
 struct BlockPass<T: Real, const IN: usize, const HID: usize, const OUT: usize> {
     /// The inputs (zero in the padding lanes of a partial block).
@@ -374,7 +452,8 @@ impl<T: Real, const IN: usize, const HID: usize, const OUT: usize> BlockPass<T, 
         let n = dxs.len().min(losses.len());
         let loss = self.loss.to_array();
         for_lanes::<T::Batch>(n, |s| losses[s] = loss.as_ref()[s]);
-        for (i, dxi) in self.dx.iter().enumerate() {
+        let done = rows_from_lanes::<T, IN>(&self.dx, &mut dxs[..n]);
+        for (i, dxi) in self.dx.iter().enumerate().skip(done) {
             let col = dxi.to_array();
             for_lanes::<T::Batch>(n, |s| dxs[s].row_mut()[i] = col.as_ref()[s]);
         }

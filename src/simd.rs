@@ -76,6 +76,9 @@ pub trait Vector:
     /// For positive normal `x`: `(e, m)` with `x = 2^(e - bias) · m`,
     /// `m ∈ [1, 2)`, and `e` the biased exponent field as a float.
     fn split_exponent(x: Self) -> (Self, Self);
+    /// Transposes the square `rows` (`LANES` vectors): lane `c` of row `r`
+    /// becomes lane `r` of row `c`.
+    fn transpose(rows: &mut [Self]);
 }
 
 /// Loads up to `LANES` elements of `src`; lanes past its end hold `pad`.
@@ -201,6 +204,11 @@ macro_rules! impl_vector {
                 wide::$v::from_bits(t.to_bits() << $mant)
             }
             #[inline(always)]
+            fn transpose(rows: &mut [Self]) {
+                let square: [Self; $n] = core::array::from_fn(|r| rows[r]);
+                rows.copy_from_slice(&wide::$v::transpose(square));
+            }
+            #[inline(always)]
             fn split_exponent(x: Self) -> (Self, Self) {
                 const MANT_MASK: $u = (1 << $mant) - 1;
                 const ONE_BITS: $u = ($bias as $u) << $mant;
@@ -258,6 +266,17 @@ pub(crate) type F32n = wide::f32x8;
 /// The `f64` lane type of the register kernel when the network fits it
 /// (see [`F32n`]).
 pub(crate) type F64n = wide::f64x4;
+
+/// The most lanes of a `T::Narrow` vector (the squares of
+/// `batch::lanes_from_rows` are this long); every batch vector holds a
+/// whole number of them.
+pub(crate) const MAX_NARROW_LANES: usize = 8;
+const _: () = assert!(
+    <F32n as Vector>::LANES <= MAX_NARROW_LANES
+        && <F64n as Vector>::LANES <= MAX_NARROW_LANES
+        && <F32b as Vector>::LANES % <F32n as Vector>::LANES == 0
+        && <F64b as Vector>::LANES % <F64n as Vector>::LANES == 0
+);
 
 /// The `f32` lane type of the batch kernels: 16 lanes, two registers on
 /// AVX2 (and four on SSE2), so that two blocks of samples run interleaved.
