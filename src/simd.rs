@@ -62,9 +62,10 @@ pub trait Vector:
     fn simd_eq(self, other: Self) -> Self;
     /// Lane-wise `if mask { t } else { f }`.
     fn select(mask: Self, t: Self, f: Self) -> Self;
-    /// Horizontal sum; on AVX and AVX-512 by pairwise halving (lane `i`
-    /// plus lane `i + LANES/2`, then again on the lower half), the same
-    /// order for every width.
+    /// Horizontal sum by pairwise halving (lane `i` plus lane
+    /// `i + LANES/2`, then again on the lower half), the same order for
+    /// every width on AVX and AVX-512 (SSE2 builds have one width per
+    /// element type).
     fn reduce_add(self) -> Self::Elem;
     /// Horizontal max with raw-`max` semantics (NaN lanes may be dropped;
     /// callers make NaN propagate through a later sum).
@@ -122,7 +123,17 @@ pub(crate) fn lane<V: Vector>(v: V, i: usize) -> V::Elem {
 }
 
 macro_rules! impl_vector {
-    ($v:ident, $t:ident, $n:literal, $u:ident, $mant:literal, $bias:literal, $reduce_add:expr) => {
+    // The horizontal sum of a one-register type: `wide`'s.
+    (@sum $x:ident, $v:ident, $t:ident, $n:literal) => {
+        wide::$v::reduce_add($x)
+    };
+    // Of a double-width type: its halves added, then summed as the half.
+    (@sum $x:ident, $v:ident, $t:ident, $n:literal, $half:ident) => {{
+        let a = $x.to_array();
+        let half = |o: usize| wide::$half::new(core::array::from_fn(|i| a[o + i]));
+        (half(0) + half($n / 2)).reduce_add()
+    }};
+    ($v:ident, $t:ident, $n:literal, $u:ident, $mant:literal, $bias:literal $(, $half:ident)?) => {
         impl Vector for wide::$v {
             type Elem = $t;
             type Array = [$t; $n];
@@ -167,7 +178,7 @@ macro_rules! impl_vector {
             }
             #[inline(always)]
             fn reduce_add(self) -> $t {
-                ($reduce_add)(self)
+                impl_vector!(@sum self, $v, $t, $n $(, $half)?)
             }
             #[inline(always)]
             fn reduce_max(self) -> $t {
@@ -225,22 +236,21 @@ macro_rules! impl_vector {
     };
 }
 
-// Horizontal sums: `wide`'s, which halve pairwise (lane i meets lane
-// i + LANES/2, then again) on AVX and AVX-512, except f64x8 on AVX-512,
-// which pairs neighbours after the first halving; there the two halves are
-// added and summed as an f64x4. A vector zero-padded to twice the lanes
+// Horizontal sums by pairwise halving, the same order at every width: lane
+// i meets lane i + LANES/2, then again on the lower half (`wide`'s order
+// for f32x8 and f64x4 on AVX). The double-width types add their halves and
+// sum the result as the half type, rather than take `wide`'s sum, which on
+// AVX-512 pairs f64x8 neighbours after the first halving and on the other
+// builds adds the two halves' sums. A vector zero-padded to twice the lanes
 // then sums in the same order as the narrow one (its first step adds the
 // zeros), so the narrow and wide register kernels agree bit for bit.
-// (Writing the halving out on arrays instead cost the 5→3→5 `input_grad`
-// about 20 cycles per call on Zen 4: LLVM kept the lanes in memory.)
-impl_vector!(f32x8, f32, 8, u32, 23, 127, wide::f32x8::reduce_add);
-impl_vector!(f32x16, f32, 16, u32, 23, 127, wide::f32x16::reduce_add);
-impl_vector!(f64x4, f64, 4, u64, 52, 1023, wide::f64x4::reduce_add);
-impl_vector!(f64x8, f64, 8, u64, 52, 1023, |v: wide::f64x8| {
-    let a = v.to_array();
-    let half = |i: usize| wide::f64x4::new([a[i], a[i + 1], a[i + 2], a[i + 3]]);
-    (half(0) + half(4)).reduce_add()
-});
+// (Writing the halving out on arrays at every width instead cost the
+// 5→3→5 `input_grad` about 20 cycles per call on Zen 4: LLVM kept the lanes
+// in memory.)
+impl_vector!(f32x8, f32, 8, u32, 23, 127);
+impl_vector!(f32x16, f32, 16, u32, 23, 127, f32x8);
+impl_vector!(f64x4, f64, 4, u64, 52, 1023);
+impl_vector!(f64x8, f64, 8, u64, 52, 1023, f64x4);
 
 /// The `f32` lane type of this build.
 #[cfg(target_feature = "avx512f")]
