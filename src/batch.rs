@@ -270,7 +270,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         let mut sums = ExpSums::<T, T::Batch>::new();
         let mut d_theta = [zero; OUT];
         for (ej, &t) in d_theta.iter_mut().zip(&theta) {
-            *ej = sums.add(t, m);
+            *ej = sums.add_lanes(t, m);
         }
         let sum = sums.sum;
         let ln_s = ln_1p_v::<T, T::Batch>(sums.rest_lanes());

@@ -115,6 +115,12 @@ pub(crate) mod sealed {
         const EXP_ARG_MIN: Self;
         /// See [`Kernel::EXP_ARG_MIN`].
         const EXP_ARG_MAX: Self;
+        /// `exp` of an argument at or above this has a normal result (no
+        /// product in its evaluation underflows); below it, the rare-case
+        /// branch of `exp_v` takes over (see `math::exp`).
+        const EXP_NORMAL_MIN: Self;
+        /// `exp` of an argument below this rounds to 0.
+        const EXP_ZERO_BELOW: Self;
         /// Taylor coefficients `1/k!` for `k = 2, 3, …` of `e^r`.
         const EXP_TAYLOR: &'static [Self];
         /// Taylor coefficients `2/(2k+1)` for `k = 1, 2, …` of
@@ -239,6 +245,7 @@ const LN_TAYLOR_F64: [f64; 10] = atanh_coeffs::<10>();
 
 macro_rules! impl_real {
     ($t:ident, $simd:ty, $narrow:ty, $batch:ty, $shifter:expr, $ln2_hi:expr, $ln2_lo:expr, $emin:expr, $emax:expr,
+     $enormal:expr, $ezero:expr,
      $exp_taylor:expr, $ln_taylor:expr, $bias:expr, $mant:expr) => {
         impl sealed::Kernel for $t {
             type Simd = $simd;
@@ -250,6 +257,8 @@ macro_rules! impl_real {
             const LN2_LO: Self = $ln2_lo;
             const EXP_ARG_MIN: Self = $emin;
             const EXP_ARG_MAX: Self = $emax;
+            const EXP_NORMAL_MIN: Self = $enormal;
+            const EXP_ZERO_BELOW: Self = $ezero;
             const EXP_TAYLOR: &'static [Self] = &$exp_taylor;
             const LN_TAYLOR: &'static [Self] = &$ln_taylor;
             const SQRT2: Self = core::$t::consts::SQRT_2;
@@ -295,6 +304,8 @@ macro_rules! impl_real {
 // f32: LN2_HI = 0x3f317200 has 16 significant bits, so n·LN2_HI is exact for
 // |n| < 2^8 (exp needs |n| ≤ 159; ln needs |k| ≤ 150).
 // Clamp: e^-110 < 2^-150 rounds to 0; e^90 > f32::MAX overflows.
+// Normal results: e^-87 > 2^-126 = e^-87.34. Zero: e^-104 < 2^-150 = e^-103.97
+// (half the least subnormal, which rounds to 0 by ties-to-even).
 impl_real!(
     f32,
     crate::simd::F32s,
@@ -305,6 +316,8 @@ impl_real!(
     f32::from_bits(0x35bf_be8e), // 1.4286068e-6 = ln 2 − LN2_HI, rounded
     -110.0,
     90.0,
+    -87.0,
+    -104.0,
     EXP_TAYLOR_F32,
     LN_TAYLOR_F32,
     127.0,
@@ -312,6 +325,7 @@ impl_real!(
 );
 // f64: LN2_HI = 0x3fe62e42fee00000 has 32 significant bits, exact products for
 // |n| < 2^21. Clamp: e^-760 < 2^-1075 rounds to 0; e^720 > f64::MAX.
+// Normal results: e^-708 > 2^-1022 = e^-708.40. Zero: e^-746 < 2^-1075 = e^-745.13.
 impl_real!(
     f64,
     crate::simd::F64s,
@@ -322,6 +336,8 @@ impl_real!(
     f64::from_bits(0x3dea_39ef_3579_3c76), // 1.9082149292705877e-10
     -760.0,
     720.0,
+    -708.0,
+    -746.0,
     EXP_TAYLOR_F64,
     LN_TAYLOR_F64,
     1023.0,

@@ -62,6 +62,8 @@ pub trait Vector:
     fn simd_eq(self, other: Self) -> Self;
     /// Lane-wise `if mask { t } else { f }`.
     fn select(mask: Self, t: Self, f: Self) -> Self;
+    /// `true` when any lane of the mask is set.
+    fn any(self) -> bool;
     /// Horizontal sum by pairwise halving (lane `i` plus lane
     /// `i + LANES/2`, then again on the lower half), the same order for
     /// every width on AVX and AVX-512 (SSE2 builds have one width per
@@ -175,6 +177,10 @@ macro_rules! impl_vector {
             #[inline(always)]
             fn select(mask: Self, t: Self, f: Self) -> Self {
                 mask.select(t, f)
+            }
+            #[inline(always)]
+            fn any(self) -> bool {
+                wide::$v::any(self)
             }
             #[inline(always)]
             fn reduce_add(self) -> $t {

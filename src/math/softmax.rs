@@ -30,7 +30,7 @@
 //! `logsumexp = −∞` and NaN softmax / log-softmax. An empty row (`N = 0`)
 //! has `logsumexp = −∞` and cross-entropy 0.
 
-use crate::math::exp::exp_v;
+use crate::math::exp::{exp_v, exp_v_guarded};
 use crate::math::ln::ln_1p_v;
 use crate::real::{LoadAs, Real};
 use crate::simd::{self, Vector};
@@ -90,11 +90,24 @@ impl<T: Real, V: Vector<Elem = T>> ExpSums<T, V> {
         }
     }
 
-    /// Adds `e^(θ − m)` (returned) for the logits `theta` and shift `m`.
+    /// Adds `e^(θ − m)` (returned) for the logits `theta` and shift `m`, of
+    /// a row whose tail lanes are padded with `−∞` (see `exp_v_guarded`).
     #[inline(always)]
     pub fn add(&mut self, theta: V, m: V) -> V {
+        self.add_exp(exp_v_guarded::<T, V>(theta - m), theta, m)
+    }
+
+    /// [`ExpSums::add`] for lanes that are samples of a batch, with no
+    /// padding to guard against (the same values).
+    #[inline(always)]
+    pub fn add_lanes(&mut self, theta: V, m: V) -> V {
+        self.add_exp(exp_v::<T, V>(theta - m), theta, m)
+    }
+
+    /// Adds `e = e^(θ − m)` (returned).
+    #[inline(always)]
+    fn add_exp(&mut self, e: V, theta: V, m: V) -> V {
         let zero = V::splat(T::ZERO);
-        let e = exp_v::<T, V>(theta - m);
         let at_max = theta.simd_eq(m);
         self.sum = self.sum + e;
         self.rest = self.rest + V::select(at_max, zero, e);
