@@ -34,7 +34,7 @@
 //! (see `ARCHITECTURE.md`).
 
 use crate::mat::{mat_vec_map, vec_mat_map, Mat, RowVec};
-use crate::math::sigmoid::sigmoid_and_slope_v;
+use crate::math::sigmoid::sigmoid_and_slope_guarded_v;
 use crate::math::softmax::{
     class_q2, exp_shifted, soft_d_theta, soft_loss_terms, soft_xent, ExpSums, RowStats,
 };
@@ -629,7 +629,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
             Some(self.b1.row()),
             None,
             |start, av| {
-                let (hv, sv) = sigmoid_and_slope_v::<W, W::Simd>(av);
+                let (hv, sv) = sigmoid_and_slope_guarded_v::<W, W::Simd>(av);
                 simd::store(av, &mut a[start..]);
                 simd::store(hv, &mut h[start..]);
                 simd::store(sv, &mut slope[start..]);
@@ -757,7 +757,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
 
         // Padding lanes: a = 0 (σ = ½, never read), θ masked to −∞.
         let a = broadcast_dot(x.row(), &p.w1, narrow(&p.b1), |r| r);
-        let (h, slope) = sigmoid_and_slope_v::<T, V>(a);
+        let (h, slope) = sigmoid_and_slope_guarded_v::<T, V>(a);
         let h_lanes = simd::lanes(h);
         let theta = broadcast_dot(&h_lanes.0.as_ref()[..HID], &p.w2, narrow(&p.b2), |r| r);
         let valid = V::iota().simd_lt(splat(T::from_f64(OUT as f64)));

@@ -121,6 +121,9 @@ pub(crate) mod sealed {
         const EXP_NORMAL_MIN: Self;
         /// `exp` of an argument below this rounds to 0.
         const EXP_ZERO_BELOW: Self;
+        /// Up to this argument (from `EXP_NORMAL_MIN`), `exp` scales by one
+        /// normal power of two, `2^n` with `n ≤` the largest exponent.
+        const EXP_NORMAL_MAX: Self;
         /// Taylor coefficients `1/k!` for `k = 2, 3, …` of `e^r`.
         const EXP_TAYLOR: &'static [Self];
         /// Taylor coefficients `2/(2k+1)` for `k = 1, 2, …` of
@@ -245,7 +248,7 @@ const LN_TAYLOR_F64: [f64; 10] = atanh_coeffs::<10>();
 
 macro_rules! impl_real {
     ($t:ident, $simd:ty, $narrow:ty, $batch:ty, $shifter:expr, $ln2_hi:expr, $ln2_lo:expr, $emin:expr, $emax:expr,
-     $enormal:expr, $ezero:expr,
+     $enormal:expr, $ezero:expr, $enormal_max:expr,
      $exp_taylor:expr, $ln_taylor:expr, $bias:expr, $mant:expr) => {
         impl sealed::Kernel for $t {
             type Simd = $simd;
@@ -259,6 +262,7 @@ macro_rules! impl_real {
             const EXP_ARG_MAX: Self = $emax;
             const EXP_NORMAL_MIN: Self = $enormal;
             const EXP_ZERO_BELOW: Self = $ezero;
+            const EXP_NORMAL_MAX: Self = $enormal_max;
             const EXP_TAYLOR: &'static [Self] = &$exp_taylor;
             const LN_TAYLOR: &'static [Self] = &$ln_taylor;
             const SQRT2: Self = core::$t::consts::SQRT_2;
@@ -305,7 +309,8 @@ macro_rules! impl_real {
 // |n| < 2^8 (exp needs |n| ≤ 159; ln needs |k| ≤ 150).
 // Clamp: e^-110 < 2^-150 rounds to 0; e^90 > f32::MAX overflows.
 // Normal results: e^-87 > 2^-126 = e^-87.34. Zero: e^-104 < 2^-150 = e^-103.97
-// (half the least subnormal, which rounds to 0 by ties-to-even).
+// (half the least subnormal, which rounds to 0 by ties-to-even). One power of
+// two up to 88: n = round(88·log2 e) = 127.
 impl_real!(
     f32,
     crate::simd::F32s,
@@ -318,6 +323,7 @@ impl_real!(
     90.0,
     -87.0,
     -104.0,
+    88.0,
     EXP_TAYLOR_F32,
     LN_TAYLOR_F32,
     127.0,
@@ -326,6 +332,7 @@ impl_real!(
 // f64: LN2_HI = 0x3fe62e42fee00000 has 32 significant bits, exact products for
 // |n| < 2^21. Clamp: e^-760 < 2^-1075 rounds to 0; e^720 > f64::MAX.
 // Normal results: e^-708 > 2^-1022 = e^-708.40. Zero: e^-746 < 2^-1075 = e^-745.13.
+// One power of two up to 709: n = round(709·log2 e) = 1023.
 impl_real!(
     f64,
     crate::simd::F64s,
@@ -338,6 +345,7 @@ impl_real!(
     720.0,
     -708.0,
     -746.0,
+    709.0,
     EXP_TAYLOR_F64,
     LN_TAYLOR_F64,
     1023.0,

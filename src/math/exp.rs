@@ -28,18 +28,20 @@
 //! microcode assist on some CPUs: on Zen 4, the `−∞` padding lanes of the
 //! 5→3→5 softmax, whose `e^−∞` came out of such a product, cost the
 //! one-sample kernel about 60 cycles per call (271 against 209 cycles,
-//! BENCHMARKS.md). So `exp_v_guarded`, which the one-sample softmax uses,
-//! first tests its lanes. Arguments below `EXP_ZERO_BELOW` (f32 −104, f64
-//! −746; their results round to 0) get 0 by a select, and the rest are
-//! evaluated from an argument clamped at `EXP_NORMAL_MIN` (f32 −87, f64
-//! −708), where every result is normal. Only when some lane lies between
-//! the two (a subnormal result) does a branch evaluate every lane as
-//! `exp_v` does, the underflow then being the point. The values are
-//! `exp_v`'s, bit for bit (a release test in this module holds every f32 to
-//! it).
-//! The batch kernels keep `exp_v`: their lanes are samples, not padding,
-//! and the test cost them about 10% (9.3 against 10.3 ns per 5→3→5
-//! sample).
+//! BENCHMARKS.md). So `exp_v_guarded`, which the one-sample kernels use for
+//! their sigmoids and softmax, first tests its lanes. Arguments below
+//! `EXP_ZERO_BELOW` (f32 −104, f64 −746; their results round to 0) get 0
+//! by a select, and the rest are evaluated from an argument clamped at
+//! `EXP_NORMAL_MIN` (f32 −87, f64 −708), where every result is normal, so
+//! that one product by a normal `2^n` scales them exactly (one product
+//! fewer on the chain than `2^n1·2^n2`: 209 → 200 cycles). Only when some
+//! lane lies between the two (a subnormal result), or above
+//! `EXP_NORMAL_MAX` (f32 88, f64 709; `2^n` would pass the largest
+//! exponent), does a branch evaluate every lane as `exp_v` does. The values
+//! are `exp_v`'s, bit for bit (a release test in this module holds every
+//! f32 to it). The batch kernels keep `exp_v`: their lanes are samples, not
+//! padding, and the test cost them about 10% (9.3 against 10.3 ns per
+//! 5→3→5 sample).
 //!
 //! # Special values
 //!
@@ -58,33 +60,46 @@ use crate::simd::Vector;
 /// row), [`exp_v_guarded`] avoids that.
 #[inline(always)]
 pub(crate) fn exp_v<T: Real, V: Vector<Elem = T>>(x: V) -> V {
-    // Raw max returns its second operand on NaN: keep x second.
-    scaled_exp(V::splat(T::EXP_ARG_MIN).max(x))
+    let s = V::splat;
+    // Raw max/min return their second operand on NaN: keep x second.
+    let x = s(T::EXP_ARG_MAX).min(s(T::EXP_ARG_MIN).max(x));
+    let (one_plus_p, n) = exp_parts::<T, V>(x);
+    // 2^n1·2^n2 with n1 = round(n/2): the first product is exact, the
+    // second rounds once.
+    let shifter = s(T::ROUND_SHIFTER);
+    let n1 = n.mul_add(s(T::from_f64(0.5)), shifter) - shifter;
+    let n2 = n - n1;
+    one_plus_p * V::pow2(n1) * V::pow2(n2)
 }
 
 /// [`exp_v`]'s values (the same bits), by a route on which arguments whose
-/// result rounds to 0 (such as `−∞`) do not underflow: see "Results below
-/// the normal range" in the module docs. It costs a compare, a select and
-/// a predictable branch, so the one-sample kernels use it (their rows'
-/// tails are padded with `−∞`) and the batch kernels, whose every lane is
+/// result rounds to 0 (such as `−∞`) do not underflow, and whose chain is
+/// one product shorter: see "Results below the normal range" in the module
+/// docs. It costs three compares, a select and a predictable branch, so the
+/// one-sample kernels use it (their rows' tails are padded with `−∞`, and
+/// their latency is what counts) and the batch kernels, whose every lane is
 /// a sample, use [`exp_v`].
 #[inline(always)]
 pub(crate) fn exp_v_guarded<T: Real, V: Vector<Elem = T>>(x: V) -> V {
     let s = V::splat;
     let deep = x.simd_lt(s(T::EXP_NORMAL_MIN));
-    if (deep & s(T::EXP_ZERO_BELOW).simd_lt(x)).any() {
-        // Some result is subnormal: the scaling underflows on purpose.
+    let subnormal = deep & s(T::EXP_ZERO_BELOW).simd_lt(x);
+    let high = s(T::EXP_NORMAL_MAX).simd_lt(x);
+    if subnormal.any() | high.any() {
+        // A subnormal result (the scaling underflows on purpose), or one
+        // that needs 2^n past the largest exponent (or overflows).
         return exp_v(x);
     }
-    // Every result is normal or 0: no product underflows.
-    V::select(deep, s(T::ZERO), scaled_exp(s(T::EXP_NORMAL_MIN).max(x)))
+    // Every result is 0 or normal, and 2^n is normal: one exact product.
+    let (one_plus_p, n) = exp_parts::<T, V>(s(T::EXP_NORMAL_MIN).max(x));
+    V::select(deep, s(T::ZERO), one_plus_p * V::pow2(n))
 }
 
-/// `e^x` for `x ≥ EXP_ARG_MIN` (or NaN); the method of the module docs.
+/// `(1 + p, n)` with `e^x ≈ (1 + p)·2^n` (the method of the module docs),
+/// for `x` in `[EXP_ARG_MIN, EXP_ARG_MAX]` or NaN.
 #[inline(always)]
-fn scaled_exp<T: Real, V: Vector<Elem = T>>(x: V) -> V {
+fn exp_parts<T: Real, V: Vector<Elem = T>>(x: V) -> (V, V) {
     let s = V::splat;
-    let x = s(T::EXP_ARG_MAX).min(x);
     let shifter = s(T::ROUND_SHIFTER);
     let n = x.mul_add(s(T::LOG2E), shifter) - shifter;
     // x − n·LN2_HI is exact; n·LN2_LO is tiny and kept apart.
@@ -97,10 +112,7 @@ fn scaled_exp<T: Real, V: Vector<Elem = T>>(x: V) -> V {
     let head_err = r_hi - (head - one);
     // Everything small is summed first, so the only large rounding is the last.
     let tail = (r * r).mul_add(estrin::<T, V>(r, T::EXP_TAYLOR), head_err + r_lo);
-    let one_plus_p = head + tail;
-    let n1 = n.mul_add(s(T::from_f64(0.5)), shifter) - shifter;
-    let n2 = n - n1;
-    one_plus_p * V::pow2(n1) * V::pow2(n2)
+    (head + tail, n)
 }
 
 /// `c[0] + c[1]·z + c[2]·z² + …` by Estrin's scheme: pairs `c[2i] + c[2i+1]·z`
@@ -201,10 +213,12 @@ mod tests {
     #[test]
     fn guarded_exp_agrees_with_exp_on_every_kind_of_lane() {
         let f32_args = [
-            -110.0, -104.0, -103.98, -103.97, -100.0, -87.34, -87.0, -86.99, 88.7, 88.8,
+            -110.0, -104.0, -103.98, -103.97, -100.0, -87.34, -87.0, -86.99, 88.0, 88.01, 88.7,
+            88.8,
         ];
         let f64_args = [
-            -760.0, -746.0, -745.2, -745.1, -720.0, -708.4, -708.0, -707.99, 709.7, 709.8,
+            -760.0, -746.0, -745.2, -745.1, -720.0, -708.4, -708.0, -707.99, 709.0, 709.01, 709.7,
+            709.8,
         ];
         kinds::<f32>(&f32_args);
         kinds::<f64>(&f64_args);

@@ -17,7 +17,7 @@
 //!
 //! `σ(+∞) = 1`, `σ(−∞) = 0`, `σ(±0) = ½`, `σ(NaN) = NaN`; `σ'(±∞) = 0`.
 
-use crate::math::exp::exp_v;
+use crate::math::exp::{exp_v, exp_v_guarded};
 use crate::real::Real;
 use crate::simd::Vector;
 
@@ -28,11 +28,11 @@ use crate::simd::Vector;
 /// only remaining roundings are those of `e` and the two quotients. Without
 /// this correction `e/(1 + e)` reaches 2.3 ulp in f32.
 #[inline(always)]
-fn sides<T: Real, V: Vector<Elem = T>>(x: V) -> (V, V, V) {
+fn sides<T: Real, V: Vector<Elem = T>>(x: V, exp: impl Fn(V) -> V) -> (V, V, V) {
     let one = V::splat(T::ONE);
     let neg = x.simd_lt(V::splat(T::ZERO));
     let minus_abs = V::select(neg, x, -x);
-    let e = exp_v::<T, V>(minus_abs);
+    let e = exp(minus_abs);
     let d = one + e;
     let d_lo = e - (d - one);
     let big = one / d;
@@ -44,13 +44,20 @@ fn sides<T: Real, V: Vector<Elem = T>>(x: V) -> (V, V, V) {
 /// `σ(x)` on every lane.
 #[inline(always)]
 pub(crate) fn sigmoid_v<T: Real, V: Vector<Elem = T>>(x: V) -> V {
-    let (neg, small, big) = sides::<T, V>(x);
+    let (neg, small, big) = sides::<T, V>(x, exp_v::<T, V>);
     V::select(neg, small, big)
 }
 
 /// `(σ(x), σ(x)·σ(−x))` on every lane: the activation and its slope.
 #[inline(always)]
 pub(crate) fn sigmoid_and_slope_v<T: Real, V: Vector<Elem = T>>(x: V) -> (V, V) {
-    let (neg, small, big) = sides::<T, V>(x);
+    let (neg, small, big) = sides::<T, V>(x, exp_v::<T, V>);
+    (V::select(neg, small, big), small * big)
+}
+
+/// [`sigmoid_and_slope_v`] through `exp_v_guarded`.
+#[inline(always)]
+pub(crate) fn sigmoid_and_slope_guarded_v<T: Real, V: Vector<Elem = T>>(x: V) -> (V, V) {
+    let (neg, small, big) = sides::<T, V>(x, exp_v_guarded::<T, V>);
     (V::select(neg, small, big), small * big)
 }
