@@ -88,11 +88,23 @@ pub(crate) fn exp_v_guarded<T: Real, V: Vector<Elem = T>>(x: V) -> V {
     if subnormal.any() | high.any() {
         // A subnormal result (the scaling underflows on purpose), or one
         // that needs 2^n past the largest exponent (or overflows).
-        return exp_v(x);
+        return exp_v_rare(x);
     }
     // Every result is 0 or normal, and 2^n is normal: one exact product.
     let (one_plus_p, n) = exp_parts::<T, V>(s(T::EXP_NORMAL_MIN).max(x));
     V::select(deep, s(T::ZERO), one_plus_p * V::pow2(n))
+}
+
+/// [`exp_v`] out of line, for [`exp_v_guarded`]'s rare lanes: one copy of
+/// the method per kernel instead of two, which keeps the hot code short and
+/// the unoptimised builds' frames small (inlined twice into the one-sample
+/// kernels' sigmoids, it overflowed the 256 KiB stack that
+/// `tests/stack_safety.rs` gives an f64 784→128→10 `input_grad` in a debug
+/// build).
+#[cold]
+#[inline(never)]
+fn exp_v_rare<T: Real, V: Vector<Elem = T>>(x: V) -> V {
+    exp_v(x)
 }
 
 /// `(1 + p, n)` with `e^x ≈ (1 + p)·2^n` (the method of the module docs),
