@@ -242,12 +242,8 @@ mod tests {
     #[ignore = "2^33 evaluations: run in release (see .ci/run)"]
     fn guarded_exp_agrees_with_exp_on_every_f32() {
         type V = <f32 as crate::real::sealed::Kernel>::Simd;
+        crate::math::for_every_f32::<V>(check::<f32, V>);
         let lanes = <V as Vector>::LANES as u32;
-        for base in (0..=u32::MAX).step_by(lanes as usize) {
-            check(V::from_array(core::array::from_fn(|i| {
-                f32::from_bits(base + i as u32)
-            })));
-        }
         let stride = (1u64 << 32) / u64::from(lanes);
         for base in 0..stride {
             check(V::from_array(core::array::from_fn(|i| {

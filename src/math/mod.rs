@@ -231,3 +231,16 @@ pub fn cross_entropy<const N: usize, T: Real>(theta: &RowVec<N, T>, target: &Tar
         Target::Probs(y) => softmax::soft_xent(theta.row(), y.row(), &stats),
     }
 }
+
+/// Calls `f` on every f32 bit pattern, `V::LANES` consecutive patterns per
+/// vector: the exhaustive tests' loop.
+#[cfg(test)]
+pub(crate) fn for_every_f32<V: Vector<Elem = f32>>(mut f: impl FnMut(V)) {
+    for base in (0..=u32::MAX).step_by(V::LANES) {
+        let mut a = V::splat(0.0).to_array();
+        for (i, v) in a.as_mut().iter_mut().enumerate() {
+            *v = f32::from_bits(base + i as u32);
+        }
+        f(V::from_array(a));
+    }
+}

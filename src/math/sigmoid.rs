@@ -119,13 +119,6 @@ mod tests {
     #[ignore = "2^32 inputs: run in release (see .ci/run)"]
     fn dropping_the_correction_for_tiny_e_changes_no_bit_on_every_f32() {
         type V = <f32 as crate::real::sealed::Kernel>::Simd;
-        let lanes = <V as Vector>::LANES as u32;
-        for base in (0..=u32::MAX).step_by(lanes as usize) {
-            let mut a = V::splat(0.0).to_array();
-            for (i, v) in a.as_mut().iter_mut().enumerate() {
-                *v = f32::from_bits(base + i as u32);
-            }
-            check(V::from_array(a));
-        }
+        crate::math::for_every_f32::<V>(check);
     }
 }
