@@ -394,8 +394,8 @@ fn lanes_from_rows<T: Real, const IN: usize>(
                 *row = simd::load::<T::Narrow>(&xb[g * w + r].row()[i0..i0 + w], T::ZERO);
             }
             <T::Narrow as Vector>::transpose(&mut square[..w]);
-            for (col, v) in cols[..w].iter_mut().zip(&square) {
-                col.as_mut()[g * w..(g + 1) * w].copy_from_slice(v.to_array().as_ref());
+            for (col, &v) in cols[..w].iter_mut().zip(&square) {
+                simd::store(v, &mut col.as_mut()[g * w..(g + 1) * w]);
             }
         }
         for (k, col) in cols[..w].iter().enumerate() {
@@ -426,8 +426,8 @@ fn rows_from_lanes<T: Real, const IN: usize>(
                 *v = simd::load::<T::Narrow>(&col.as_ref()[g * w..(g + 1) * w], T::ZERO);
             }
             <T::Narrow as Vector>::transpose(&mut square[..w]);
-            for (r, v) in square[..w].iter().enumerate() {
-                xb[g * w + r].row_mut()[i0..i0 + w].copy_from_slice(v.to_array().as_ref());
+            for (r, &v) in square[..w].iter().enumerate() {
+                simd::store(v, &mut xb[g * w + r].row_mut()[i0..i0 + w]);
             }
         }
     }

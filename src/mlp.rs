@@ -926,10 +926,7 @@ fn narrow<T: Real, V: Vector<Elem = T>>(row: &T::Simd) -> V {
     if let Some(&same) = (row as &dyn core::any::Any).downcast_ref::<V>() {
         return same;
     }
-    let mut out = V::ZERO.to_array();
-    out.as_mut()
-        .copy_from_slice(&row.to_array().as_ref()[..V::LANES]);
-    V::from_array(out)
+    simd::load::<V>(row.to_array().as_ref(), T::ZERO)
 }
 
 /// `init + Σ_i s[i]·row(rows[i])`: scalars broadcast against packed vector

@@ -116,8 +116,9 @@ pub(crate) mod sealed {
         /// See [`Kernel::EXP_ARG_MIN`].
         const EXP_ARG_MAX: Self;
         /// `exp` of an argument at or above this has a normal result (no
-        /// product in its evaluation underflows); below it, the rare-case
-        /// branch of `exp_v` takes over (see `math::exp`).
+        /// product in its evaluation underflows); below it (and at or above
+        /// `EXP_ZERO_BELOW`), `exp_v_guarded` takes its rare-case branch
+        /// (see `math::exp`).
         const EXP_NORMAL_MIN: Self;
         /// `exp` of an argument below this rounds to 0.
         const EXP_ZERO_BELOW: Self;

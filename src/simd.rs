@@ -276,21 +276,27 @@ pub(crate) type F64s = wide::f64x4;
 /// kernel's dependency chain is shorter in ymm than in zmm: its broadcasts
 /// of single lanes and its horizontal max and sums cross fewer lanes.
 /// Measured on Zen 4 (5→3→5 `input_grad`, AVX-512 build, best of 51 at
-/// eight stack alignments): 271–276 cycles per call in `f32x8` against
-/// 318–326 in `f32x16`.
+/// eight stack alignments, before `exp_v_guarded` took the `f32x8` kernel
+/// to 200): 271–276 cycles per call in `f32x8` against 318–326 in
+/// `f32x16`.
 pub(crate) type F32n = wide::f32x8;
 /// The `f64` lane type of the register kernel when the network fits it
 /// (see [`F32n`]).
 pub(crate) type F64n = wide::f64x4;
 
 /// The most lanes of a `T::Narrow` vector (the squares of
-/// `batch::lanes_from_rows` are this long); every batch vector holds a
-/// whole number of them.
-pub(crate) const MAX_NARROW_LANES: usize = 8;
+/// `batch::lanes_from_rows` are this long).
+pub(crate) const MAX_NARROW_LANES: usize = {
+    let (f32n, f64n) = (<F32n as Vector>::LANES, <F64n as Vector>::LANES);
+    if f32n > f64n {
+        f32n
+    } else {
+        f64n
+    }
+};
+// Every batch vector holds a whole number of narrow ones.
 const _: () = assert!(
-    <F32n as Vector>::LANES <= MAX_NARROW_LANES
-        && <F64n as Vector>::LANES <= MAX_NARROW_LANES
-        && <F32b as Vector>::LANES % <F32n as Vector>::LANES == 0
+    <F32b as Vector>::LANES % <F32n as Vector>::LANES == 0
         && <F64b as Vector>::LANES % <F64n as Vector>::LANES == 0
 );
 
