@@ -15,7 +15,11 @@
 //!
 //! Safe on a 256 KiB stack, debug and release, `f32` and `f64`: `forward`,
 //! `loss`, `input_grad`, `grads_into` (into a `Box` or a `static`),
-//! `Grads::clear` and `Grads::add_assign`.
+//! `Grads::clear` and `Grads::add_assign`. The tightest is debug `f64`:
+//! the test's thread below runs all of these (and `input_grad_accurate`)
+//! in 193–200 KiB, measured by lowering `SMALL_STACK`; it needed 241–248
+//! KiB before the chunked kernel's stages got frames of their own in
+//! unoptimised builds (`Mlp::input_grad_as` in `src/mlp.rs`).
 //!
 //! `input_grad_batch` needs 128–256 KiB in release and 256–512 KiB in debug
 //! at this shape (its blocks are structure-of-arrays, `O(LANES·(IN + HID +
