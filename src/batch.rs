@@ -206,7 +206,9 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         losses: &mut [T],
         dxs: &mut [RowVec<IN, T>],
     ) {
-        self.block_pass(xb, targets).scatter(losses, dxs);
+        let mut pass = BlockPass::zeroed();
+        self.block_pass(xb, targets, &mut pass);
+        pass.scatter(losses, dxs);
     }
 
     /// The forward and backward pass of one block of at most a batch
@@ -214,25 +216,38 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     ///
     /// Stack: the arrays are `O(LANES·(IN + HID + OUT))`, and each serves
     /// twice (σ'(a) waits in `g_a`, the exps and `2q` in `d_theta`), so a
-    /// large shape holds fewer of them (1024→1024→1000: 1 MiB). The pass is
-    /// returned by value: lending the arrays to a closure instead saves the
-    /// return copy (640 KiB there) but keeps a small shape's lanes out of
-    /// registers, and made the 5→3→5 batch 9% and its gradient sums 19%
-    /// slower (medians of five alternating criterion rounds).
+    /// large shape holds fewer of them (1024→1024→1000: 1 MiB). The pass
+    /// fills storage its caller owns: returned by value, it was built in a
+    /// local and copied into the caller's (LLVM kept both), and the
+    /// 784→128→10 `input_grad_batch` needed 251–266 KiB of stack in
+    /// release, now 139–151 KiB (`f32`–`f64`; `grads_batch` 247–263, now
+    /// 151–183 KiB), at the same speed (5→3→5: 9.30–9.35 ns per sample
+    /// both ways, best of 51, alternating). Inlined, the borrowed storage
+    /// still stays in registers for small shapes. (Lending the arrays to a
+    /// closure instead made the 5→3→5 batch 9% and its gradient sums 19%
+    /// slower: medians of five alternating criterion rounds.)
     #[inline(always)]
     fn block_pass(
         &self,
         xb: &[RowVec<IN, T>],
         targets: &BlockTargets<T, OUT>,
-    ) -> BlockPass<T, IN, HID, OUT> {
+        pass: &mut BlockPass<T, IN, HID, OUT>,
+    ) {
         let splat = <T::Batch as Vector>::splat;
         let zero = splat(T::ZERO);
+        let BlockPass {
+            x,
+            h,
+            d_theta,
+            g_a,
+            loss,
+            dx,
+        } = pass;
 
         // Transpose the block: x[i] holds input i of every sample (whole
         // squares first, see `square_inputs`; then a column at a time, so
         // each vector is assembled in registers).
-        let mut x = [zero; IN];
-        let done = lanes_from_rows::<T, IN>(xb, &mut x);
+        let done = lanes_from_rows::<T, IN>(xb, x);
         for (i, xi) in x.iter_mut().enumerate().skip(done) {
             let mut col = zero.to_array();
             for_lanes::<T::Batch>(xb.len(), |s| col.as_mut()[s] = xb[s].row()[i]);
@@ -241,10 +256,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
 
         // Forward: a = x·W1 + b1, (h, σ'(a)), θ = h·W2 + b2; σ'(a) waits in
         // `g_a` until the backward pass scales it into dL/da.
-        let mut h = [zero; HID];
-        let mut g_a = [zero; HID];
         lanes_times_rows(
-            &x,
+            x,
             self.w1t.rows(),
             |k| splat(self.b1.row()[k]),
             None,
@@ -254,7 +267,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         );
         let mut theta = [zero; OUT];
         lanes_times_rows(
-            &h,
+            h,
             self.w2t.rows(),
             |j| splat(self.b2.row()[j]),
             None,
@@ -268,7 +281,6 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
             m = m.max(t);
         }
         let mut sums = ExpSums::<T, T::Batch>::new();
-        let mut d_theta = [zero; OUT];
         for (ej, &t) in d_theta.iter_mut().zip(&theta) {
             *ej = sums.add_lanes(t, m);
         }
@@ -278,7 +290,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         // Backward to dL/dh, then dL/da = dL/dh ∘ σ'(a). (`dL/dθ` is formed
         // for the parameter gradients; `input_grad_batch` never reads it,
         // and the compiler drops it there.)
-        let loss = match targets {
+        *loss = match targets {
             BlockTargets::Class(labels) => {
                 let half = splat(T::from_f64(0.5));
                 // Each lane's label as a mask per class, formed where it is
@@ -304,7 +316,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                     w2l * half
                 };
                 lanes_times_rows(
-                    &d_theta,
+                    d_theta,
                     self.w2.rows(),
                     |_| zero,
                     Some(&w2_at_label),
@@ -328,7 +340,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                     loss = loss + soft_loss_terms::<T, T::Batch>(theta[j], y[j], m, ln_s);
                 }
                 lanes_times_rows(
-                    &d_theta,
+                    d_theta,
                     self.w2.rows(),
                     |_| zero,
                     None,
@@ -339,16 +351,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         };
 
         // dL/dx = dL/da · W1ᵀ.
-        let mut dx = [zero; IN];
-        lanes_times_rows(&g_a, self.w1.rows(), |_| zero, None, |i, v| dx[i] = v);
-        BlockPass {
-            x,
-            h,
-            d_theta,
-            g_a,
-            loss,
-            dx,
-        }
+        lanes_times_rows(g_a, self.w1.rows(), |_| zero, None, |i, v| dx[i] = v);
     }
 }
 
@@ -451,6 +454,20 @@ struct BlockPass<T: Real, const IN: usize, const HID: usize, const OUT: usize> {
 }
 
 impl<T: Real, const IN: usize, const HID: usize, const OUT: usize> BlockPass<T, IN, HID, OUT> {
+    /// Every lane zero: storage for [`Mlp::block_pass`] to fill.
+    #[inline(always)]
+    fn zeroed() -> Self {
+        let zero = <T::Batch as Vector>::ZERO;
+        Self {
+            x: [zero; IN],
+            h: [zero; HID],
+            d_theta: [zero; OUT],
+            g_a: [zero; HID],
+            loss: zero,
+            dx: [zero; IN],
+        }
+    }
+
     /// Each sample's loss and `dL/dx` back to its own row (as many samples
     /// as `losses` and `dxs` both hold).
     #[inline(always)]
@@ -564,7 +581,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         let (xb, tb, lb, db) = (&xb[..n], &tb[..n], &mut lb[..n], &mut db[..n]);
         match self.block_targets(tb) {
             Some(bt) => {
-                let pass = self.block_pass(xb, &bt);
+                let mut pass = BlockPass::zeroed();
+                self.block_pass(xb, &bt, &mut pass);
                 pass.scatter(lb, db);
                 add.add_block(&pass, xb, lb, db, grads);
             }

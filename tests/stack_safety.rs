@@ -21,11 +21,14 @@
 //! KiB before the chunked kernel's stages got frames of their own in
 //! unoptimised builds (`Mlp::input_grad_as` in `src/mlp.rs`).
 //!
-//! `input_grad_batch` needs 128–256 KiB in release and 256–512 KiB in debug
-//! at this shape (its blocks are structure-of-arrays, `O(LANES·(IN + HID +
-//! OUT))` on the stack); `grads_batch`, which runs the same block kernel
-//! since session 7, needs the same in release and 512–768 KiB in debug.
-//! Both are tested on 256 KiB in release and 1 MiB in debug.
+//! A thread running only `input_grad_batch` needs 139–151 KiB in release
+//! and 359–391 KiB in debug at this shape (`f32`–`f64`; its blocks are structure-of-arrays,
+//! `O(LANES·(IN + HID + OUT))` on the stack); `grads_batch`, which runs the
+//! same block kernel, 151–183 KiB in release and 415–471 KiB in debug.
+//! Both are tested on 256 KiB in release and 1 MiB in debug. (Until the
+//! block kernel filled a pass its caller owns, instead of returning it by
+//! value, release needed 247–266 KiB and failed this test in `f64`; CI ran
+//! it in debug only. `.ci/run` now runs it in release too.)
 //!
 //! `sgd_step`, `Momentum::step`, `fill_with`, `update_params` and
 //! `set_params` run on 256 KiB in debug and release (they once needed
@@ -260,8 +263,7 @@ fn check_grads_batch<T: Real>(seed: u64) {
 /// release, 1 MiB in debug. Their blocks hold the inputs, hidden units and
 /// outputs of `LANES` samples in structure-of-arrays form (`[vector; IN]`
 /// and the like, 50 KB each for `IN = 784` with 16-lane `f32`); measured
-/// need for 784→128→10: 128–256 KiB in release, 256–512 KiB
-/// (`input_grad_batch`) and 512–768 KiB (`grads_batch`) in debug.
+/// need for 784→128→10: see the findings at the top.
 const BATCH_STACK: usize = if cfg!(debug_assertions) {
     1024 * 1024
 } else {
