@@ -9,10 +9,14 @@
 //!   [`BUILD_STACK`] is 512 MiB, which costs only address space). The
 //!   network is then filled in place with `fill_with`.
 //! - `input_grad` and `grads_into` keep `O(HID + OUT)` scalars on the stack:
-//!   they need 64 KiB (`f32`) / 128 KiB (`f64`) in release, 192 KiB /
-//!   384 KiB in debug, so `f64` does not fit 256 KiB in a debug build.
+//!   a thread running only `input_grad` needs 55–71 KiB (`f32`) / 103–119
+//!   KiB (`f64`) in release, 135–151 KiB / 247–263 KiB in debug (231–247 /
+//!   375–391 before the chunked kernel's stages got frames of their own in
+//!   debug builds), so `f64` does not reliably fit 256 KiB in a debug build.
 //! - `input_grad_batch` keeps `O(LANES·(IN + HID + OUT))` scalars on the
-//!   stack: 1 MiB in release (`f32` and `f64`; 896 KiB overflows).
+//!   stack: a thread running only it needs 567–599 KiB in release (`f32`–
+//!   `f64`; 887–919 KiB before its block pass filled caller-owned storage)
+//!   and 1.04–1.08 MiB in debug.
 //!
 //! Results are checked against the plain `f64` reference network of
 //! `tests/common` (every entry) and central differences of its loss (a few
