@@ -216,19 +216,17 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     ///
     /// Stack: the arrays are `O(LANES·(IN + HID + OUT))`, and each serves
     /// twice (σ'(a) waits in `g_a`, the exps and `2q` in `d_theta`), so a
-    /// large shape holds fewer of them (1024→1024→1000: 567–599 KiB in
-    /// release, `f32`–`f64`).
+    /// large shape holds fewer of them (the measured needs are in
+    /// `tests/stack_safety.rs` and `tests/large_shapes.rs`).
     ///
-    /// The pass fills storage its caller owns. Returned by value, it was
-    /// built in a local and copied into the caller's (LLVM kept both), and
-    /// the 784→128→10 `input_grad_batch` needed 251–266 KiB of stack in
-    /// release, now 139–151 KiB (`grads_batch` 247–263, now 151–183 KiB;
-    /// 1024→1024→1000 887–919 KiB), at the same speed (5→3→5: 9.30–9.35 ns
-    /// per sample both ways, best of 51, alternating). Inlined, the
-    /// borrowed storage still stays in registers for small shapes. (Lending
-    /// the arrays to a closure instead made the 5→3→5 batch 9% and its
-    /// gradient sums 19% slower: medians of five alternating criterion
-    /// rounds.)
+    /// The pass fills storage its caller owns: returned by value, it was
+    /// built in a local and copied into the caller's (LLVM kept both
+    /// copies, and the call needed about 1.8 times the stack it needs now),
+    /// at the same speed (5→3→5: 9.30–9.35 ns per sample both ways, best of
+    /// 51, alternating). Inlined, the borrowed storage still stays in
+    /// registers for small shapes. (Lending the arrays to a closure instead
+    /// made the 5→3→5 batch 9% and its gradient sums 19% slower: medians of
+    /// five alternating criterion rounds.)
     #[inline(always)]
     fn block_pass(
         &self,
