@@ -474,10 +474,11 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     ///
     /// # Cost
     ///
-    /// About that of an `f64` network of the same shape (measured in
-    /// `benches/precision.rs`, `BENCHMARKS.md`); no allocation. For `f64`
-    /// networks it computes what [`Mlp::input_grad`] computes (the chunked
-    /// kernel's summation order), so it is only useful for `f32`.
+    /// About twice [`Mlp::input_grad`]'s, and 0.8–1.4× that of an `f64`
+    /// network of the same shape (measured in `benches/precision.rs`;
+    /// figures in `BENCHMARKS.md`); no allocation. For `f64` networks it computes what
+    /// [`Mlp::input_grad`] computes (the chunked kernel's summation order),
+    /// so it is only useful for `f32`.
     ///
     /// # Examples
     ///
@@ -597,8 +598,9 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// rows of `W1` instead of from the transposed copy `W1ᵀ`: when the two
     /// copies together would overflow a 512 KiB L2, reading only `W1` (which
     /// the forward pass reads too) halves the memory traffic of a call
-    /// (784→128→10: 16 µs → see BENCHMARKS.md). Smaller layers keep the
-    /// transposed copy's broadcast form, which needs no per-output
+    /// (784→128→10 on a 512 KiB L2: 15.7 → 11.0 µs; on a 1 MiB L2, which
+    /// holds both, still 7.78 → 7.39 µs; `BENCHMARKS.md`). Smaller layers
+    /// keep the transposed copy's broadcast form, which needs no per-output
     /// horizontal sum.
     const DX_FROM_W1: bool = IN * HID * core::mem::size_of::<T>() > 256 * 1024;
 
