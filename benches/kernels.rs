@@ -5,6 +5,10 @@
 //!   slices.
 //! - `math_sigmoid_1024`: `constgrad::math::sigmoid_in_place` against the
 //!   naive scalar loop `1/(1 + exp(−x))` and the same formula on `f32x8`.
+//! - `math_softmax_N`, `math_xent_N` (N = 10 and 1000): the row kernels
+//!   `constgrad::math::softmax` and `cross_entropy` (class label) on one
+//!   row of N logits, against the formulas a competent engineer writes with
+//!   std's scalar `exp` and `ln` (max-subtracted, one pass for the sum).
 //! - `peak_fma_f32x8`: independent `f32x8` multiply-adds in registers (and,
 //!   despite the group's name, `f32x16` ones: one zmm each on AVX-512), the
 //!   fastest entry being the number every other benchmark's flop rate is
@@ -19,11 +23,12 @@ mod support;
 
 use std::hint::black_box;
 
+use constgrad::{RowVec, Target};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use wide::f32x8;
 
 use support::check::assert_close;
-use support::gen::{floats, Rotor, INPUT_SEED};
+use support::gen::{floats, samples, Rotor, INPUT_SEED};
 
 /// Elements per slice.
 const LEN: usize = 1024;
@@ -123,6 +128,94 @@ fn math(c: &mut Criterion) {
     );
 }
 
+/// `softmax(θ)` with std's `exp`: `e^(θ_j − m) / Σ_k e^(θ_k − m)`.
+fn scalar_softmax<const N: usize>(theta: &[f32; N]) -> [f32; N] {
+    let m = theta.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut e = theta.map(|t| (t - m).exp());
+    let s: f32 = e.iter().sum();
+    for v in &mut e {
+        *v /= s;
+    }
+    e
+}
+
+/// The cross-entropy of class `label` with std's `exp` and `ln`:
+/// `(m − θ_label) + ln Σ_k e^(θ_k − m)`.
+fn scalar_xent<const N: usize>(theta: &[f32; N], label: usize) -> f32 {
+    let m = theta.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let s: f32 = theta.iter().map(|&t| (t - m).exp()).sum();
+    (m - theta[label]) + s.ln()
+}
+
+/// The row kernels on rows of `N` logits uniform in ±8 (a pool of `rows`
+/// rows, a power of two), each baseline first checked against constgrad
+/// on every row of the pool.
+fn row_groups<const N: usize>(c: &mut Criterion, rows: usize) {
+    let pool = samples::<N>(INPUT_SEED + 200 + N as u64, rows, N, -8.0, 8.0);
+    let thetas: Vec<RowVec<N>> = pool.xs.iter().map(|x| RowVec::from_row(*x)).collect();
+    let targets: Vec<Target<N>> = pool
+        .labels
+        .iter()
+        .map(|&l| Target::class(l).expect("label below N"))
+        .collect();
+    for (i, ((x, theta), target)) in pool.xs.iter().zip(&thetas).zip(&targets).enumerate() {
+        let softmax = constgrad::math::softmax(theta);
+        assert_close(
+            &format!("math_softmax_{N}: row {i}"),
+            &scalar_softmax(x),
+            softmax.row(),
+            1e-4,
+        );
+        assert_close(
+            &format!("math_xent_{N}: row {i}"),
+            &[scalar_xent(x, pool.labels[i])],
+            &[constgrad::math::cross_entropy(theta, target)],
+            1e-4,
+        );
+    }
+
+    let mut g = c.benchmark_group(format!("math_softmax_{N}"));
+    g.throughput(Throughput::Elements(N as u64));
+    g.bench_function("constgrad", |b| {
+        let mut r = Rotor::new(rows);
+        b.iter(|| black_box(constgrad::math::softmax(black_box(&thetas[r.step()]))));
+    });
+    g.bench_function("std_scalar", |b| {
+        let mut r = Rotor::new(rows);
+        b.iter(|| black_box(scalar_softmax(black_box(&pool.xs[r.step()]))));
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group(format!("math_xent_{N}"));
+    g.throughput(Throughput::Elements(N as u64));
+    g.bench_function("constgrad", |b| {
+        let mut r = Rotor::new(rows);
+        b.iter(|| {
+            let i = r.step();
+            black_box(constgrad::math::cross_entropy(
+                black_box(&thetas[i]),
+                black_box(&targets[i]),
+            ))
+        });
+    });
+    g.bench_function("std_scalar", |b| {
+        let mut r = Rotor::new(rows);
+        b.iter(|| {
+            let i = r.step();
+            black_box(scalar_xent(
+                black_box(&pool.xs[i]),
+                black_box(pool.labels[i]),
+            ))
+        });
+    });
+    g.finish();
+}
+
+fn rows(c: &mut Criterion) {
+    row_groups::<10>(c, 64);
+    row_groups::<1000>(c, 16);
+}
+
 /// Iterations of the FMA loop per call.
 const FMA_ITERS: usize = 4096;
 
@@ -197,5 +290,5 @@ fn peak(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, peak, math);
+criterion_group!(benches, peak, math, rows);
 criterion_main!(benches);
