@@ -378,8 +378,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     #[must_use]
     pub fn forward(&self, x: &RowVec<IN, T>) -> Forward<HID, OUT, T> {
         let hid = self.hidden(x);
-        let mut y_hat = RowVec::<OUT, T>::zeros();
-        crate::math::softmax::div_row(&hid.e, hid.stats.sum, y_hat.row_mut());
+        let mut y_hat = RowVec::from_row(hid.e);
+        crate::math::softmax::div_row(y_hat.row_mut(), hid.stats.sum);
         Forward {
             a: RowVec::from_row(hid.a),
             h: RowVec::from_row(hid.h),

@@ -85,21 +85,35 @@ pub trait Vector:
 }
 
 /// Loads up to `LANES` elements of `src`; lanes past its end hold `pad`.
+///
+/// When `src` holds a whole vector the copy has a length known at compile
+/// time, so it is one vector load. (A lane-by-lane loop bounded by
+/// `src.len()` compiled to a call to `memcpy` wherever the length was not
+/// a constant, as in the row kernels' loops over long rows: `math::softmax`
+/// on 1000 logits took 1.51 µs with it and 0.77 µs without.)
 #[inline(always)]
 pub(crate) fn load<V: Vector>(src: &[V::Elem], pad: V::Elem) -> V {
     let mut a = V::splat(pad).to_array();
-    for (d, s) in a.as_mut().iter_mut().zip(src) {
-        *d = *s;
+    let dst = a.as_mut();
+    match src.get(..dst.len()) {
+        Some(full) => dst.copy_from_slice(full),
+        None => dst[..src.len()].copy_from_slice(src),
     }
     V::from_array(a)
 }
 
-/// Stores the first `min(LANES, dst.len())` lanes of `v` into `dst`.
+/// Stores the first `min(LANES, dst.len())` lanes of `v` into `dst`: one
+/// vector store when `dst` has room for all of them (see [`load`]).
 #[inline(always)]
 pub(crate) fn store<V: Vector>(v: V, dst: &mut [V::Elem]) {
     let a = v.to_array();
-    for (d, s) in dst.iter_mut().zip(a.as_ref()) {
-        *d = *s;
+    let src = a.as_ref();
+    match dst.get_mut(..src.len()) {
+        Some(full) => full.copy_from_slice(src),
+        None => {
+            let n = dst.len();
+            dst.copy_from_slice(&src[..n]);
+        }
     }
 }
 

@@ -137,9 +137,8 @@ pub fn sigmoid<const N: usize, T: Real>(x: &RowVec<N, T>) -> RowVec<N, T> {
 pub fn softmax<const N: usize, T: Real>(theta: &RowVec<N, T>) -> RowVec<N, T> {
     let mut e = RowVec::<N, T>::zeros();
     let stats = softmax::exp_shifted(theta.row(), e.row_mut());
-    let mut out = RowVec::<N, T>::zeros();
-    softmax::div_row(e.row(), stats.sum, out.row_mut());
-    out
+    softmax::div_row(e.row_mut(), stats.sum);
+    e
 }
 
 /// `log_softmax(θ)_j = θ_j − logsumexp(θ)`, computed as `(θ_j − m) − ln s`.

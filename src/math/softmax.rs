@@ -182,15 +182,15 @@ pub(crate) fn exp_shifted<T: Real, const N: usize>(theta: &[T; N], e: &mut [T; N
     sums.row_stats(max)
 }
 
-/// `out_j = num_j / den` over a row, vectorized (a true division).
+/// `row_j ← row_j / den` over a row, vectorized (a true division).
 #[inline(always)]
-pub(crate) fn div_row<T: Real, const N: usize>(num: &[T; N], den: T, out: &mut [T; N]) {
+pub(crate) fn div_row<T: Real, const N: usize>(row: &mut [T; N], den: T) {
     let lanes = <T::Simd as Vector>::LANES;
     let d = <T::Simd as Vector>::splat(den);
     let mut start = 0;
     while start < N {
-        let v = simd::load::<T::Simd>(&num[start..], T::ZERO);
-        simd::store(v / d, &mut out[start..]);
+        let v = simd::load::<T::Simd>(&row[start..], T::ZERO);
+        simd::store(v / d, &mut row[start..]);
         start += lanes;
     }
 }
