@@ -42,7 +42,8 @@ ORDER = [
     "seed_input_grad", "seed_loss", "seed_grads", "seed_batch4096",
     "seed_grads_batch4096", "mnist_input_grad", "mnist_batch256",
     "mnist_grads_batch256",
-    "math_exp_1024", "math_sigmoid_1024", "peak_fma_f32x8",
+    "math_exp_1024", "math_sigmoid_1024", "math_softmax_10", "math_xent_10",
+    "math_softmax_1000", "math_xent_1000", "peak_fma_f32x8",
 ]
 
 
