@@ -165,7 +165,7 @@ pub(crate) fn exp_shifted<T: Real, const N: usize>(theta: &[T; N], e: &mut [T; N
     let mut vmax = splat(ninf);
     let mut start = 0;
     while start < N {
-        let v = simd::load::<T::Simd>(&theta[start..], ninf);
+        let v = simd::load_at::<T::Simd>(theta, start, ninf);
         vmax = vmax.max(v);
         start += lanes;
     }
@@ -175,8 +175,8 @@ pub(crate) fn exp_shifted<T: Real, const N: usize>(theta: &[T; N], e: &mut [T; N
     let mut sums = ExpSums::<T, T::Simd>::new();
     let mut start = 0;
     while start < N {
-        let v = simd::load::<T::Simd>(&theta[start..], ninf);
-        simd::store(sums.add(v, m), &mut e[start..]);
+        let v = simd::load_at::<T::Simd>(theta, start, ninf);
+        simd::store_at(sums.add(v, m), e, start);
         start += lanes;
     }
     sums.row_stats(max)
@@ -189,8 +189,8 @@ pub(crate) fn div_row<T: Real, const N: usize>(row: &mut [T; N], den: T) {
     let d = <T::Simd as Vector>::splat(den);
     let mut start = 0;
     while start < N {
-        let v = simd::load::<T::Simd>(&row[start..], T::ZERO);
-        simd::store(v / d, &mut row[start..]);
+        let v = simd::load_at::<T::Simd>(row, start, T::ZERO);
+        simd::store_at(v / d, row, start);
         start += lanes;
     }
 }
@@ -210,7 +210,7 @@ pub(crate) fn soft_xent<T: Real, U: LoadAs<T>, const N: usize>(
     let mut acc = splat(T::ZERO);
     let mut start = 0;
     while start < N {
-        let t = simd::load::<T::Simd>(&theta[start..], T::ZERO);
+        let t = simd::load_at::<T::Simd>(theta, start, T::ZERO);
         let yv = U::load(&y[start..], T::ZERO);
         acc = acc + soft_loss_terms::<T, T::Simd>(t, yv, m, ln_s);
         start += lanes;
