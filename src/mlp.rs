@@ -508,7 +508,12 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
 
     /// The loss and the gradients with respect to `x`, `W1`, `b1`, `W2`, `b2`.
     ///
-    /// Returns a [`Grads`] by value; for large shapes use [`Mlp::grads_into`].
+    /// Returns a [`Grads`] by value; for large shapes use [`Mlp::grads_into`],
+    /// and in a hot loop prefer it too, with one reused [`Grads`]: copying a
+    /// just-written `Grads` made the 5→3→5 call take 307–370 cycles instead
+    /// of 227 in about one process in three on Zen 4 (depending on where the
+    /// stack lands), where `grads_into` took 226 in every one
+    /// (`BENCHMARKS.md`).
     #[must_use]
     pub fn grads(&self, x: &RowVec<IN, T>, target: &Target<OUT, T>) -> Grads<IN, HID, OUT, T> {
         let mut g = Grads::default();
