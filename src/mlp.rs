@@ -476,9 +476,9 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     ///
     /// About twice [`Mlp::input_grad`]'s, and 0.8–1.4× that of an `f64`
     /// network of the same shape (measured in `benches/precision.rs`;
-    /// figures in `BENCHMARKS.md`); no allocation. For `f64` networks it computes what
-    /// [`Mlp::input_grad`] computes (the chunked kernel's summation order),
-    /// so it is only useful for `f32`.
+    /// figures in `BENCHMARKS.md`); no allocation. For `f64` networks it
+    /// computes what [`Mlp::input_grad`] computes (the chunked kernel's
+    /// summation order), so it is only useful for `f32`.
     ///
     /// # Examples
     ///
