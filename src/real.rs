@@ -79,7 +79,9 @@ pub(crate) mod sealed {
         fn narrow(w: W) -> Self;
         /// See `simd::load`: up to `LANES` elements, lanes past `src` hold `pad`.
         fn load(src: &[Self], pad: W) -> W::Simd;
-        /// See `simd::load_over`.
+        /// `simd::load_at` with zero padding: `LANES` elements of `flat` from
+        /// `start` (lanes past the caller's row may hold the next row's
+        /// data), zero-padded near the end of `flat`.
         fn load_over(flat: &[Self], start: usize) -> W::Simd;
         /// See `simd::store`: the first `min(LANES, dst.len())` lanes, rounded.
         fn store(v: W::Simd, dst: &mut [Self]);
@@ -162,7 +164,7 @@ macro_rules! load_as_itself {
             }
             #[inline(always)]
             fn load_over(flat: &[$t], start: usize) -> <$t as sealed::Kernel>::Simd {
-                simd::load_over(flat, start)
+                simd::load_at(flat, start, 0.0)
             }
             #[inline(always)]
             fn store(v: <$t as sealed::Kernel>::Simd, dst: &mut [$t]) {

@@ -103,17 +103,24 @@ pub(crate) fn store<V: Vector>(v: V, dst: &mut [V::Elem]) {
     }
 }
 
-/// [`load`] of `row[start..]`, for loops that walk a row a vector at a
-/// time: a whole vector's worth is loaded from a slice of constant length,
-/// so it is one vector load. (`load(&row[start..], pad)` copies up to a
-/// length LLVM does not know, and compiled to a call to `memcpy` per
+/// [`load`] of `row[start..]`, for loops that walk a row (or a flat
+/// matrix) a vector at a time: when `LANES` elements exist from `start`
+/// they are one copy of constant length, so one vector load; near the end
+/// the lanes past `row` hold `pad`. (`load(&row[start..], pad)` copies up
+/// to a length LLVM does not know, and compiled to a call to `memcpy` per
 /// vector: `math::softmax` on 1000 logits took 1.51 µs that way, 0.74 µs
-/// this way.) The network kernels keep `load`: there the change made no
-/// difference or cost a few cycles.
+/// this way.) A caller walking a flat matrix gets the next row's data in
+/// the lanes past its own row, and must keep them out of horizontal
+/// reductions and stores. Loads of constant-length rows keep `load`: there
+/// this form made no difference or cost a few cycles.
 #[inline(always)]
 pub(crate) fn load_at<V: Vector>(row: &[V::Elem], start: usize, pad: V::Elem) -> V {
     match row.get(start..start + V::LANES) {
-        Some(full) => load(full, pad),
+        Some(full) => {
+            let mut a = V::splat(pad).to_array();
+            a.as_mut().copy_from_slice(full);
+            V::from_array(a)
+        }
         None => load(row.get(start..).unwrap_or(&[]), pad),
     }
 }
@@ -370,22 +377,3 @@ pub const F64_LANES: usize = <F64s as Vector>::LANES;
 pub const F32_BATCH_LANES: usize = <F32b as Vector>::LANES;
 /// Samples per block of the `f64` batch kernels.
 pub const F64_BATCH_LANES: usize = <F64b as Vector>::LANES;
-
-/// Loads `LANES` elements of `flat` from `start` when they exist (one full
-/// vector load); lanes past the caller's row may then hold the next row's
-/// data. Near the end of `flat` it falls back to a zero-padded load. Callers
-/// must not let lanes past their row reach a horizontal reduction or a store.
-#[inline(always)]
-pub(crate) fn load_over<V: Vector>(flat: &[V::Elem], start: usize) -> V
-where
-    V::Elem: Default,
-{
-    match flat.get(start..start + V::LANES) {
-        Some(full) => {
-            let mut a = V::splat(Default::default()).to_array();
-            a.as_mut().copy_from_slice(full);
-            V::from_array(a)
-        }
-        _ => load::<V>(flat.get(start..).unwrap_or(&[]), Default::default()),
-    }
-}

@@ -211,7 +211,7 @@ pub(crate) fn soft_xent<T: Real, U: LoadAs<T>, const N: usize>(
     let mut start = 0;
     while start < N {
         let t = simd::load_at::<T::Simd>(theta, start, T::ZERO);
-        let yv = U::load(&y[start..], T::ZERO);
+        let yv = U::load_over(y, start);
         acc = acc + soft_loss_terms::<T, T::Simd>(t, yv, m, ln_s);
         start += lanes;
     }
