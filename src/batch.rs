@@ -828,11 +828,11 @@ fn add_rows<'a, T: Real, const C: usize>(
     let lanes = <T::Simd as Vector>::LANES;
     let mut start = 0;
     while start < C {
-        let mut acc = simd::load::<T::Simd>(&out[start..], T::ZERO);
+        let mut acc = simd::load_at::<T::Simd>(out, start, T::ZERO);
         for row in rows.clone() {
-            acc = acc + simd::load::<T::Simd>(&row[start..], T::ZERO);
+            acc = acc + simd::load_at::<T::Simd>(row, start, T::ZERO);
         }
-        simd::store(acc, &mut out[start..]);
+        simd::store_at(acc, out, start);
         start += lanes;
     }
 }
@@ -852,11 +852,11 @@ fn add_outers<'a, T: Real, const R: usize, const C: usize>(
     for (i, row) in out.iter_mut().enumerate() {
         let mut start = 0;
         while start < C {
-            let mut acc = simd::load::<T::Simd>(&row[start..], T::ZERO);
+            let mut acc = simd::load_at::<T::Simd>(row, start, T::ZERO);
             for (us, vs) in u.clone().zip(v) {
-                acc = splat(us[i]).mul_add(simd::load::<T::Simd>(&vs[start..], T::ZERO), acc);
+                acc = splat(us[i]).mul_add(simd::load_at::<T::Simd>(vs, start, T::ZERO), acc);
             }
-            simd::store(acc, &mut row[start..]);
+            simd::store_at(acc, row, start);
             start += lanes;
         }
     }
