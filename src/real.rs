@@ -127,8 +127,10 @@ pub(crate) mod sealed {
         /// Up to this argument (from `EXP_NORMAL_MIN`), `exp` scales by one
         /// normal power of two, `2^n` with `n ≤` the largest exponent.
         const EXP_NORMAL_MAX: Self;
-        /// Taylor coefficients `1/k!` for `k = 2, 3, …` of `e^r`.
-        const EXP_TAYLOR: &'static [Self];
+        /// The coefficients `q_0, q_1, …` of `Q` in `e^r ≈ 1 + r + r²·Q(r)`
+        /// for `|r| ≤ ln2/2`: a minimax fit for f32, the Taylor
+        /// coefficients `1/(k+2)!` for f64 (see `math::exp`).
+        const EXP_POLY: &'static [Self];
         /// Taylor coefficients `2/(2k+1)` for `k = 1, 2, …` of
         /// `2·atanh(s) = 2s + s·Σ 2 s^(2k)/(2k+1)`.
         const LN_TAYLOR: &'static [Self];
@@ -239,20 +241,31 @@ const fn to_f32<const N: usize>(a: [f64; N]) -> [f32; N] {
     out
 }
 
-// Degrees. exp: |r| ≤ ln2/2, Taylor truncated after r^d has relative error
-// ≤ (ln2/2)^(d+1)/(d+1)!: d = 8 gives 2.0e-10 < 2^-32 (f32; d = 7 would give
-// 5.1e-9, up to 0.16 ulp), d = 13 gives 4.1e-18 < 2^-57 (f64). ln: |s| ≤ (√2−1)/(√2+1) = 0.1716, s² ≤ 0.02944;
+// Degrees. exp: |r| ≤ ln2/2 (times 1.0005 for the reduction's rounding).
+// f32: Q of degree 4 fitted for the least maximum relative error of e^r by
+// `scripts/exp_minimax.py`: 3.1e-9 (2^-28.3), and 3.6e-9 with the
+// coefficients rounded to f32 (below), at most 0.061 ulp of e^r. The Taylor
+// series would need degree 6 in Q (two FMAs more per exp): truncated after
+// r^d, e^r has relative error ≤ (ln2/2)^(d+1)/(d+1)!, 2.0e-10 for d = 8 and
+// 5.1e-9 (0.09 ulp) for d = 7. f64: the Taylor series, d = 13: 4.1e-18 <
+// 2^-57. ln: |s| ≤ (√2−1)/(√2+1) = 0.1716, s² ≤ 0.02944;
 // truncating Σ 2 s^(2k)/(2k+1) after k = K leaves < s·s^(2K+2): K = 5 gives
 // < 1e-10 (f32), K = 10 gives < 8e-18 (f64).
-const EXP_TAYLOR_F32: [f32; 7] = to_f32(inv_factorials::<7>());
-const EXP_TAYLOR_F64: [f64; 12] = inv_factorials::<12>();
+const EXP_POLY_F32: [f32; 5] = [
+    f32::from_bits(0x3eff_fffe), // 0.49999994
+    f32::from_bits(0x3e2a_aa49), // 0.16666521
+    f32::from_bits(0x3d2a_ac79), // 0.041668389
+    f32::from_bits(0x3c09_1d10), // 0.0083687455
+    f32::from_bits(0x3ab5_11e8), // 0.0013814541
+];
+const EXP_POLY_F64: [f64; 12] = inv_factorials::<12>();
 const LN_TAYLOR_F32: [f32; 5] = to_f32(atanh_coeffs::<5>());
 const LN_TAYLOR_F64: [f64; 10] = atanh_coeffs::<10>();
 
 macro_rules! impl_real {
     ($t:ident, $simd:ty, $narrow:ty, $batch:ty, $shifter:expr, $ln2_hi:expr, $ln2_lo:expr, $emin:expr, $emax:expr,
      $enormal:expr, $ezero:expr, $enormal_max:expr,
-     $exp_taylor:expr, $ln_taylor:expr, $bias:expr, $mant:expr) => {
+     $exp_poly:expr, $ln_taylor:expr, $bias:expr, $mant:expr) => {
         impl sealed::Kernel for $t {
             type Simd = $simd;
             type Narrow = $narrow;
@@ -266,7 +279,7 @@ macro_rules! impl_real {
             const EXP_NORMAL_MIN: Self = $enormal;
             const EXP_ZERO_BELOW: Self = $ezero;
             const EXP_NORMAL_MAX: Self = $enormal_max;
-            const EXP_TAYLOR: &'static [Self] = &$exp_taylor;
+            const EXP_POLY: &'static [Self] = &$exp_poly;
             const LN_TAYLOR: &'static [Self] = &$ln_taylor;
             const SQRT2: Self = core::$t::consts::SQRT_2;
             const EXP_BIAS: Self = $bias;
@@ -327,7 +340,7 @@ impl_real!(
     -87.0,
     -104.0,
     88.0,
-    EXP_TAYLOR_F32,
+    EXP_POLY_F32,
     LN_TAYLOR_F32,
     127.0,
     23
@@ -349,7 +362,7 @@ impl_real!(
     -708.0,
     -746.0,
     709.0,
-    EXP_TAYLOR_F64,
+    EXP_POLY_F64,
     LN_TAYLOR_F64,
     1023.0,
     52
