@@ -249,8 +249,10 @@ const fn to_f32<const N: usize>(a: [f64; N]) -> [f32; N] {
 // r^d, e^r has relative error ≤ (ln2/2)^(d+1)/(d+1)!, 2.0e-10 for d = 8 and
 // 5.1e-9 (0.09 ulp) for d = 7. f64: the Taylor series, d = 13: 4.1e-18 <
 // 2^-57. ln: |s| ≤ (√2−1)/(√2+1) = 0.1716, s² ≤ 0.02944;
-// truncating Σ 2 s^(2k)/(2k+1) after k = K leaves < s·s^(2K+2): K = 5 gives
-// < 1e-10 (f32), K = 10 gives < 8e-18 (f64).
+// truncating Σ 2 s^(2k)/(2k+1) after k = K leaves < s·s^(2K+2) of
+// ln(1 + f) = 2s + s·Σ…: K = 4 leaves 7.1e-10, 2.1e-9 of ln(1 + f) ≈ 2s,
+// 0.035 ulp (f32; K = 5, used before session 16, took one more FMA and
+// Estrin level for 1.8e-11), K = 10 gives < 8e-18 (f64).
 const EXP_POLY_F32: [f32; 5] = [
     f32::from_bits(0x3eff_fffe), // 0.49999994
     f32::from_bits(0x3e2a_aa49), // 0.16666521
@@ -259,7 +261,7 @@ const EXP_POLY_F32: [f32; 5] = [
     f32::from_bits(0x3ab5_11e8), // 0.0013814541
 ];
 const EXP_POLY_F64: [f64; 12] = inv_factorials::<12>();
-const LN_TAYLOR_F32: [f32; 5] = to_f32(atanh_coeffs::<5>());
+const LN_TAYLOR_F32: [f32; 4] = to_f32(atanh_coeffs::<4>());
 const LN_TAYLOR_F64: [f64; 10] = atanh_coeffs::<10>();
 
 macro_rules! impl_real {

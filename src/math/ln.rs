@@ -8,7 +8,7 @@
 //! 2s + s·R(s²)`, `R(z) = Σ_{k≥1} 2 z^k/(2k+1)`, and since `2s = f − s·f`,
 //! `ln(1 + f) = f − s·(f − R)`: the leading term `f` is exact and the
 //! correction is at most 7% of it. `|s| ≤ 0.1716`, so few terms of `R` are
-//! needed (5 for f32, 10 for f64). Then `ln x = k·LN2_HI + (ln(1+f) + k·LN2_LO)`.
+//! needed (4 for f32, 10 for f64). Then `ln x = k·LN2_HI + (ln(1+f) + k·LN2_LO)`.
 //!
 //! `ln(1 + u)` for small `u ≥ 0` uses the classical identity
 //! `log1p(u) = ln(v)·u/(v − 1)` with `v = 1 + u` (and `u` itself when
