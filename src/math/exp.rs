@@ -15,11 +15,12 @@
 //! `real.rs`). The sum is ordered so that only one rounding is large:
 //! `1 + r_hi` is rounded and its exact error recovered (Fast2Sum, valid
 //! since `|r_hi| < 1`), and that error, `−n·LN2_LO` and `r²·Q(r)` (all below
-//! 0.07) are summed before the final addition. The remaining error is the last rounding (0.5 ulp), the
-//! rounding of `r` and of the polynomial's evaluation (each a few percent of
-//! an ulp at the bottom of a binade), and the polynomial's own error (f32:
-//! ≤ 0.061 ulp; f64: < 2^-57): measured exhaustively over every f32, at most
-//! 0.72 ulp for normal results and 0.79 ulp for subnormal ones (ACCURACY.md).
+//! 0.07) are summed before the final addition. The remaining error is the
+//! last rounding (0.5 ulp), the rounding of `r` and of the polynomial's
+//! evaluation (each a few percent of an ulp at the bottom of a binade), and
+//! the polynomial's own error (f32: ≤ 0.061 ulp; f64: < 2^-57): measured
+//! exhaustively over every f32, at most 0.72 ulp for normal results and 0.79
+//! ulp for subnormal ones (ACCURACY.md).
 //!
 //! The scaling by `2^n` is split as `2^n1 · 2^n2` with `n1 = round(n/2)`: the
 //! first product is exact, the second rounds once, so results in the
