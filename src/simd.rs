@@ -118,7 +118,8 @@ pub(crate) fn store<V: Vector>(v: V, dst: &mut [V::Elem]) {
 pub(crate) fn load_at<V: Vector>(row: &[V::Elem], start: usize, pad: V::Elem) -> V {
     match row.get(start..start + V::LANES) {
         Some(full) => {
-            let mut a = V::splat(pad).to_array();
+            // Every lane is overwritten: no padding to fill.
+            let mut a = V::ZERO.to_array();
             a.as_mut().copy_from_slice(full);
             V::from_array(a)
         }
