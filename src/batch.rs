@@ -25,7 +25,9 @@ use crate::error::Error;
 use crate::mat::RowVec;
 use crate::math::ln::ln_1p_v;
 use crate::math::sigmoid::sigmoid_and_slope_v;
-use crate::math::softmax::{class_q2, soft_d_theta, soft_loss_terms, ExpSums};
+use crate::math::softmax::{
+    class_e, class_q, class_unscale, soft_d_theta, soft_loss_terms, ExpSums,
+};
 use crate::mlp::{Grads, Mlp};
 use crate::real::Real;
 use crate::simd::Vector;
@@ -215,7 +217,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// vector's lanes of samples, one sample per lane.
     ///
     /// Stack: the arrays are `O(LANES·(IN + HID + OUT))`, and each serves
-    /// twice (σ'(a) waits in `g_a`, the exps and `2q` in `d_theta`), so a
+    /// twice (σ'(a) waits in `g_a`, the exps and `q` in `d_theta`), so a
     /// large shape holds fewer of them (the measured needs are in
     /// `tests/stack_safety.rs` and `tests/large_shapes.rs`).
     ///
@@ -296,19 +298,18 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 let half = splat(T::from_f64(0.5));
                 // Each lane's label as a mask per class, formed where it is
                 // used (a compare is cheaper than keeping OUT masks live
-                // across the backward product); 2q_j (see `class_q2`) and
-                // θ_l per lane; 2q_j replaces e_j in `d_theta`.
+                // across the backward product); e_j off the label (see
+                // `class_e`) replaces e_j in `d_theta`, and θ_l per lane.
                 let is_label = |j: usize| labels.simd_eq(splat(T::from_f64(j as f64)));
                 let mut theta_l = zero;
-                let mut q_sum = zero;
-                for (j, qj) in d_theta.iter_mut().enumerate() {
+                for (j, ej) in d_theta.iter_mut().enumerate() {
                     let at_label = is_label(j);
-                    *qj = class_q2::<T, T::Batch>(*qj, sum, at_label);
+                    *ej = class_e::<T, T::Batch>(*ej, at_label);
                     theta_l = <T::Batch as Vector>::select(at_label, theta[j], theta_l);
-                    q_sum = q_sum + *qj;
                 }
-                // W2[k][l] of each lane's own label, then Σ_j 2q_j·(W2[k][j] − W2[k][l])/2
-                // (halved so the difference of two finite weights stays finite).
+                // W2[k][l] of each lane's own label, then Σ_j e_j·(W2[k][j] − W2[k][l])/2
+                // (halved so the difference of two finite weights stays finite),
+                // divided by s/2 (see `class_unscale`).
                 let w2_at_label = |k: usize| {
                     let mut w2l = zero;
                     for (j, &w) in self.w2.rows()[k].iter().enumerate() {
@@ -321,12 +322,17 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                     self.w2.rows(),
                     |_| zero,
                     Some(&w2_at_label),
-                    |k, gh| g_a[k] = gh * g_a[k],
+                    |k, u| g_a[k] = class_unscale::<T, T::Batch>(u, sum) * g_a[k],
                 );
                 // dL/dθ = q off the label and −Σq on it (as the one-sample
                 // kernels form it).
+                let mut q_sum = zero;
                 for (j, dj) in d_theta.iter_mut().enumerate() {
-                    *dj = <T::Batch as Vector>::select(is_label(j), -(q_sum * half), *dj * half);
+                    *dj = class_q::<T, T::Batch>(*dj, sum, is_label(j));
+                    q_sum = q_sum + *dj;
+                }
+                for (j, dj) in d_theta.iter_mut().enumerate() {
+                    *dj = <T::Batch as Vector>::select(is_label(j), -q_sum, *dj);
                 }
                 (m - theta_l) + ln_s
             }

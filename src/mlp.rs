@@ -36,7 +36,8 @@
 use crate::mat::{mat_vec_map, vec_mat_map, Mat, RowVec};
 use crate::math::sigmoid::sigmoid_and_slope_guarded_v;
 use crate::math::softmax::{
-    class_q2, exp_shifted, soft_d_theta, soft_loss_terms, soft_xent, ExpSums, RowStats,
+    class_e, class_q, class_unscale, exp_shifted, soft_d_theta, soft_loss_terms, soft_xent,
+    ExpSums, RowStats,
 };
 use crate::real::{LoadAs, Real};
 use crate::simd::{self, Vector};
@@ -692,29 +693,32 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         let loss = match target {
             Target::Class(label) => {
                 let l = label.get();
-                // 2q_j = 2ŷ_j for j ≠ l, 0 at l (see `class_q2`); dL/dθ_l = −Σ q_j.
+                // dL/dθ = q off the label and −Σq on it (see `class_q`);
+                // dL/dh = u/(s/2) from e off the label (see `class_unscale`).
                 let lf = splat(W::from_f64(l as f64));
-                let mut q2 = [W::ZERO; OUT];
-                let mut q2_sum = splat(W::ZERO);
+                let mut e_off = [W::ZERO; OUT];
+                let mut q_sum = splat(W::ZERO);
                 let mut start = 0;
                 while start < OUT {
                     let ev = simd::load::<W::Simd>(&hid.e[start..], W::ZERO);
                     let idx = <W::Simd as Vector>::iota() + splat(W::from_f64(start as f64));
-                    let qv = class_q2::<W, W::Simd>(ev, s, idx.simd_eq(lf));
-                    q2_sum = q2_sum + qv;
-                    simd::store(qv, &mut q2[start..]);
+                    let at_label = idx.simd_eq(lf);
+                    let qv = class_q::<W, W::Simd>(ev, s, at_label);
+                    q_sum = q_sum + qv;
+                    simd::store(qv, &mut d_theta[start..]);
+                    simd::store(class_e::<W, W::Simd>(ev, at_label), &mut e_off[start..]);
                     start += lanes;
                 }
-                d_theta = q2.map(|v| v * W::from_f64(0.5));
                 if let Some(dl) = d_theta.get_mut(l) {
-                    *dl = -(q2_sum.reduce_add() * W::from_f64(0.5));
+                    *dl = -q_sum.reduce_add();
                 }
+                let mut emit = times_slope(&hid.slope, &mut d_a);
                 vec_mat_map::<W, W, T, OUT, HID>(
-                    &q2,
+                    &e_off,
                     self.w2t.rows(),
                     None,
                     Some(l),
-                    times_slope(&hid.slope, &mut d_a),
+                    |start, u| emit(start, class_unscale::<W, W::Simd>(u, s)),
                 );
                 hid.stats
                     .class_loss(hid.theta.get(l).copied().unwrap_or(W::NAN))
@@ -840,20 +844,17 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 let l = label.get();
                 let half = splat(T::from_f64(0.5));
                 let at_label = V::iota().simd_eq(splat(T::from_f64(l as f64)));
-                // 2q_j against halved differences (see the chunked kernel);
-                // dL/dθ = q off the label and −Σq on it.
-                let q2 = class_q2::<T, V>(f.e, s, at_label);
-                let d_theta = V::select(
-                    at_label,
-                    splat(-(q2.reduce_add() * T::from_f64(0.5))),
-                    q2 * half,
-                );
+                // dL/dθ = q off the label and −Σq on it (for `grads`).
+                let q = class_q::<T, V>(f.e, s, at_label);
+                let d_theta = V::select(at_label, splat(-q.reduce_add()), q);
+                // dL/dh from e off the label against halved differences,
+                // divided by s/2 afterwards (see the chunked kernel).
                 let pivot = p.w2t.get(l).map_or(zero, narrow) * half;
-                let q_lanes = simd::lanes(q2);
-                let g_h = broadcast_dot(&q_lanes.0.as_ref()[..OUT], &p.w2t, zero, |row| {
+                let e_lanes = simd::lanes(class_e::<T, V>(f.e, at_label));
+                let u = broadcast_dot(&e_lanes.0.as_ref()[..OUT], &p.w2t, zero, |row| {
                     row.mul_add(half, -pivot)
                 });
-                (d_theta, g_h)
+                (d_theta, class_unscale::<T, V>(u, s))
             }
             Target::Probs(y) => {
                 let sum_y: T = y.row().iter().copied().sum();

@@ -146,13 +146,29 @@ pub(crate) fn soft_d_theta<T: Real, V: Vector<Elem = T>>(e: V, s: V, sum_y: V, y
     (e / s).mul_add(sum_y, -y)
 }
 
-/// Class-label `2q = 2ŷ` off the label and 0 on it, formed exactly as
-/// `e/(s/2)`: the factor 2 pairs with the halved weight differences
-/// `W2ᵀ_j/2 − W2ᵀ_l/2` of the backward product (see `mat::vec_mat_map`).
+/// Class-label `q = ŷ = e/s` off the label and 0 on it: `dL/dθ` is `q` off
+/// the label and `−Σq` on it (the cancellation-free form of `ŷ_l − 1`).
 #[inline(always)]
-pub(crate) fn class_q2<T: Real, V: Vector<Elem = T>>(e: V, s: V, is_label: V) -> V {
-    let half_s = s * V::splat(T::from_f64(0.5));
-    V::select(is_label, V::splat(T::ZERO), e / half_s)
+pub(crate) fn class_q<T: Real, V: Vector<Elem = T>>(e: V, s: V, is_label: V) -> V {
+    V::select(is_label, V::splat(T::ZERO), e / s)
+}
+
+/// Class-label `e_j` off the label and 0 on it: the class-label backward
+/// product takes `u = Σ_j e_j·(W2ᵀ_j/2 − W2ᵀ_l/2)` from these and divides by
+/// `s/2` once afterwards ([`class_unscale`]).
+#[inline(always)]
+pub(crate) fn class_e<T: Real, V: Vector<Elem = T>>(e: V, is_label: V) -> V {
+    V::select(is_label, V::splat(T::ZERO), e)
+}
+
+/// Class-label `dL/dh = Σ_j ŷ_j·(W2ᵀ_j − W2ᵀ_l) = u/(s/2)` from the product
+/// `u` of [`class_e`]'s values. Dividing the product once, rather than each
+/// `e_j` before it, takes the denominator's horizontal sum and the divide
+/// off the one-sample kernels' critical path (the product runs while they
+/// do) and rounds once instead of once per class.
+#[inline(always)]
+pub(crate) fn class_unscale<T: Real, V: Vector<Elem = T>>(u: V, s: V) -> V {
+    u / (s * V::splat(T::from_f64(0.5)))
 }
 
 /// Writes `e_j = e^(θ_j − m)` into `e` and returns the row's statistics.
