@@ -134,16 +134,8 @@ pub(crate) mod sealed {
         /// Taylor coefficients `2/(2k+1)` for `k = 1, 2, …` of
         /// `2·atanh(s) = 2s + s·Σ 2 s^(2k)/(2k+1)`.
         const LN_TAYLOR: &'static [Self];
-        /// `√2`.
-        const SQRT2: Self;
-        /// The exponent bias (127 or 1023) as a float.
-        const EXP_BIAS: Self;
         /// Smallest positive normal number.
         const MIN_POSITIVE: Self;
-        /// `2^mantissa_bits`, to rescale subnormal inputs of `ln`.
-        const TWO_POW_MANT: Self;
-        /// `mantissa_bits` as a float.
-        const MANT_BITS: Self;
     }
 }
 
@@ -268,7 +260,7 @@ const LN_TAYLOR_F64: [f64; 10] = atanh_coeffs::<10>();
 macro_rules! impl_real {
     ($t:ident, $simd:ty, $narrow:ty, $batch:ty, $shifter:expr, $ln2_hi:expr, $ln2_lo:expr, $emin:expr, $emax:expr,
      $enormal:expr, $ezero:expr, $enormal_max:expr,
-     $exp_poly:expr, $ln_taylor:expr, $bias:expr, $mant:expr) => {
+     $exp_poly:expr, $ln_taylor:expr) => {
         impl sealed::Kernel for $t {
             type Simd = $simd;
             type Narrow = $narrow;
@@ -284,11 +276,7 @@ macro_rules! impl_real {
             const EXP_NORMAL_MAX: Self = $enormal_max;
             const EXP_POLY: &'static [Self] = &$exp_poly;
             const LN_TAYLOR: &'static [Self] = &$ln_taylor;
-            const SQRT2: Self = core::$t::consts::SQRT_2;
-            const EXP_BIAS: Self = $bias;
             const MIN_POSITIVE: Self = $t::MIN_POSITIVE;
-            const TWO_POW_MANT: Self = (1u64 << $mant) as $t;
-            const MANT_BITS: Self = $mant as $t;
         }
 
         impl Real for $t {
@@ -344,9 +332,7 @@ impl_real!(
     -104.0,
     88.0,
     EXP_POLY_F32,
-    LN_TAYLOR_F32,
-    127.0,
-    23
+    LN_TAYLOR_F32
 );
 // f64: LN2_HI = 0x3fe62e42fee00000 has 32 significant bits, exact products for
 // |n| < 2^21. Clamp: e^-760 < 2^-1075 rounds to 0; e^720 > f64::MAX.
@@ -366,7 +352,5 @@ impl_real!(
     -746.0,
     709.0,
     EXP_POLY_F64,
-    LN_TAYLOR_F64,
-    1023.0,
-    52
+    LN_TAYLOR_F64
 );

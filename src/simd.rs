@@ -76,8 +76,8 @@ pub trait Vector:
     fn iota() -> Self;
     /// `2^n` for lanes holding integers `n` in the normal exponent range.
     fn pow2(n: Self) -> Self;
-    /// For positive normal `x`: `(e, m)` with `x = 2^(e - bias) · m`,
-    /// `m ∈ [1, 2)`, and `e` the biased exponent field as a float.
+    /// For positive normal `x`: `(k, m)` with `x = 2^k · m`, `m ∈ [√½, √2)`,
+    /// and `k` an integer (as a float). Integer work only, no compare.
     fn split_exponent(x: Self) -> (Self, Self);
     /// Transposes the square `rows` (`LANES` vectors): lane `c` of row `r`
     /// becomes lane `r` of row `c`.
@@ -262,15 +262,23 @@ macro_rules! impl_vector {
             #[inline(always)]
             fn split_exponent(x: Self) -> (Self, Self) {
                 const MANT_MASK: $u = (1 << $mant) - 1;
-                const ONE_BITS: $u = ($bias as $u) << $mant;
+                // √½: biased exponent bias − 1, mantissa field `M`.
+                const SQRT_HALF_BITS: $u = core::$t::consts::FRAC_1_SQRT_2.to_bits();
+                const SQRT_HALF_MANT: $u = SQRT_HALF_BITS & MANT_MASK;
                 const TWO_POW_MANT: $t = (1u64 << $mant) as $t;
-                let bits = x.to_bits();
+                // Adding `2^mant − M` to x's bits carries into the exponent
+                // field exactly when x's mantissa field is at least `M` (its
+                // significand at least √2), so the sum's exponent field is
+                // `k + bias`; its low bits are x's mantissa field minus `M`,
+                // mod `2^mant`, and adding √½'s bits back gives `m`, with the
+                // exponent of ½ or of 1.
+                let t = x.to_bits() + ((1 << $mant) - SQRT_HALF_MANT);
                 // The exponent field, OR-ed into the mantissa of 2^mant, read
-                // back as a float: 2^mant + e, minus 2^mant.
-                let e_bits = (bits >> $mant) | wide::$v::splat(TWO_POW_MANT).to_bits();
-                let e = wide::$v::from_bits(e_bits) - wide::$v::splat(TWO_POW_MANT);
-                let m_bits = (bits & MANT_MASK) | ONE_BITS;
-                (e, wide::$v::from_bits(m_bits))
+                // back as a float: 2^mant + k + bias, minus both (exactly).
+                let k_bits = (t >> $mant) | wide::$v::splat(TWO_POW_MANT).to_bits();
+                let k = wide::$v::from_bits(k_bits) - wide::$v::splat(TWO_POW_MANT + $bias as $t);
+                let m_bits = (t & MANT_MASK) + SQRT_HALF_BITS;
+                (k, wide::$v::from_bits(m_bits))
             }
         }
     };
