@@ -889,11 +889,9 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         target: &Target<OUT, T>,
     ) -> (T, RowVec<IN, T>) {
         let f = self.forward_in_registers::<V>(x);
+        let loss = self.loss_in_registers(&f, target);
         let (_, g_a) = self.backward_in_registers(&f, target);
-        (
-            self.loss_in_registers(&f, target),
-            self.input_grad_from(g_a),
-        )
+        (loss, self.input_grad_from(g_a))
     }
 
     /// [`Mlp::grads_into`] in registers: the same values, bit for bit, as
