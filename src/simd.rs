@@ -74,6 +74,9 @@ pub trait Vector:
     fn reduce_max(self) -> Self::Elem;
     /// `[0, 1, 2, ..., LANES-1]`.
     fn iota() -> Self;
+    /// `−|x|`: the sign bit set, one bitwise instruction (NaN stays NaN,
+    /// `±0` becomes `−0`).
+    fn neg_abs(self) -> Self;
     /// `2^n` for lanes holding integers `n` in the normal exponent range.
     fn pow2(n: Self) -> Self;
     /// For positive normal `x`: `(k, m)` with `x = 2^k · m`, `m ∈ [√½, √2)`,
@@ -244,6 +247,10 @@ macro_rules! impl_vector {
                     i += 1;
                 }
                 wide::$v::new(a)
+            }
+            #[inline(always)]
+            fn neg_abs(self) -> Self {
+                wide::$v::from_bits(self.to_bits() | wide::$v::splat(-0.0).to_bits())
             }
             #[inline(always)]
             fn pow2(n: Self) -> Self {
