@@ -475,6 +475,51 @@ fn batched_and_single_calls_may_differ_when_moderate_values_overflow_a_product()
     ));
 }
 
+/// CI smoke run of batch_vs_single (session 17): `x_4 = +∞` drives every
+/// hidden unit to `−∞` (`h = 0`, `σ' = 0`), and soft targets of −2.6e36,
+/// each within the check's moderate limit, make `dL/dθ` of order ±5e36;
+/// against `W2` entries of −87 the terms of `dL/dh_k` reach ±4.5e38 and
+/// cancel. One summation order overflows to ∞ (`∞·σ' = NaN`), the other
+/// stays finite (0 after `σ'`): on this AVX-512 build the one-sample call
+/// gave 0 and the batch NaN when the sample was alone in its block, and
+/// not in a block mixing class and soft targets. Outside the finiteness
+/// promise, so the check
+/// now bounds the backward product's terms, `2·Σ|y|·Σ_j |W2[k][j]|`, before
+/// it demands that the two calls agree on NaN and ∞.
+#[test]
+fn batched_and_single_calls_may_differ_when_soft_targets_overflow_the_backward_terms() {
+    let n = -87.33654f32;
+    let net = Net::<5, 3, 5> {
+        w1: [
+            [0.25, -3.875, -0.3125],
+            [-2.125, 6.890625, n],
+            [-103.278854, n, n],
+            [n; 3],
+            [n; 3],
+        ],
+        b1: [-87.33659, 0.375, 6.0234375],
+        w2: [[n; 5], [n; 5], [-87.33659, 0.375, 0.375, 0.3125, -1e-45]],
+        b2: [0.0, 0.0, 6.0, 0.375, 0.5],
+    };
+    let big = -2.616_754_6e36f32;
+    let y = constgrad::Target::probs([big, big, big, -33.50393, -0.3125]);
+    let x = [
+        -103.27893,
+        -103.27893,
+        -103.27893,
+        -103.27893,
+        f32::INFINITY,
+    ];
+    // The backward terms: 2·Σ|y|·Σ_j |W2[0][j]| is far past f32::MAX, while
+    // every input is below f32::MAX/128.
+    let y_mass = 3.0 * f64::from(big.abs()) + 33.50393 + 0.3125;
+    assert!(2.0 * y_mass * 5.0 * f64::from(n.abs()) > f64::from(f32::MAX));
+    pass(checks::check_batch(&net, &[(x, y)], (1, 1, 1)));
+    let ok = constgrad::Target::class(2).expect("2 < 5");
+    let samples = [([0.5; 5], ok), ([1.0; 5], y), ([0.0; 5], ok), (x, y)];
+    pass(checks::check_batch(&net, &samples, (4, 4, 4)));
+}
+
 /// CI smoke run of batch_vs_single: `W2` holds `−∞` entries and `x = [1e-8,
 /// −1e-8, 1e30, −1e30, 0]` cancels to residues of order 1e24 in `a`, which
 /// depend on the summation order: in the batched order one `h` is exactly 0,

@@ -1505,7 +1505,27 @@ fn same_as_single<const IN: usize, const HID: usize, const OUT: usize>(
             .sum();
         sum.is_nan() || sum <= LIMIT / 16.0
     });
+    // And the backward product: `|dL/dθ_j| = |ŷ_j·Σy − y_j| ≤ 2·Σ|y|` (2 with
+    // a class label), so `dL/dh_k`'s terms are bounded by `2·Σ|y|·Σ_j
+    // |W2[k][j]|`, which must stay moderate too. Found by the CI smoke run
+    // (session 17): soft targets of −2.6e36, each under the limit, against
+    // `W2` entries of −87 and an `x_4 = +∞` that saturates every hidden unit
+    // (`σ' = 0`): terms of ±2.3e38 and −4.5e38 cancel in `dL/dh_k`, one
+    // summation order overflows to ∞ and gives `∞·0 = NaN`, the other a
+    // finite sum and 0.
+    let y_mass: f64 = target
+        .to_row()
+        .row()
+        .iter()
+        .map(|v| f64::from(v.abs()))
+        .sum();
+    let backward_terms_moderate = net.w2.iter().all(|row| {
+        let w: f64 = row.iter().map(|v| f64::from(v.abs())).sum();
+        let bound = 2.0 * y_mass * w;
+        bound.is_nan() || bound <= LIMIT / 16.0
+    });
     let moderate = finite_terms_moderate
+        && backward_terms_moderate
         && net
             .values()
             .chain(x.iter().copied())
