@@ -25,9 +25,7 @@ use crate::error::Error;
 use crate::mat::RowVec;
 use crate::math::ln::ln_1p_v;
 use crate::math::sigmoid::sigmoid_and_slope_v;
-use crate::math::softmax::{
-    class_e, class_q, class_unscale, soft_d_theta, soft_loss_terms, ExpSums,
-};
+use crate::math::softmax::{class_e, class_unscale, soft_d_theta, soft_loss_terms, ExpSums};
 use crate::mlp::{Grads, Mlp};
 use crate::real::Real;
 use crate::simd::Vector;
@@ -324,11 +322,11 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                     Some(&w2_at_label),
                     |k, u| g_a[k] = class_unscale::<T, T::Batch>(u, sum) * g_a[k],
                 );
-                // dL/dθ = q off the label and −Σq on it (as the one-sample
-                // kernels form it).
+                // dL/dθ = q = e_off/s off the label and −Σq on it (as the
+                // one-sample kernels form it).
                 let mut q_sum = zero;
-                for (j, dj) in d_theta.iter_mut().enumerate() {
-                    *dj = class_q::<T, T::Batch>(*dj, sum, is_label(j));
+                for dj in d_theta.iter_mut() {
+                    *dj = *dj / sum;
                     q_sum = q_sum + *dj;
                 }
                 for (j, dj) in d_theta.iter_mut().enumerate() {

@@ -36,8 +36,8 @@
 use crate::mat::{mat_vec_map, vec_mat_map, Mat, RowVec};
 use crate::math::sigmoid::sigmoid_and_slope_guarded_v;
 use crate::math::softmax::{
-    class_e, class_q, class_unscale, exp_shifted, soft_d_theta, soft_loss_terms, soft_xent,
-    ExpSums, RowStats,
+    class_e, class_unscale, exp_shifted, soft_d_theta, soft_loss_terms, soft_xent, ExpSums,
+    RowStats,
 };
 use crate::real::{LoadAs, Real};
 use crate::simd::{self, Vector};
@@ -693,8 +693,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         let loss = match target {
             Target::Class(label) => {
                 let l = label.get();
-                // dL/dθ = q off the label and −Σq on it (see `class_q`);
-                // dL/dh = u/(s/2) from e off the label (see `class_unscale`).
+                // dL/dθ = q = e_off/s off the label and −Σq on it;
+                // dL/dh = u/(s/2) from e_off (see `class_e`).
                 let lf = splat(W::from_f64(l as f64));
                 let mut e_off = [W::ZERO; OUT];
                 let mut q_sum = splat(W::ZERO);
@@ -702,11 +702,11 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 while start < OUT {
                     let ev = simd::load::<W::Simd>(&hid.e[start..], W::ZERO);
                     let idx = <W::Simd as Vector>::iota() + splat(W::from_f64(start as f64));
-                    let at_label = idx.simd_eq(lf);
-                    let qv = class_q::<W, W::Simd>(ev, s, at_label);
+                    let ev = class_e::<W, W::Simd>(ev, idx.simd_eq(lf));
+                    let qv = ev / s;
                     q_sum = q_sum + qv;
                     simd::store(qv, &mut d_theta[start..]);
-                    simd::store(class_e::<W, W::Simd>(ev, at_label), &mut e_off[start..]);
+                    simd::store(ev, &mut e_off[start..]);
                     start += lanes;
                 }
                 if let Some(dl) = d_theta.get_mut(l) {
@@ -844,13 +844,14 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 let l = label.get();
                 let half = splat(T::from_f64(0.5));
                 let at_label = V::iota().simd_eq(splat(T::from_f64(l as f64)));
-                // dL/dθ = q off the label and −Σq on it (for `grads`).
-                let q = class_q::<T, V>(f.e, s, at_label);
+                let e_off = class_e::<T, V>(f.e, at_label);
+                // dL/dθ = q = e_off/s off the label and −Σq on it (for `grads`).
+                let q = e_off / s;
                 let d_theta = V::select(at_label, splat(-q.reduce_add()), q);
-                // dL/dh from e off the label against halved differences,
-                // divided by s/2 afterwards (see the chunked kernel).
+                // dL/dh from e_off against halved differences, divided by
+                // s/2 afterwards (see the chunked kernel).
                 let pivot = p.w2t.get(l).map_or(zero, narrow) * half;
-                let e_lanes = simd::lanes(class_e::<T, V>(f.e, at_label));
+                let e_lanes = simd::lanes(e_off);
                 let u = broadcast_dot(&e_lanes.0.as_ref()[..OUT], &p.w2t, zero, |row| {
                     row.mul_add(half, -pivot)
                 });

@@ -146,16 +146,11 @@ pub(crate) fn soft_d_theta<T: Real, V: Vector<Elem = T>>(e: V, s: V, sum_y: V, y
     (e / s).mul_add(sum_y, -y)
 }
 
-/// Class-label `q = ŷ = e/s` off the label and 0 on it: `dL/dθ` is `q` off
-/// the label and `−Σq` on it (the cancellation-free form of `ŷ_l − 1`).
-#[inline(always)]
-pub(crate) fn class_q<T: Real, V: Vector<Elem = T>>(e: V, s: V, is_label: V) -> V {
-    V::select(is_label, V::splat(T::ZERO), e / s)
-}
-
-/// Class-label `e_j` off the label and 0 on it: the class-label backward
-/// product takes `u = Σ_j e_j·(W2ᵀ_j/2 − W2ᵀ_l/2)` from these and divides by
-/// `s/2` once afterwards ([`class_unscale`]).
+/// Class-label `e_j` off the label and 0 on it, the one masked row both
+/// class-label signals start from: `dL/dθ` is `q = e_off/s` off the label
+/// and `−Σq` on it (the cancellation-free form of `ŷ_l − 1`), and the
+/// backward product takes `u = Σ_j e_off_j·(W2ᵀ_j/2 − W2ᵀ_l/2)` and divides
+/// by `s/2` once afterwards ([`class_unscale`]).
 #[inline(always)]
 pub(crate) fn class_e<T: Real, V: Vector<Elem = T>>(e: V, is_label: V) -> V {
     V::select(is_label, V::splat(T::ZERO), e)
