@@ -31,7 +31,7 @@ use crate::simd::Vector;
 /// other lanes: unspecified, never a trap). `t` joins the small terms
 /// before the last two roundings, so it costs no rounding of its own.
 #[inline(always)]
-pub(crate) fn ln_plus_v<T: Real, V: Vector<Elem = T>>(x: V, t: V) -> V {
+fn ln_plus_v<T: Real, V: Vector<Elem = T>>(x: V, t: V) -> V {
     let s = V::splat;
     let (k, m) = V::split_exponent(x);
     let f = m - s(T::ONE);
