@@ -99,7 +99,10 @@ pub(crate) fn sigmoid_and_slope_guarded_v<T: Real, V: Vector<Elem = T>>(x: V) ->
 
 #[cfg(test)]
 mod tests {
-    use super::{minus_abs_by_mask, sides, sides_exact_below};
+    use super::{
+        minus_abs_by_mask, sides, sides_exact_below, sigmoid_and_slope_guarded_v,
+        sigmoid_and_slope_v,
+    };
     use crate::math::exp::exp_v;
     use crate::simd::Vector;
 
@@ -136,5 +139,50 @@ mod tests {
     fn dropping_the_correction_for_tiny_e_changes_no_bit_on_every_f32() {
         type V = <f32 as crate::real::sealed::Kernel>::Simd;
         crate::math::for_every_f32::<V>(check);
+    }
+
+    /// The one-sample kernels' sigmoid and slope (`−|x|` by the sign bit,
+    /// the guarded `exp`) against the batch kernels' (`−|x|` by the mask,
+    /// the plain `exp`): the same bits, or both NaN.
+    fn check_guarded<V: Vector<Elem = f32>>(x: V) {
+        let (h, slope) = sigmoid_and_slope_guarded_v::<f32, V>(x);
+        let (h0, slope0) = sigmoid_and_slope_v::<f32, V>(x);
+        for (i, &xi) in x.to_array().as_ref().iter().enumerate() {
+            for (what, a, b) in [("σ", h, h0), ("σ'", slope, slope0)] {
+                let (a, b) = (a.to_array().as_ref()[i], b.to_array().as_ref()[i]);
+                assert!(
+                    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+                    "{what}({xi:e}): one-sample {a:e}, batch {b:e}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn one_sample_and_batch_sigmoids_agree_at_chosen_inputs() {
+        type V = <f32 as crate::real::sealed::Kernel>::Simd;
+        for x in [
+            0.0f32,
+            1e-45,
+            1.0,
+            17.0,
+            44.0,
+            87.0,
+            88.0,
+            104.0,
+            f32::MAX,
+            f32::INFINITY,
+            f32::NAN,
+        ] {
+            check_guarded(V::splat(x));
+            check_guarded(V::splat(-x));
+        }
+    }
+
+    #[test]
+    #[ignore = "2^32 inputs: run in release (see .ci/run)"]
+    fn one_sample_and_batch_sigmoids_agree_on_every_f32() {
+        type V = <f32 as crate::real::sealed::Kernel>::Simd;
+        crate::math::for_every_f32::<V>(check_guarded);
     }
 }
