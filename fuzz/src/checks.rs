@@ -1474,15 +1474,17 @@ fn same_as_single<const IN: usize, const HID: usize, const OUT: usize>(
     let single: Vec<f32> = core::iter::once(l1)
         .chain(g1.row().iter().copied())
         .collect();
+    // The target as a row (a class label as its one-hot row).
+    let y_row = target.to_row();
     let any_nan_input = net
         .values()
         .chain(x.iter().copied())
-        .chain(target.to_row().row().iter().copied())
+        .chain(y_row.row().iter().copied())
         .any(f32::is_nan);
     let all_finite_input = net
         .values()
         .chain(x.iter().copied())
-        .chain(target.to_row().row().iter().copied())
+        .chain(y_row.row().iter().copied())
         .all(f32::is_finite);
     // With ±∞ inputs, agreement is required only when the finite inputs,
     // weights and targets cannot take an intermediate to the overflow edge:
@@ -1513,12 +1515,7 @@ fn same_as_single<const IN: usize, const HID: usize, const OUT: usize>(
     // (`σ' = 0`): terms of ±2.3e38 and −4.5e38 cancel in `dL/dh_k`, one
     // summation order overflows to ∞ and gives `∞·0 = NaN`, the other a
     // finite sum and 0.
-    let y_mass: f64 = target
-        .to_row()
-        .row()
-        .iter()
-        .map(|v| f64::from(v.abs()))
-        .sum();
+    let y_mass: f64 = y_row.row().iter().map(|v| f64::from(v.abs())).sum();
     let backward_terms_moderate = net.w2.iter().all(|row| {
         let w: f64 = row.iter().map(|v| f64::from(v.abs())).sum();
         let bound = 2.0 * y_mass * w;
@@ -1529,7 +1526,7 @@ fn same_as_single<const IN: usize, const HID: usize, const OUT: usize>(
         && net
             .values()
             .chain(x.iter().copied())
-            .chain(target.to_row().row().iter().copied())
+            .chain(y_row.row().iter().copied())
             .all(|v| !v.is_finite() || f64::from(v.abs()) <= LIMIT / 16.0);
     // Infinite weights or targets: a product `0·∞` is NaN, and whether an
     // `h_k` or a loss term is exactly 0 can depend on the summation order (a
@@ -1541,7 +1538,7 @@ fn same_as_single<const IN: usize, const HID: usize, const OUT: usize>(
     // `x` beside finite weights and targets.
     let finite_params = net
         .values()
-        .chain(target.to_row().row().iter().copied())
+        .chain(y_row.row().iter().copied())
         .all(|v| v.is_nan() || v.is_finite());
     if any_nan_input || (!all_finite_input && moderate && finite_params) {
         for (k, (b, s)) in batch.iter().zip(&single).enumerate() {
