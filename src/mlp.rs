@@ -509,22 +509,45 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
 
     /// The loss and the gradients with respect to `x`, `W1`, `b1`, `W2`, `b2`.
     ///
-    /// Returns a [`Grads`] by value; for large shapes use [`Mlp::grads_into`],
-    /// and in a hot loop prefer it too, with one reused [`Grads`]: copying a
-    /// just-written `Grads` made the 5→3→5 call take 307–370 cycles instead
-    /// of 227 in about one process in three on Zen 4 (depending on where the
-    /// stack lands), where `grads_into` took 226 in every one
-    /// (`BENCHMARKS.md`).
+    /// Returns a [`Grads`] by value. For networks whose rows fit one SIMD
+    /// vector (the register kernel, such as 5→3→5) the kernel is compiled
+    /// into this function and writes each gradient straight into the
+    /// returned value, with no zeroing and no copy: 5→3→5 took 64.6–64.7 ns
+    /// per call in criterion that way, against 86.4–87.0 ns through
+    /// [`Mlp::grads_into`] on a zeroed local that was then copied out
+    /// (`BENCHMARKS.md`). Larger shapes go through [`Mlp::grads_into`] on a
+    /// local and copy it: for them, call [`Mlp::grads_into`] yourself with
+    /// storage you reuse (in a `Box` or a `static`), so that no gradient
+    /// matrix lands on the stack.
+    ///
+    /// Moving a just-returned `Grads` elsewhere at once (a copy of the whole
+    /// struct right behind the kernel's narrow stores) can still stall the
+    /// copy's wide loads on some stack layouts: a caller that stores
+    /// gradients should write them in place with [`Mlp::grads_into`].
     #[must_use]
     pub fn grads(&self, x: &RowVec<IN, T>, target: &Target<OUT, T>) -> Grads<IN, HID, OUT, T> {
         let mut g = Grads::default();
-        self.grads_into(x, target, &mut g);
+        self.grads_to(x, target, &mut g);
         g
     }
 
     /// [`Mlp::grads`] writing into caller-provided storage (which may live in
     /// a `Box` or a `static`), so no gradient matrix is placed on the stack.
     pub fn grads_into(
+        &self,
+        x: &RowVec<IN, T>,
+        target: &Target<OUT, T>,
+        out: &mut Grads<IN, HID, OUT, T>,
+    ) {
+        self.grads_to(x, target, out);
+    }
+
+    /// The kernel choice of [`Mlp::grads`] and [`Mlp::grads_into`], inlined
+    /// into both: in `grads`, a register kernel then writes every field of
+    /// the returned value directly, so the compiler drops the zeroing and
+    /// the copy.
+    #[inline(always)]
+    fn grads_to(
         &self,
         x: &RowVec<IN, T>,
         target: &Target<OUT, T>,
