@@ -134,8 +134,6 @@ pub(crate) mod sealed {
         /// Taylor coefficients `2/(2k+1)` for `k = 1, 2, …` of
         /// `2·atanh(s) = 2s + s·Σ 2 s^(2k)/(2k+1)`.
         const LN_TAYLOR: &'static [Self];
-        /// Smallest positive normal number.
-        const MIN_POSITIVE: Self;
     }
 }
 
@@ -276,7 +274,6 @@ macro_rules! impl_real {
             const EXP_NORMAL_MAX: Self = $enormal_max;
             const EXP_POLY: &'static [Self] = &$exp_poly;
             const LN_TAYLOR: &'static [Self] = &$ln_taylor;
-            const MIN_POSITIVE: Self = $t::MIN_POSITIVE;
         }
 
         impl Real for $t {
