@@ -106,21 +106,33 @@ mod tests {
     use crate::math::exp::exp_v;
     use crate::simd::Vector;
 
+    /// Asserts, lane by lane, that each pair `(what, a, b)` holds the same
+    /// bits, or NaN in both; `how` names the two forms compared.
+    fn assert_same_bits<V: Vector<Elem = f32>>(x: V, pairs: [(&str, V, V); 2], how: (&str, &str)) {
+        for (i, &xi) in x.to_array().as_ref().iter().enumerate() {
+            for (what, a, b) in pairs {
+                let (a, b) = (a.to_array().as_ref()[i], b.to_array().as_ref()[i]);
+                assert!(
+                    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+                    "{what}({xi:e}): {a:e} {}, {b:e} {}",
+                    how.0,
+                    how.1
+                );
+            }
+        }
+    }
+
     /// Both sides, lane by lane, with and without the correction dropped
     /// for tiny `e`: the same bits, or both NaN.
     fn check<V: Vector<Elem = f32>>(x: V) {
         let minus_abs = minus_abs_by_mask::<f32, V>(x);
         let (_, small, big) = sides::<f32, V>(x, minus_abs, exp_v::<f32, V>);
         let (_, small0, big0) = sides_exact_below::<f32, V>(x, minus_abs, exp_v::<f32, V>, 0.0);
-        for (i, &xi) in x.to_array().as_ref().iter().enumerate() {
-            for (what, a, b) in [("small", small, small0), ("big", big, big0)] {
-                let (a, b) = (a.to_array().as_ref()[i], b.to_array().as_ref()[i]);
-                assert!(
-                    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
-                    "σ side {what} at x = {xi:e}: {a:e} with the cut, {b:e} without"
-                );
-            }
-        }
+        assert_same_bits(
+            x,
+            [("σ side small", small, small0), ("σ side big", big, big0)],
+            ("with the cut", "without"),
+        );
     }
 
     #[test]
@@ -147,15 +159,11 @@ mod tests {
     fn check_guarded<V: Vector<Elem = f32>>(x: V) {
         let (h, slope) = sigmoid_and_slope_guarded_v::<f32, V>(x);
         let (h0, slope0) = sigmoid_and_slope_v::<f32, V>(x);
-        for (i, &xi) in x.to_array().as_ref().iter().enumerate() {
-            for (what, a, b) in [("σ", h, h0), ("σ'", slope, slope0)] {
-                let (a, b) = (a.to_array().as_ref()[i], b.to_array().as_ref()[i]);
-                assert!(
-                    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
-                    "{what}({xi:e}): one-sample {a:e}, batch {b:e}"
-                );
-            }
-        }
+        assert_same_bits(
+            x,
+            [("σ", h, h0), ("σ'", slope, slope0)],
+            ("one-sample", "batch"),
+        );
     }
 
     #[test]
