@@ -90,12 +90,7 @@ mod tests {
         while base < to {
             let mut a = V::splat(0.0).to_array();
             for (i, v) in a.as_mut().iter_mut().enumerate() {
-                let bits = if step == 1 {
-                    base + i as u32
-                } else {
-                    base + i as u32 * step
-                };
-                *v = f32::from_bits(bits.min(to - 1));
+                *v = f32::from_bits((base + i as u32 * step).min(to - 1));
             }
             let got = ln_1p_v::<f32, V>(V::from_array(a)).to_array();
             for (&u, &g) in a.as_ref().iter().zip(got.as_ref()) {
@@ -104,7 +99,7 @@ mod tests {
                     worst = (err, u);
                 }
             }
-            base = base.saturating_add(if step == 1 { lanes } else { lanes * step });
+            base = base.saturating_add(lanes * step);
         }
         worst
     }
