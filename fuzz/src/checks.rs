@@ -1498,6 +1498,9 @@ fn same_as_single<const IN: usize, const HID: usize, const OUT: usize>(
     // −1e30` against `W1[4][2] = 5e33`, each moderate, whose product
     // overflows). So the finite first-layer terms count, too: `Σ_i |x_i·W1|`
     // over the finite `x_i` must stay moderate for every hidden unit.
+    // A bound on an intermediate's terms is moderate below LIMIT/16; a NaN
+    // bound (from a NaN input or a 0·∞) does not rule agreement out.
+    let moderate_bound = |bound: f64| bound.is_nan() || bound <= LIMIT / 16.0;
     let finite_terms_moderate = (0..HID).all(|k| {
         let sum: f64 = x
             .iter()
@@ -1505,7 +1508,7 @@ fn same_as_single<const IN: usize, const HID: usize, const OUT: usize>(
             .filter(|(xi, _)| xi.is_finite())
             .map(|(xi, row)| (f64::from(*xi) * f64::from(row[k])).abs())
             .sum();
-        sum.is_nan() || sum <= LIMIT / 16.0
+        moderate_bound(sum)
     });
     // And the backward product: `|dL/dθ_j| = |ŷ_j·Σy − y_j| ≤ 2·Σ|y|` (2 with
     // a class label), so `dL/dh_k`'s terms are bounded by `2·Σ|y|·Σ_j
@@ -1518,8 +1521,7 @@ fn same_as_single<const IN: usize, const HID: usize, const OUT: usize>(
     let y_mass: f64 = y_row.row().iter().map(|v| f64::from(v.abs())).sum();
     let backward_terms_moderate = net.w2.iter().all(|row| {
         let w: f64 = row.iter().map(|v| f64::from(v.abs())).sum();
-        let bound = 2.0 * y_mass * w;
-        bound.is_nan() || bound <= LIMIT / 16.0
+        moderate_bound(2.0 * y_mass * w)
     });
     let moderate = finite_terms_moderate
         && backward_terms_moderate
