@@ -21,8 +21,8 @@ use constgrad::{RowVec, Target};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use support::{
-    dd_exp, dd_rel_diff, dd_sigmoid, exp_f32_err, exp_f64_err, mpmath_values, par_chunks,
-    sigmoid_f32_err, sigmoid_f64_err, sweep_all_f32, ulp_err_f32, ulp_f32_of, Dd, Sweep,
+    dd_exp, dd_ln_1p, dd_rel_diff, dd_sigmoid, exp_f32_err, exp_f64_err, mpmath_values, par_chunks,
+    sigmoid_f32_err, sigmoid_f64_err, sweep_all_f32, ulp_err_f32, ulp_f32_of, Dd, MpKind, Sweep,
 };
 
 // The tolerance table: ACCURACY.md quotes these numbers.
@@ -249,20 +249,30 @@ fn sigmoid_f32_keeps_subnormal_results_in_the_far_negative_tail() {
 // The double-double references against mpmath.
 
 #[test]
-fn double_double_exp_and_sigmoid_match_mpmath_to_2_pow_minus_80() {
+fn double_double_references_match_mpmath_to_2_pow_minus_80() {
     let values = mpmath_values();
-    assert!(values.len() >= 400, "{} values", values.len());
+    let count = |k| values.iter().filter(|v| v.kind == k).count();
+    assert!(
+        count(MpKind::Exp) >= 400,
+        "{} exp values",
+        count(MpKind::Exp)
+    );
+    assert!(
+        count(MpKind::Ln1p) >= 300,
+        "{} ln_1p values",
+        count(MpKind::Ln1p)
+    );
     for v in values {
-        let (m, n) = if v.is_exp {
-            dd_exp(Dd::from(v.x))
-        } else {
-            dd_sigmoid(v.x)
+        let (m, n) = match v.kind {
+            MpKind::Exp => dd_exp(Dd::from(v.x)),
+            MpKind::Sigmoid => dd_sigmoid(v.x),
+            MpKind::Ln1p => (dd_ln_1p(v.x), 0),
         };
         let d = dd_rel_diff(m, n, v.m, v.e);
         assert!(
             d < 2f64.powi(-80),
-            "{} at x = {:e} ({:#x}): relative difference {d:e}",
-            if v.is_exp { "exp" } else { "sigmoid" },
+            "{:?} at x = {:e} ({:#x}): relative difference {d:e}",
+            v.kind,
             v.x,
             v.x.to_bits()
         );

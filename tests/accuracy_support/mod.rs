@@ -19,46 +19,19 @@
 //! remainder < 2^-120 for `|t| ≤ ln2/32`; terms up to `t^4` in double-double,
 //! the rest, below 4e-11, in plain `f64`), then four squarings: ~2^-85
 //! relative in all, 2^-32 of an `f64` ulp. `σ` is `1/(1 + e^-x)` or `e^x/(1 + e^x)`
-//! in double-double. Both are checked against mpmath values at 490 points
-//! (`tests/data/mpmath_exp_sigmoid_f64.txt`).
+//! in double-double. The arithmetic and the `ln(1 + u)` reference are in
+//! `dd.rs`. Every reference is checked against mpmath values
+//! (`tests/data/mpmath_f64.txt`).
 #![allow(dead_code)]
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-// ---------------------------------------------------------------------------
-// Powers of two and exact scaling.
-
-/// `2^k` as an `f64`, for `k ∈ [−1074, 1023]`.
-#[must_use]
-pub fn pow2(k: i32) -> f64 {
-    assert!((-1074..=1023).contains(&k), "pow2({k}) out of range");
-    if k >= -1022 {
-        f64::from_bits(((k + 1023) as u64) << 52)
-    } else {
-        f64::from_bits(1u64 << (k + 1074))
-    }
-}
-
-/// `x · 2^k`, exact whenever the result (and the intermediate steps, taken
-/// toward the result) is representable.
-#[must_use]
-pub fn scale(mut x: f64, mut k: i32) -> f64 {
-    while k > 1000 {
-        x *= pow2(1000);
-        k -= 1000;
-    }
-    while k < -1000 {
-        x *= pow2(-1000);
-        k += 1000;
-    }
-    x * pow2(k)
-}
-
-/// Unbiased exponent of a positive normal `f64`.
-fn exponent(x: f64) -> i32 {
-    ((x.to_bits() >> 52) & 0x7ff) as i32 - 1023
-}
+// Double-double arithmetic, the f64 ulp metric and the `ln(1 + u)`
+// reference: shared with the crate's unit tests.
+#[path = "dd.rs"]
+mod dd;
+pub use dd::*;
 
 // ---------------------------------------------------------------------------
 // f32 ulp metric (the exact value is an f64).
@@ -295,147 +268,7 @@ pub fn f32s_between(lo: f32, hi: f32, stride: u32) -> Vec<f32> {
 }
 
 // ---------------------------------------------------------------------------
-// Double-double arithmetic.
-
-/// An unevaluated sum `hi + lo` with `|lo| ≤ ulp(hi)/2`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Dd {
-    /// Leading part.
-    pub hi: f64,
-    /// Trailing part.
-    pub lo: f64,
-}
-
-/// `a + b` exactly, as a double-double (Knuth's TwoSum).
-#[must_use]
-pub fn two_sum(a: f64, b: f64) -> Dd {
-    let s = a + b;
-    let bb = s - a;
-    let e = (a - (s - bb)) + (b - bb);
-    Dd { hi: s, lo: e }
-}
-
-/// `a + b` exactly when `|a| ≥ |b|` (Dekker's FastTwoSum).
-#[must_use]
-fn fast_two_sum(a: f64, b: f64) -> Dd {
-    let s = a + b;
-    Dd {
-        hi: s,
-        lo: b - (s - a),
-    }
-}
-
-/// Veltkamp split of `a` into two 26-bit halves.
-fn split(a: f64) -> (f64, f64) {
-    let t = 134_217_729.0 * a; // 2^27 + 1
-    let hi = t - (t - a);
-    (hi, a - hi)
-}
-
-/// `a · b` exactly (Dekker's TwoProduct; FMA when the target has it).
-#[must_use]
-pub fn two_prod(a: f64, b: f64) -> Dd {
-    let p = a * b;
-    let e = if cfg!(target_feature = "fma") {
-        a.mul_add(b, -p)
-    } else {
-        let (ah, al) = split(a);
-        let (bh, bl) = split(b);
-        ((ah * bh - p) + ah * bl + al * bh) + al * bl
-    };
-    Dd { hi: p, lo: e }
-}
-
-impl Dd {
-    /// `1`.
-    pub const ONE: Self = Self { hi: 1.0, lo: 0.0 };
-
-    /// `x` as a double-double.
-    #[must_use]
-    pub const fn from(x: f64) -> Self {
-        Self { hi: x, lo: 0.0 }
-    }
-
-    /// `self + o`.
-    #[must_use]
-    pub fn add(self, o: Self) -> Self {
-        let s = two_sum(self.hi, o.hi);
-        let t = two_sum(self.lo, o.lo);
-        let r = fast_two_sum(s.hi, s.lo + t.hi);
-        fast_two_sum(r.hi, r.lo + t.lo)
-    }
-
-    /// `self + b`.
-    #[must_use]
-    pub fn add_f64(self, b: f64) -> Self {
-        let s = two_sum(self.hi, b);
-        fast_two_sum(s.hi, s.lo + self.lo)
-    }
-
-    /// `−self`.
-    #[must_use]
-    pub fn neg(self) -> Self {
-        Self {
-            hi: -self.hi,
-            lo: -self.lo,
-        }
-    }
-
-    /// `self − o`.
-    #[must_use]
-    pub fn sub(self, o: Self) -> Self {
-        self.add(o.neg())
-    }
-
-    /// `self · o`.
-    #[must_use]
-    pub fn mul(self, o: Self) -> Self {
-        let p = two_prod(self.hi, o.hi);
-        fast_two_sum(p.hi, p.lo + (self.hi * o.lo + self.lo * o.hi))
-    }
-
-    /// `self · b`.
-    #[must_use]
-    pub fn mul_f64(self, b: f64) -> Self {
-        let p = two_prod(self.hi, b);
-        fast_two_sum(p.hi, p.lo + self.lo * b)
-    }
-
-    /// `self / b`.
-    #[must_use]
-    pub fn div_f64(self, b: f64) -> Self {
-        let q = self.hi / b;
-        let p = two_prod(q, b);
-        let r = ((self.hi - p.hi) - p.lo + self.lo) / b;
-        fast_two_sum(q, r)
-    }
-
-    /// `self / o` (three quotient digits).
-    #[must_use]
-    pub fn div(self, o: Self) -> Self {
-        let q1 = self.hi / o.hi;
-        let r = self.sub(o.mul_f64(q1));
-        let q2 = r.hi / o.hi;
-        let r = r.sub(o.mul_f64(q2));
-        let q3 = r.hi / o.hi;
-        fast_two_sum(q1, q2).add_f64(q3)
-    }
-
-    /// `self · 2^k` (exact while both parts stay normal).
-    #[must_use]
-    pub fn scale(self, k: i32) -> Self {
-        Self {
-            hi: scale(self.hi, k),
-            lo: scale(self.lo, k),
-        }
-    }
-
-    /// The nearest `f64`.
-    #[must_use]
-    pub fn to_f64(self) -> f64 {
-        self.hi + self.lo
-    }
-}
+// Double-double references for e^x and σ(x) (the arithmetic is in dd.rs).
 
 /// `1/k!` for `k = 0..=14` in double-double.
 fn inv_factorials() -> &'static [Dd; 15] {
@@ -448,13 +281,6 @@ fn inv_factorials() -> &'static [Dd; 15] {
         c
     })
 }
-
-/// `ln 2` in three parts (each the rounding of what is left).
-const LN2: [f64; 3] = [
-    core::f64::consts::LN_2,
-    2.319_046_813_846_299_6e-17,
-    5.707_708_438_416_212e-34,
-];
 
 /// `e^x` as `(m, n)` with `e^x = m · 2^n`, `m ∈ [0.7, 1.42]`, to ~2^-85
 /// relative. Valid for `|x.hi| ≤ 1100`.
@@ -512,23 +338,6 @@ pub fn dd_sigmoid(x: f64) -> (Dd, i32) {
             (e.div(Dd::ONE.add(e)), 0)
         }
     }
-}
-
-/// `|got − m·2^n|` in ulps of the exact value's `f64` binade, floored at
-/// `2^-1074`. `got` must be finite; `m > 0`.
-#[must_use]
-pub fn ulp_err_f64_dd(got: f64, m: Dd, n: i32) -> f64 {
-    if !got.is_finite() {
-        return f64::INFINITY;
-    }
-    let mut b = exponent(m.hi) + n;
-    if m.hi.to_bits() & ((1 << 52) - 1) == 0 && m.lo < 0.0 {
-        b -= 1; // just below a power of two
-    }
-    let ulp_exp = (b - 52).max(-1074);
-    let g = scale(got, -n);
-    let d = (g - m.hi) - m.lo;
-    d.abs() * pow2((n - ulp_exp).clamp(-1074, 1023))
 }
 
 /// `(m·2^n) / 2^1024`, compared with the f64 overflow rules: `Some(true)` if
@@ -607,13 +416,24 @@ pub fn sigmoid_f64_err(x: f64, got: f64) -> (f64, bool) {
     (e, e.is_finite())
 }
 
-/// One line of `tests/data/mpmath_exp_sigmoid_f64.txt`.
+/// Which function an [`MpValue`] is of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MpKind {
+    /// `e^x`.
+    Exp,
+    /// `σ(x)`.
+    Sigmoid,
+    /// `ln(1 + x)`.
+    Ln1p,
+}
+
+/// One line of `tests/data/mpmath_f64.txt`.
 #[derive(Clone, Copy, Debug)]
 pub struct MpValue {
     /// The input.
     pub x: f64,
-    /// `true` for `e^x`, `false` for `σ(x)`.
-    pub is_exp: bool,
+    /// The function.
+    pub kind: MpKind,
     /// `f(x) = m · 2^e` with `m ∈ [0.5, 1)`.
     pub m: Dd,
     /// See `m`.
@@ -623,7 +443,7 @@ pub struct MpValue {
 /// The mpmath values checked in with the tests.
 #[must_use]
 pub fn mpmath_values() -> Vec<MpValue> {
-    let text = include_str!("../data/mpmath_exp_sigmoid_f64.txt");
+    let text = include_str!("../data/mpmath_f64.txt");
     let hex = |s: &str| f64::from_bits(u64::from_str_radix(s, 16).expect("hex bits"));
     text.lines()
         .filter(|l| !l.trim().is_empty())
@@ -632,7 +452,12 @@ pub fn mpmath_values() -> Vec<MpValue> {
             assert_eq!(f.len(), 5, "bad line {l:?}");
             MpValue {
                 x: hex(f[0]),
-                is_exp: f[1] == "exp",
+                kind: match f[1] {
+                    "exp" => MpKind::Exp,
+                    "sig" => MpKind::Sigmoid,
+                    "l1p" => MpKind::Ln1p,
+                    k => panic!("unknown kind {k:?} in {l:?}"),
+                },
                 m: Dd {
                     hi: hex(f[2]),
                     lo: hex(f[3]),

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""Writes tests/data/mpmath_exp_sigmoid_f64.txt: e^x and sigmoid(x) at a few
-hundred f64 inputs, evaluated with mpmath at 256 bits, to validate the
-double-double references in tests/accuracy_support/mod.rs.
+"""Writes tests/data/mpmath_f64.txt: e^x and sigmoid(x) at a few hundred f64
+inputs and ln(1 + u) at a few hundred u >= 0, evaluated with mpmath at 256
+bits, to validate the double-double references in tests/accuracy_support/.
 
 Each line: `x_bits kind m_hi_bits m_lo_bits e` (hex bits of f64s), meaning
 f(x) = (m_hi + m_lo) * 2^e with m_hi + m_lo in [0.5, 1) to ~2^-106 relative.
-`kind` is `exp` or `sig`. Deterministic (fixed seed): rerun to regenerate.
+`kind` is `exp`, `sig` or `l1p`. Deterministic (fixed seed): rerun to regenerate.
 """
 import random
 import struct
@@ -46,15 +46,40 @@ def inputs():
     return xs
 
 
+def ln_1p_inputs():
+    """u >= 0 (0 itself has no binade to split): subnormal and tiny u, the
+    reference's switch to its series at 2^-60, each side of the binade
+    boundaries of 1 + u and of its sqrt(2) split, the range of the softmax
+    kernels' rho, and log-uniform points up to f64::MAX."""
+    rng = random.Random(20261205)
+    us = [5e-324, 1e-310, 2.2250738585072014e-308, 1e-300, 1e-100, 2.0**-61,
+          2.0**-60, 2.0**-59, 1e-17, 2.0**-53, 1e-8, 0.5, 1.0, 1.5, 2.0, 3.0,
+          16.0, 1e8, 2.0**53, 2.0**53 + 2, 1e300, 1.7976931348623157e308]
+    r2 = float(mpmath.sqrt(2))
+    for k in range(-3, 40):
+        for b in (2.0**k - 1, r2 * 2.0**k - 1):
+            if b > 0:
+                us += [b, b * (1 - 2.0**-52), b * (1 + 2.0**-52)]
+    for _ in range(80):
+        us.append(rng.uniform(0.0, 16.0))
+    for _ in range(120):
+        us.append(10.0 ** rng.uniform(-320, 308))
+    return us
+
+
+def write(out, x, kind, v):
+    hi, lo, ex = split(v)
+    out.write(f"{bits(x):016x} {kind} {bits(hi):016x} {bits(lo):016x} {ex}\n")
+
+
 def main():
     out = sys.stdout
     for x in inputs():
         xm = mpmath.mpf(x)
-        e = mpmath.exp(xm)
-        s = 1 / (1 + mpmath.exp(-xm))
-        for kind, v in (("exp", e), ("sig", s)):
-            hi, lo, ex = split(v)
-            out.write(f"{bits(x):016x} {kind} {bits(hi):016x} {bits(lo):016x} {ex}\n")
+        write(out, x, "exp", mpmath.exp(xm))
+        write(out, x, "sig", 1 / (1 + mpmath.exp(-xm)))
+    for u in ln_1p_inputs():
+        write(out, u, "l1p", mpmath.log1p(mpmath.mpf(u)))
 
 
 if __name__ == "__main__":
