@@ -1,6 +1,7 @@
 //! Accuracy of the math kernels: exhaustive over all 2³² `f32` inputs for
-//! `exp` and `sigmoid`, ≥ 10⁹ inputs for their `f64` versions, ≥ 10⁸ random
-//! rows for the softmax family, plus the special values of each kernel.
+//! `exp` and `sigmoid`, ≥ 10⁹ inputs for their `f64` versions, 10⁸ random
+//! rows for the softmax family in each precision, plus the special values
+//! of each kernel.
 //!
 //! The full sweeps are `#[ignore]`d (run them with
 //! `cargo test --release --test exhaustive -- --ignored --nocapture`); each
@@ -22,7 +23,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use support::{
     dd_exp, dd_ln_1p, dd_rel_diff, dd_sigmoid, exp_f32_err, exp_f64_err, mpmath_values, par_chunks,
-    sigmoid_f32_err, sigmoid_f64_err, sweep_all_f32, ulp_err_f32, ulp_f32_of, Dd, MpKind, Sweep,
+    sigmoid_f32_err, sigmoid_f64_err, sweep_all_f32, two_sum, ulp_err_f32, ulp_err_f64_dd,
+    ulp_f32_of, ulp_f64_of, Dd, MpKind, Sweep,
 };
 
 // The tolerance table: ACCURACY.md quotes these numbers.
@@ -48,6 +50,19 @@ const LOGSUMEXP_ULP: f64 = 8.0;
 const XENT_CLASS_ULP: f64 = 68.0;
 /// `cross_entropy` with a probability row: ulps of the loss.
 const XENT_PROBS_ULP: f64 = 68.0;
+/// `softmax` on f64 logits. As in f32, the rounding of `θ_j − m` dominates:
+/// half an ulp of `|θ_j − m| < 1024` is at most `2^-44`, a relative error of
+/// up to 512 f64 ulps in `e^(θ_j − m)` (results are normal down to
+/// `θ_j − m ≈ −708`); 8 more for the rest.
+const SOFTMAX_ULP_F64: f64 = 520.0;
+/// `log_softmax` on f64 logits (the maximum's output inherits the 512).
+const LOG_SOFTMAX_ULP_F64: f64 = 520.0;
+/// `logsumexp` on f64 logits, in ulps of `|m| + ln s`.
+const LOGSUMEXP_ULP_F64: f64 = 8.0;
+/// `cross_entropy` on f64 logits, class label (as `log_softmax`).
+const XENT_CLASS_ULP_F64: f64 = 520.0;
+/// `cross_entropy` on f64 logits, probability row.
+const XENT_PROBS_ULP_F64: f64 = 520.0;
 
 fn describe<X: std::fmt::Debug + Copy>(name: &str, s: &Sweep<X>) -> String {
     format!(
@@ -468,18 +483,18 @@ fn row_ref(theta: &[f32]) -> RowRef {
     }
 }
 
-/// The worst row seen for one kernel.
+/// The worst row seen for one kernel (logits of type `X`).
 #[derive(Clone, Debug, Default)]
-struct WorstRow {
+struct WorstRow<X> {
     err: f64,
-    theta: Vec<f32>,
-    target: Vec<f32>,
+    theta: Vec<X>,
+    target: Vec<X>,
     index: usize,
     seed: u64,
 }
 
-impl WorstRow {
-    fn see(&mut self, err: f64, theta: &[f32], target: &[f32], index: usize, seed: u64) {
+impl<X: Copy> WorstRow<X> {
+    fn see(&mut self, err: f64, theta: &[X], target: &[X], index: usize, seed: u64) {
         if err > self.err || err.is_nan() && !self.err.is_nan() {
             *self = Self {
                 err,
@@ -499,20 +514,29 @@ impl WorstRow {
 
 const ROW_KERNELS: [&str; 6] = [
     "softmax",
-    "softmax sum (ulps of 2^-24)",
+    "softmax sum (ulps of ε/2)",
     "log_softmax",
     "logsumexp",
     "cross_entropy class",
     "cross_entropy probs",
 ];
 
-#[derive(Clone, Debug, Default)]
-struct RowReport {
+#[derive(Clone, Debug)]
+struct RowReport<X> {
     rows: u64,
-    worst: [WorstRow; 6],
+    worst: [WorstRow<X>; 6],
 }
 
-impl RowReport {
+impl<X: Copy + Default> Default for RowReport<X> {
+    fn default() -> Self {
+        Self {
+            rows: 0,
+            worst: Default::default(),
+        }
+    }
+}
+
+impl<X: Copy> RowReport<X> {
     fn merge(&mut self, o: &Self) {
         self.rows += o.rows;
         for (a, b) in self.worst.iter_mut().zip(&o.worst) {
@@ -587,8 +611,24 @@ fn gen_row<const N: usize>(rng: &mut StdRng) -> ([f32; N], usize, [f32; N]) {
     (t, label, y)
 }
 
+/// The row kernels measured in one precision: the logits' type, the bounds
+/// (`ACCURACY.md`) and the measurement of one generated row.
+trait RowPrecision {
+    type X: Copy + Default + Send + std::fmt::Debug;
+    /// The bounds, in the order of [`ROW_KERNELS`] (the sum's is per `N`).
+    const BOUNDS: [f64; 6];
+    fn measure<const N: usize>(
+        t: &[f32; N],
+        label: usize,
+        y: &[f32; N],
+        rep: &mut RowReport<Self::X>,
+        index: usize,
+        seed: u64,
+    );
+}
+
 /// Measures every row kernel on `rows` rows of length `N`.
-fn row_sweep<const N: usize>(rows: u64, seed: u64) -> RowReport {
+fn row_sweep<P: RowPrecision, const N: usize>(rows: u64, seed: u64) -> RowReport<P::X> {
     const CHUNK: u64 = 1 << 14;
     let chunks = rows.div_ceil(CHUNK);
     let total = std::sync::Mutex::new(RowReport::default());
@@ -607,7 +647,7 @@ fn row_sweep<const N: usize>(rows: u64, seed: u64) -> RowReport {
                     let n = CHUNK.min(rows - c * CHUNK);
                     for i in 0..n {
                         let (t, l, y) = gen_row::<N>(&mut rng);
-                        measure_row(&t, l, &y, &mut rep, i as usize, chunk_seed);
+                        P::measure(&t, l, &y, &mut rep, i as usize, chunk_seed);
                     }
                     rep.rows += n;
                 }
@@ -618,74 +658,224 @@ fn row_sweep<const N: usize>(rows: u64, seed: u64) -> RowReport {
     total.into_inner().unwrap()
 }
 
-fn measure_row<const N: usize>(
-    t: &[f32; N],
-    label: usize,
-    y: &[f32; N],
-    rep: &mut RowReport,
-    index: usize,
-    seed: u64,
-) {
-    let r = row_ref(t);
-    let theta = RowVec::from_row(*t);
-    let w = &mut rep.worst;
+/// The f32 row kernels against [`row_ref`].
+struct RowsF32;
 
-    let p = softmax(&theta);
-    let mut err = 0.0f64;
-    let mut sum = 0.0f64;
-    for (j, &pj) in p.row().iter().enumerate() {
-        err = err.max(ulp_err_f32(pj, r.e[j] / r.s));
-        sum += f64::from(pj);
+impl RowPrecision for RowsF32 {
+    type X = f32;
+    const BOUNDS: [f64; 6] = [
+        SOFTMAX_ULP,
+        f64::INFINITY, // bounded per N
+        LOG_SOFTMAX_ULP,
+        LOGSUMEXP_ULP,
+        XENT_CLASS_ULP,
+        XENT_PROBS_ULP,
+    ];
+
+    fn measure<const N: usize>(
+        t: &[f32; N],
+        label: usize,
+        y: &[f32; N],
+        rep: &mut RowReport<f32>,
+        index: usize,
+        seed: u64,
+    ) {
+        let r = row_ref(t);
+        let theta = RowVec::from_row(*t);
+        let w = &mut rep.worst;
+
+        let p = softmax(&theta);
+        let mut err = 0.0f64;
+        let mut sum = 0.0f64;
+        for (j, &pj) in p.row().iter().enumerate() {
+            err = err.max(ulp_err_f32(pj, r.e[j] / r.s));
+            sum += f64::from(pj);
+        }
+        w[0].see(err, t, y, index, seed);
+        w[1].see((sum - 1.0).abs() / 2f64.powi(-24), t, y, index, seed);
+
+        let ls = log_softmax(&theta);
+        let mut err = 0.0f64;
+        for (j, &v) in ls.row().iter().enumerate() {
+            err = err.max(ulp_err_f32(v, (f64::from(t[j]) - r.m) - r.ln_s));
+        }
+        w[2].see(err, t, y, index, seed);
+
+        let lse = logsumexp(&theta);
+        let exact = r.m + r.ln_s;
+        w[3].see(
+            (f64::from(lse) - exact).abs() / ulp_f32_of(r.m.abs() + r.ln_s),
+            t,
+            y,
+            index,
+            seed,
+        );
+
+        let lc = cross_entropy(&theta, &Target::class(label).expect("label < N"));
+        let exact = (r.m - f64::from(t[label])) + r.ln_s;
+        w[4].see(ulp_err_f32(lc, exact), t, &[label as f32], index, seed);
+
+        let lp = cross_entropy(&theta, &Target::probs(*y));
+        let exact: f64 = t
+            .iter()
+            .zip(y)
+            .filter(|(_, &yj)| yj != 0.0)
+            .map(|(&tj, &yj)| f64::from(yj) * ((r.m - f64::from(tj)) + r.ln_s))
+            .sum();
+        w[5].see(ulp_err_f32(lp, exact), t, y, index, seed);
     }
-    w[0].see(err, t, y, index, seed);
-    w[1].see((sum - 1.0).abs() / 2f64.powi(-24), t, y, index, seed);
-
-    let ls = log_softmax(&theta);
-    let mut err = 0.0f64;
-    for (j, &v) in ls.row().iter().enumerate() {
-        err = err.max(ulp_err_f32(v, (f64::from(t[j]) - r.m) - r.ln_s));
-    }
-    w[2].see(err, t, y, index, seed);
-
-    let lse = logsumexp(&theta);
-    let exact = r.m + r.ln_s;
-    w[3].see(
-        (f64::from(lse) - exact).abs() / ulp_f32_of(r.m.abs() + r.ln_s),
-        t,
-        y,
-        index,
-        seed,
-    );
-
-    let lc = cross_entropy(&theta, &Target::class(label).expect("label < N"));
-    let exact = (r.m - f64::from(t[label])) + r.ln_s;
-    w[4].see(ulp_err_f32(lc, exact), t, &[label as f32], index, seed);
-
-    let lp = cross_entropy(&theta, &Target::probs(*y));
-    let exact: f64 = t
-        .iter()
-        .zip(y)
-        .filter(|(_, &yj)| yj != 0.0)
-        .map(|(&tj, &yj)| f64::from(yj) * ((r.m - f64::from(tj)) + r.ln_s))
-        .sum();
-    w[5].see(ulp_err_f32(lp, exact), t, y, index, seed);
 }
 
-const ROW_BOUNDS: [f64; 6] = [
-    SOFTMAX_ULP,
-    f64::INFINITY, // reported, bounded per N below
-    LOG_SOFTMAX_ULP,
-    LOGSUMEXP_ULP,
-    XENT_CLASS_ULP,
-    XENT_PROBS_ULP,
-];
+/// A generated f32 row as f64 logits with their low bits filled: each
+/// logit times `1 + δ`, `|δ| < 2^-30`, `δ` a hash of the f32's bits, so
+/// equal logits (ties) stay equal.
+fn widen_row<const N: usize>(t: &[f32; N]) -> [f64; N] {
+    t.map(|v| {
+        let h = u64::from(v.to_bits()).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40;
+        f64::from(v) * (1.0 + (h as f64 - 8_388_608.0) * 2f64.powi(-53))
+    })
+}
 
-fn check_rows(rows_per_n: u64, seed: u64) {
+/// The exact values of a row of f64 logits, in double-double: `m`, each
+/// `θ_j − m` (exact), `e_j = e^(θ_j − m)` as `(mantissa, exponent)` (0 where
+/// `θ_j − m < −800`: below 2^-1154, no f64 result can see it), `s` and
+/// `ln s = ln(1 + ρ)`, `ρ` summed without the maxima.
+struct RowRefDd {
+    m: f64,
+    d: Vec<Dd>,
+    e: Vec<(Dd, i32)>,
+    s: Dd,
+    ln_s: Dd,
+}
+
+fn row_ref_dd(theta: &[f64]) -> RowRefDd {
+    let m = theta.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let d: Vec<Dd> = theta.iter().map(|&t| two_sum(t, -m)).collect();
+    let e: Vec<(Dd, i32)> = d
+        .iter()
+        .map(|&dj| {
+            if dj.hi < -800.0 {
+                (Dd::from(0.0), 0)
+            } else {
+                dd_exp(dj)
+            }
+        })
+        .collect();
+    let ties = theta.iter().filter(|&&t| t == m).count() as f64;
+    let rho = theta
+        .iter()
+        .zip(&e)
+        .filter(|(&t, _)| t != m)
+        .fold(Dd::from(ties - 1.0), |acc, (_, &(ej, n))| {
+            acc.add(ej.scale(n))
+        });
+    // ln(1 + ρ_hi + ρ_lo) = ln(1 + ρ_hi) + ρ_lo/(1 + ρ_hi), to 2^-106.
+    let ln_s = dd_ln_1p(rho.hi).add_f64(rho.lo / (1.0 + rho.hi));
+    RowRefDd {
+        m,
+        d,
+        e,
+        s: rho.add_f64(1.0),
+        ln_s,
+    }
+}
+
+/// `got`'s error in ulps of `exact` (any sign; 0 counts in subnormal ulps).
+fn ulp_err_f64_signed(got: f64, exact: Dd) -> f64 {
+    if exact.hi < 0.0 {
+        ulp_err_f64_dd(-got, exact.neg(), 0)
+    } else {
+        ulp_err_f64_dd(got, exact, 0)
+    }
+}
+
+/// The f64 row kernels against [`row_ref_dd`], on [`widen_row`]'s logits.
+struct RowsF64;
+
+impl RowPrecision for RowsF64 {
+    type X = f64;
+    const BOUNDS: [f64; 6] = [
+        SOFTMAX_ULP_F64,
+        f64::INFINITY, // bounded per N
+        LOG_SOFTMAX_ULP_F64,
+        LOGSUMEXP_ULP_F64,
+        XENT_CLASS_ULP_F64,
+        XENT_PROBS_ULP_F64,
+    ];
+
+    fn measure<const N: usize>(
+        t32: &[f32; N],
+        label: usize,
+        y32: &[f32; N],
+        rep: &mut RowReport<f64>,
+        index: usize,
+        seed: u64,
+    ) {
+        let t = widen_row(t32);
+        let y = y32.map(f64::from);
+        let r = row_ref_dd(&t);
+        let theta = RowVec::from_row(t);
+        let w = &mut rep.worst;
+
+        let p = softmax(&theta);
+        let mut err = 0.0f64;
+        let mut sum = Dd::from(0.0);
+        for (j, &pj) in p.row().iter().enumerate() {
+            let (ej, n) = r.e[j];
+            err = err.max(ulp_err_f64_dd(pj, ej.div(r.s), n));
+            sum = sum.add_f64(pj);
+        }
+        w[0].see(err, &t, &y, index, seed);
+        w[1].see(
+            sum.add_f64(-1.0).to_f64().abs() / 2f64.powi(-53),
+            &t,
+            &y,
+            index,
+            seed,
+        );
+
+        let ls = log_softmax(&theta);
+        let mut err = 0.0f64;
+        for (j, &v) in ls.row().iter().enumerate() {
+            err = err.max(ulp_err_f64_signed(v, r.d[j].sub(r.ln_s)));
+        }
+        w[2].see(err, &t, &y, index, seed);
+
+        let lse = logsumexp(&theta);
+        let exact = r.ln_s.add_f64(r.m);
+        let scale = r.ln_s.add_f64(r.m.abs());
+        let err = (lse - exact.hi - exact.lo).abs() / ulp_f64_of(scale.hi);
+        w[3].see(err, &t, &y, index, seed);
+
+        let lc = cross_entropy(&theta, &Target::class(label).expect("label < N"));
+        let exact = r.d[label].neg().add(r.ln_s);
+        w[4].see(
+            ulp_err_f64_signed(lc, exact),
+            &t,
+            &[label as f64],
+            index,
+            seed,
+        );
+
+        let lp = cross_entropy(&theta, &Target::probs(y));
+        let exact = t
+            .iter()
+            .zip(&y)
+            .enumerate()
+            .filter(|(_, (_, &yj))| yj != 0.0)
+            .fold(Dd::from(0.0), |acc, (j, (_, &yj))| {
+                acc.add(r.d[j].neg().add(r.ln_s).mul_f64(yj))
+            });
+        w[5].see(ulp_err_f64_signed(lp, exact), &t, &y, index, seed);
+    }
+}
+
+fn check_rows<P: RowPrecision>(rows_per_n: u64, seed: u64) {
     let reports = [
-        (2, row_sweep::<2>(rows_per_n, seed)),
-        (5, row_sweep::<5>(rows_per_n, seed)),
-        (10, row_sweep::<10>(rows_per_n, seed)),
-        (33, row_sweep::<33>(rows_per_n, seed)),
+        (2, row_sweep::<P, 2>(rows_per_n, seed)),
+        (5, row_sweep::<P, 5>(rows_per_n, seed)),
+        (10, row_sweep::<P, 10>(rows_per_n, seed)),
+        (33, row_sweep::<P, 33>(rows_per_n, seed)),
     ];
     let mut failures = Vec::new();
     for (n, rep) in &reports {
@@ -694,7 +884,7 @@ fn check_rows(rows_per_n: u64, seed: u64) {
                 "N = {n:2} {:28} {} rows: max {:.3} (chunk seed {:#x}, row {}: θ = {:?}, target {:?})",
                 ROW_KERNELS[k], rep.rows, w.err, w.seed, w.index, w.theta, w.target
             );
-            let bound = if k == 1 { *n as f64 } else { ROW_BOUNDS[k] };
+            let bound = if k == 1 { *n as f64 } else { P::BOUNDS[k] };
             if w.err > bound || w.err.is_nan() {
                 failures.push(format!(
                     "N = {n}, {}: {} > {bound}: {w:?}",
@@ -709,12 +899,23 @@ fn check_rows(rows_per_n: u64, seed: u64) {
 #[test]
 #[ignore = "10⁸ random rows (N = 2, 5, 10, 33), a few minutes in release"]
 fn softmax_family_within_bounds_on_a_hundred_million_rows() {
-    check_rows(25_000_000, 0x5eed_50f7);
+    check_rows::<RowsF32>(25_000_000, 0x5eed_50f7);
 }
 
 #[test]
 fn softmax_family_within_bounds_on_random_rows() {
-    check_rows(20_000 >> QUICK_SHIFT, 0x5eed_50f8);
+    check_rows::<RowsF32>(20_000 >> QUICK_SHIFT, 0x5eed_50f8);
+}
+
+#[test]
+#[ignore = "10⁸ random f64 rows (N = 2, 5, 10, 33) against double-double, minutes in release"]
+fn softmax_family_f64_within_bounds_on_a_hundred_million_rows() {
+    check_rows::<RowsF64>(25_000_000, 0x5eed_50f9);
+}
+
+#[test]
+fn softmax_family_f64_within_bounds_on_random_rows() {
+    check_rows::<RowsF64>(4_000 >> QUICK_SHIFT, 0x5eed_50fa);
 }
 
 // ---------------------------------------------------------------------------

@@ -235,7 +235,8 @@ pub fn dd_ln_1p(u: f64) -> Dd {
 }
 
 /// `|got − m·2^n|` in ulps of the exact value's `f64` binade, floored at
-/// `2^-1074`. `got` must be finite; `m > 0`.
+/// `2^-1074` (so an exact 0 counts in subnormal ulps). `m ≥ 0`; a non-finite
+/// `got` is `+∞`.
 #[must_use]
 pub fn ulp_err_f64_dd(got: f64, m: Dd, n: i32) -> f64 {
     if !got.is_finite() {
@@ -248,5 +249,15 @@ pub fn ulp_err_f64_dd(got: f64, m: Dd, n: i32) -> f64 {
     let ulp_exp = (b - 52).max(-1074);
     let g = scale(got, -n);
     let d = (g - m.hi) - m.lo;
-    d.abs() * pow2((n - ulp_exp).clamp(-1074, 1023))
+    scale(d.abs(), n - ulp_exp)
+}
+
+/// The ulp of the `f64` binade that holds `x`, floored at `2^-1074`.
+#[must_use]
+pub fn ulp_f64_of(x: f64) -> f64 {
+    let a = x.abs();
+    if a < f64::MIN_POSITIVE {
+        return pow2(-1074);
+    }
+    pow2((exponent(a) - 52).max(-1074))
 }
