@@ -15,8 +15,13 @@
 //! FMA chains there), so results agree to a few ulp; an input that
 //! overflows a product can meet `∞ − ∞` in one order and not the other, and
 //! with infinite weights a product `0·∞` (NaN) can depend on whether a
-//! hidden unit rounds to exactly 0. A final partial block is padded with zero inputs whose results
-//! are discarded, so there is no scalar remainder loop.
+//! hidden unit rounds to exactly 0. One more difference: the softmax's
+//! `e^(θ_j − m)` takes `θ_j − m` as rounded, where the single-sample
+//! kernels recover its rounding error (see `ExpSums::add_lanes` for why),
+//! so on a sample whose logits lie far apart (`|θ_j − m|` of tens) the
+//! small `ŷ_j` can differ by up to `|θ_j − m|·ε/2` relative. A final
+//! partial block is padded with zero inputs whose results are discarded, so
+//! there is no scalar remainder loop.
 //!
 //! A block whose targets mix class labels and probability rows is computed
 //! one sample at a time with [`Mlp::input_grad`].
@@ -69,7 +74,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// are those of `xs[n]` with `targets[n]`. Allocation-free.
     ///
     /// Results agree with [`Mlp::input_grad`]'s to within a few ulp: the
-    /// kernels are the same, only the order of some sums differs.
+    /// kernels are the same, only the order of some sums differs, and the
+    /// rounding of `θ_j − m` is not recovered (see the module docs).
     ///
     /// # Errors
     ///

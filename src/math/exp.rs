@@ -22,6 +22,12 @@
 //! exhaustively over every f32, at most 0.72 ulp for normal results and 0.79
 //! ulp for subnormal ones (ACCURACY.md).
 //!
+//! `exp_v_plus` evaluates `e^(x + t)` for a correction `t` below half an ulp
+//! of `x` (the exact rounding error of a difference `x = θ − m`, which the
+//! softmax recovers): `t` joins `−n·LN2_LO` in the small terms, so it adds
+//! no rounding, and `e^(x + t)` is within the same bound of the exact value
+//! as `e^x` is of its own.
+//!
 //! The scaling by `2^n` is split as `2^n1 · 2^n2` with `n1 = round(n/2)`: the
 //! first product is exact, the second rounds once, so results in the
 //! subnormal range are rounded once (not twice), and overflow gives `+∞`.
@@ -64,10 +70,29 @@ use crate::simd::Vector;
 /// row), [`exp_v_guarded`] avoids that.
 #[inline(always)]
 pub(crate) fn exp_v<T: Real, V: Vector<Elem = T>>(x: V) -> V {
+    exp_v_with(x, None)
+}
+
+/// `e^(x + t)` on every lane, for a correction `t` below half an ulp of `x`
+/// (the rounding error of a difference `x`, recovered exactly): `t` joins
+/// the reduced argument's low part, so it costs no extra rounding and, on
+/// the chain, nothing ([`exp_v`] is `t = 0`). Lanes whose result is 0
+/// (`x < EXP_ZERO_BELOW`, such as `x = −∞`) ignore `t`, which may be NaN
+/// there.
+#[inline(always)]
+pub(crate) fn exp_v_plus<T: Real, V: Vector<Elem = T>>(x: V, t: V) -> V {
+    let t = V::select(x.simd_lt(V::splat(T::EXP_ZERO_BELOW)), V::splat(T::ZERO), t);
+    exp_v_with(x, Some(t))
+}
+
+/// [`exp_v`] (`t = None`) and [`exp_v_plus`] (`Some(t)`, `t` finite): one
+/// method, with no correction term at all in the plain `e^x`.
+#[inline(always)]
+fn exp_v_with<T: Real, V: Vector<Elem = T>>(x: V, t: Option<V>) -> V {
     let s = V::splat;
     // Raw max/min return their second operand on NaN: keep x second.
     let x = s(T::EXP_ARG_MAX).min(s(T::EXP_ARG_MIN).max(x));
-    let (one_plus_p, n) = exp_parts::<T, V>(x);
+    let (one_plus_p, n) = exp_parts::<T, V>(x, t);
     // 2^n1·2^n2 with n1 = round(n/2): the first product is exact, the
     // second rounds once.
     let shifter = s(T::ROUND_SHIFTER);
@@ -85,6 +110,18 @@ pub(crate) fn exp_v<T: Real, V: Vector<Elem = T>>(x: V) -> V {
 /// a sample, use [`exp_v`].
 #[inline(always)]
 pub(crate) fn exp_v_guarded<T: Real, V: Vector<Elem = T>>(x: V) -> V {
+    exp_v_guarded_with(x, None)
+}
+
+/// [`exp_v_plus`]'s values by [`exp_v_guarded`]'s route: `e^(x + t)`.
+#[inline(always)]
+pub(crate) fn exp_v_guarded_plus<T: Real, V: Vector<Elem = T>>(x: V, t: V) -> V {
+    exp_v_guarded_with(x, Some(t))
+}
+
+/// [`exp_v_guarded`] and [`exp_v_guarded_plus`], as [`exp_v_with`].
+#[inline(always)]
+fn exp_v_guarded_with<T: Real, V: Vector<Elem = T>>(x: V, t: Option<V>) -> V {
     let s = V::splat;
     let deep = x.simd_lt(s(T::EXP_NORMAL_MIN));
     let subnormal = deep & s(T::EXP_ZERO_BELOW).simd_lt(x);
@@ -92,10 +129,11 @@ pub(crate) fn exp_v_guarded<T: Real, V: Vector<Elem = T>>(x: V) -> V {
     if subnormal.any() | high.any() {
         // A subnormal result (the scaling underflows on purpose), or one
         // that needs 2^n past the largest exponent (or overflows).
-        return exp_v_rare(x);
+        return exp_v_rare(x, t);
     }
     // Every result is 0 or normal, and 2^n is normal: one exact product.
-    let (one_plus_p, n) = exp_parts::<T, V>(s(T::EXP_NORMAL_MIN).max(x));
+    // (Deep lanes get 0 by the select, whatever `t` made of them.)
+    let (one_plus_p, n) = exp_parts::<T, V>(s(T::EXP_NORMAL_MIN).max(x), t);
     V::select(deep, s(T::ZERO), one_plus_p * V::pow2(n))
 }
 
@@ -107,20 +145,27 @@ pub(crate) fn exp_v_guarded<T: Real, V: Vector<Elem = T>>(x: V) -> V {
 /// build).
 #[cold]
 #[inline(never)]
-fn exp_v_rare<T: Real, V: Vector<Elem = T>>(x: V) -> V {
-    exp_v(x)
+fn exp_v_rare<T: Real, V: Vector<Elem = T>>(x: V, t: Option<V>) -> V {
+    match t {
+        Some(t) => exp_v_plus(x, t),
+        None => exp_v(x),
+    }
 }
 
-/// `(1 + p, n)` with `e^x ≈ (1 + p)·2^n` (the method of the module docs),
-/// for `x` in `[EXP_ARG_MIN, EXP_ARG_MAX]` or NaN.
+/// `(1 + p, n)` with `e^(x + t) ≈ (1 + p)·2^n` (the method of the module
+/// docs), for `x` in `[EXP_ARG_MIN, EXP_ARG_MAX]` or NaN and a finite `t`
+/// below half an ulp of `x` (`None` for `e^x`).
 #[inline(always)]
-fn exp_parts<T: Real, V: Vector<Elem = T>>(x: V) -> (V, V) {
+fn exp_parts<T: Real, V: Vector<Elem = T>>(x: V, t: Option<V>) -> (V, V) {
     let s = V::splat;
     let shifter = s(T::ROUND_SHIFTER);
     let n = x.mul_add(s(T::LOG2E), shifter) - shifter;
-    // x − n·LN2_HI is exact; n·LN2_LO is tiny and kept apart.
+    // x − n·LN2_HI is exact; t − n·LN2_LO is tiny and kept apart.
     let r_hi = (-n).mul_add(s(T::LN2_HI), x);
-    let r_lo = -n * s(T::LN2_LO);
+    let r_lo = match t {
+        Some(t) => (-n).mul_add(s(T::LN2_LO), t),
+        None => -n * s(T::LN2_LO),
+    };
     let r = r_hi + r_lo;
     // 1 + r_hi rounded, and its exact rounding error (Fast2Sum, |1| ≥ |r_hi|).
     let one = s(T::ONE);

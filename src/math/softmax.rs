@@ -16,6 +16,14 @@
 //! directly (the maxima contribute exactly 1 each), so a confident row with a
 //! tiny loss keeps its relative precision instead of rounding `1 + ρ` first.
 //!
+//! `θ_j − m` is rounded, and `e^x` turns an absolute error in `x` into the
+//! same relative error: half an ulp of `|θ_j − m| ≈ 100` is 64 f32 ulps of
+//! `e_j`. So the difference is split exactly into `d + err` (TwoSum,
+//! [`two_diff`]) and `e_j = e^(d + err)` takes `err` into `exp`'s reduced
+//! argument (`exp_v_plus`), where it costs no rounding. Every `e_j` is then
+//! within about an ulp, and the row kernels within 4–10 ulps (`ACCURACY.md`).
+//! The batch kernels skip this (see [`ExpSums::add_lanes`]).
+//!
 //! Lanes past the end of the row are padded with `−∞` before the max and the
 //! exponentials (so they contribute `e = 0`), never with 0.
 //!
@@ -30,7 +38,7 @@
 //! `logsumexp = −∞` and NaN softmax / log-softmax. An empty row (`N = 0`)
 //! has `logsumexp = −∞` and cross-entropy 0.
 
-use crate::math::exp::{exp_v, exp_v_guarded};
+use crate::math::exp::{exp_v, exp_v_guarded_plus};
 use crate::math::ln::ln_1p_v;
 use crate::real::{LoadAs, Real};
 use crate::simd::{self, Vector};
@@ -94,11 +102,16 @@ impl<T: Real, V: Vector<Elem = T>> ExpSums<T, V> {
     /// a row whose tail lanes are padded with `−∞` (see `exp_v_guarded`).
     #[inline(always)]
     pub fn add(&mut self, theta: V, m: V) -> V {
-        self.add_exp(exp_v_guarded::<T, V>(theta - m), theta, m)
+        let (d, err) = two_diff(theta, m);
+        self.add_exp(exp_v_guarded_plus::<T, V>(d, err), theta, m)
     }
 
     /// [`ExpSums::add`] for lanes that are samples of a batch, with no
-    /// padding to guard against (the same values).
+    /// padding to guard against, and without recovering the rounding of
+    /// `θ − m`: a batch's `θ` comes out of its own products, whose rounding
+    /// (a few ulps of `|θ|`, amplified by `e^x` alike) is of the same order,
+    /// so the recovery would buy little there, for 6% of the 5→3→5 batch's
+    /// time (BENCHMARKS.md). Within `|θ − m|·ε/2` relative of `add`'s.
     #[inline(always)]
     pub fn add_lanes(&mut self, theta: V, m: V) -> V {
         self.add_exp(exp_v::<T, V>(theta - m), theta, m)
@@ -130,6 +143,19 @@ impl<T: Real, V: Vector<Elem = T>> ExpSums<T, V> {
             rest: self.rest.reduce_add() + (self.ties.reduce_add() - T::ONE),
         }
     }
+}
+
+/// `θ − m` as `d + err` exactly (Knuth's TwoSum: `d` the rounded difference,
+/// `err` its rounding error). `e^(θ − m)` is then `e^(d + err)`: `e^x`
+/// turns an absolute error in `x` into the same relative error, so the
+/// rounding of `d` alone would cost up to `|θ − m|·ε/2` relative (64 f32
+/// ulps at `|θ − m| ≈ 100`, 512 f64 ulps near 700). `err` is NaN where `θ`
+/// is `−∞`; the exponentials ignore it there, since their result is 0.
+#[inline(always)]
+fn two_diff<T: Real, V: Vector<Elem = T>>(theta: V, m: V) -> (V, V) {
+    let d = theta - m;
+    let back = d - theta;
+    (d, (theta - (d - back)) - (m + back))
 }
 
 /// Soft-target loss terms `y·((m − θ) + ln s)`, 0 where `y = 0` (so a `−∞`
