@@ -75,7 +75,7 @@ mod dd;
 mod tests {
     use super::dd::{dd_ln_1p, ulp_err_f64_dd};
     use super::ln_1p_v;
-    use crate::real::{sealed::Kernel, Real};
+    use crate::real::Real;
     use crate::simd::Vector;
 
     /// The bounds `ACCURACY.md` states for `ln(1 + u)`, `u ≥ 0`: f32, f64.
@@ -140,6 +140,16 @@ mod tests {
         worst
     }
 
+    /// `ln_1p_v` of four values (each repeated across the lanes).
+    fn ln_1p_of<T: Real>(u: [T; 4]) -> [T; 4] {
+        let mut a = T::Simd::splat(T::ZERO).to_array();
+        for (i, v) in a.as_mut().iter_mut().enumerate() {
+            *v = u[i % 4];
+        }
+        let got = ln_1p_v::<T, T::Simd>(T::Simd::from_array(a)).to_array();
+        core::array::from_fn(|i| got.as_ref()[i])
+    }
+
     fn sweep_f32(from: u32, to: u32, step: u32) -> (f64, f32) {
         let of_bits = |b: u64| f32::from_bits(b as u32);
         sweep(
@@ -165,13 +175,8 @@ mod tests {
         let (err, at) = sweep_f32(0, 16f32.to_bits() + 1, 97);
         assert!(err <= LN_1P_ULP, "ln_1p: {err} ulp at u = {at:e}");
         // Exact cases.
-        let got =
-            ln_1p_v::<f32, <f32 as Kernel>::Simd>(Vector::from_array(core::array::from_fn(|i| {
-                [0.0, 1e-40, 1e-30, 1.0][i % 4]
-            })))
-            .to_array();
         assert_eq!(
-            got.as_ref()[..4],
+            ln_1p_of([0.0f32, 1e-40, 1e-30, 1.0]),
             [0.0, 1e-40, 1e-30, core::f32::consts::LN_2]
         );
     }
@@ -220,13 +225,8 @@ mod tests {
         let (err, at) = sweep_f64(from, to, f64_step(to - from, n));
         assert!(err <= LN_1P_ULP_F64, "ln_1p: {err} ulp at u = {at:e}");
         // Exact cases: subnormal and tiny u are returned as they are.
-        let got =
-            ln_1p_v::<f64, <f64 as Kernel>::Simd>(Vector::from_array(core::array::from_fn(|i| {
-                [0.0, 5e-324, 1e-300, 1.0][i % 4]
-            })))
-            .to_array();
         assert_eq!(
-            got.as_ref()[..4],
+            ln_1p_of([0.0f64, 5e-324, 1e-300, 1.0]),
             [0.0, 5e-324, 1e-300, core::f64::consts::LN_2]
         );
     }

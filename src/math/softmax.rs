@@ -99,7 +99,8 @@ impl<T: Real, V: Vector<Elem = T>> ExpSums<T, V> {
     }
 
     /// Adds `e^(θ − m)` (returned) for the logits `theta` and shift `m`, of
-    /// a row whose tail lanes are padded with `−∞` (see `exp_v_guarded`).
+    /// a row whose tail lanes are padded with `−∞` (see `exp_v_guarded`),
+    /// with `θ − m` taken exactly ([`two_diff`]).
     #[inline(always)]
     pub fn add(&mut self, theta: V, m: V) -> V {
         let (d, err) = two_diff(theta, m);
