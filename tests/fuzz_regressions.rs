@@ -163,6 +163,22 @@ fn batched_and_single_calls_agree_when_soft_targets_overflow_the_backward_pass()
 /// `+∞` (documented) only when no other term is `−∞`; with a target of
 /// `−f32::MAX` at a logit `f32::MAX` below the maximum the terms are `+∞` and
 /// `−∞` and the loss is NaN, which must not panic.
+/// Session 19's tighter row check (`row_ref(_, true)`: `e_j` from the exact
+/// `θ_j − m`) on rows whose logits lie 60–90 apart, where rounding the
+/// difference cost the kernels before the exact shift 4.5× and 6.4× the
+/// check's limit (`log_softmax` of the maximum, `−ln(1 + e^(θ_1 − θ_0))`).
+#[test]
+fn rows_with_far_apart_logits_meet_the_exact_shift_bound() {
+    for theta in [
+        [74.46562f32, -12.537693],
+        [76.98541, 3.5035667],
+        [73.0121, -14.710387],
+    ] {
+        pass(checks::check_softmax_row(theta, 0, [1.0, 0.0]));
+        pass(checks::check_softmax_row(theta, 1, [0.25, 0.75]));
+    }
+}
+
 #[test]
 fn cross_entropy_with_infinite_terms_of_both_signs_is_nan_not_a_panic() {
     let theta = [0.0f32, f32::NEG_INFINITY, f32::MAX];
