@@ -22,11 +22,11 @@
 //! exhaustively over every f32, at most 0.72 ulp for normal results and 0.79
 //! ulp for subnormal ones (ACCURACY.md).
 //!
-//! `exp_v_plus` evaluates `e^(x + t)` for a correction `t` below half an ulp
-//! of `x` (the exact rounding error of a difference `x = θ − m`, which the
-//! softmax recovers): `t` joins `−n·LN2_LO` in the small terms, so it adds
-//! no rounding, and `e^(x + t)` is within the same bound of the exact value
-//! as `e^x` is of its own.
+//! `exp_v_guarded_plus` evaluates `e^(x + t)` for a correction `t` below
+//! half an ulp of `x` (the exact rounding error of a difference
+//! `x = θ − m`, which the softmax recovers): `t` joins `−n·LN2_LO` in the
+//! small terms, so it adds no rounding, and `e^(x + t)` is within the same
+//! bound of the exact value as `e^x` is of its own.
 //!
 //! The scaling by `2^n` is split as `2^n1 · 2^n2` with `n1 = round(n/2)`: the
 //! first product is exact, the second rounds once, so results in the
@@ -73,23 +73,15 @@ pub(crate) fn exp_v<T: Real, V: Vector<Elem = T>>(x: V) -> V {
     exp_v_with(x, None)
 }
 
-/// `e^(x + t)` on every lane, for a correction `t` below half an ulp of `x`
-/// (the rounding error of a difference `x`, recovered exactly): `t` joins
-/// the reduced argument's low part, so it costs no extra rounding and, on
-/// the chain, nothing ([`exp_v`] is `t = 0`). Lanes whose result is 0
+/// `e^x` (`t = None`) or `e^(x + t)` (`Some(t)`, a correction below half an
+/// ulp of `x`: see [`exp_v_guarded_plus`]) on every lane: one method, with
+/// no correction term at all in the plain `e^x`. Lanes whose result is 0
 /// (`x < EXP_ZERO_BELOW`, such as `x = −∞`) ignore `t`, which may be NaN
 /// there.
 #[inline(always)]
-pub(crate) fn exp_v_plus<T: Real, V: Vector<Elem = T>>(x: V, t: V) -> V {
-    let t = V::select(x.simd_lt(V::splat(T::EXP_ZERO_BELOW)), V::splat(T::ZERO), t);
-    exp_v_with(x, Some(t))
-}
-
-/// [`exp_v`] (`t = None`) and [`exp_v_plus`] (`Some(t)`, `t` finite): one
-/// method, with no correction term at all in the plain `e^x`.
-#[inline(always)]
 fn exp_v_with<T: Real, V: Vector<Elem = T>>(x: V, t: Option<V>) -> V {
     let s = V::splat;
+    let t = t.map(|t| V::select(x.simd_lt(s(T::EXP_ZERO_BELOW)), s(T::ZERO), t));
     // Raw max/min return their second operand on NaN: keep x second.
     let x = s(T::EXP_ARG_MAX).min(s(T::EXP_ARG_MIN).max(x));
     let (one_plus_p, n) = exp_parts::<T, V>(x, t);
@@ -113,7 +105,11 @@ pub(crate) fn exp_v_guarded<T: Real, V: Vector<Elem = T>>(x: V) -> V {
     exp_v_guarded_with(x, None)
 }
 
-/// [`exp_v_plus`]'s values by [`exp_v_guarded`]'s route: `e^(x + t)`.
+/// `e^(x + t)` by [`exp_v_guarded`]'s route, for a correction `t` below half
+/// an ulp of `x` (the rounding error of a difference `x`, recovered
+/// exactly): `t` joins the reduced argument's low part, so it costs no
+/// extra rounding and, on the chain, nothing. Lanes whose result is 0 (such
+/// as `x = −∞`) ignore `t`, which may be NaN there.
 #[inline(always)]
 pub(crate) fn exp_v_guarded_plus<T: Real, V: Vector<Elem = T>>(x: V, t: V) -> V {
     exp_v_guarded_with(x, Some(t))
@@ -137,7 +133,7 @@ fn exp_v_guarded_with<T: Real, V: Vector<Elem = T>>(x: V, t: Option<V>) -> V {
     V::select(deep, s(T::ZERO), one_plus_p * V::pow2(n))
 }
 
-/// [`exp_v`] out of line, for [`exp_v_guarded`]'s rare lanes: one copy of
+/// [`exp_v_with`] out of line, for [`exp_v_guarded`]'s rare lanes: one copy of
 /// the method per kernel instead of two, which keeps the hot code short and
 /// the unoptimised builds' frames small (inlined twice into the one-sample
 /// kernels' sigmoids, it overflowed the 256 KiB stack that
@@ -146,15 +142,13 @@ fn exp_v_guarded_with<T: Real, V: Vector<Elem = T>>(x: V, t: Option<V>) -> V {
 #[cold]
 #[inline(never)]
 fn exp_v_rare<T: Real, V: Vector<Elem = T>>(x: V, t: Option<V>) -> V {
-    match t {
-        Some(t) => exp_v_plus(x, t),
-        None => exp_v(x),
-    }
+    exp_v_with(x, t)
 }
 
 /// `(1 + p, n)` with `e^(x + t) ≈ (1 + p)·2^n` (the method of the module
-/// docs), for `x` in `[EXP_ARG_MIN, EXP_ARG_MAX]` or NaN and a finite `t`
-/// below half an ulp of `x` (`None` for `e^x`).
+/// docs), for `x` in `[EXP_ARG_MIN, EXP_ARG_MAX]` or NaN and a `t` below
+/// half an ulp of `x` (`None` for `e^x`; any value on lanes whose result the
+/// caller discards).
 #[inline(always)]
 fn exp_parts<T: Real, V: Vector<Elem = T>>(x: V, t: Option<V>) -> (V, V) {
     let s = V::splat;

@@ -20,8 +20,9 @@
 //! same relative error: half an ulp of `|θ_j − m| ≈ 100` is 64 f32 ulps of
 //! `e_j`. So the difference is split exactly into `d + err` (TwoSum,
 //! [`two_diff`]) and `e_j = e^(d + err)` takes `err` into `exp`'s reduced
-//! argument (`exp_v_plus`), where it costs no rounding. Every `e_j` is then
-//! within about an ulp, and the row kernels within 4–10 ulps (`ACCURACY.md`).
+//! argument (`exp_v_guarded_plus`), where it costs no rounding. Every `e_j`
+//! is then within about an ulp, and the row kernels within 4–10 ulps
+//! (`ACCURACY.md`).
 //! The batch kernels skip this (see [`ExpSums::add_lanes`]).
 //!
 //! Lanes past the end of the row are padded with `−∞` before the max and the
