@@ -65,15 +65,15 @@ pub(crate) fn ln_1p_v<T: Real, V: Vector<Elem = T>>(u: V) -> V {
     ln_plus_v::<T, V>(v, c / v)
 }
 
-// Double-double arithmetic and the `ln(1 + u)` reference that the f64 tests
-// measure against, shared with the integration tests.
+// The ulp metrics, double-double arithmetic and the `ln(1 + u)` reference
+// the tests measure against, shared with the integration tests.
 #[cfg(test)]
 #[path = "../../tests/accuracy_support/dd.rs"]
 mod dd;
 
 #[cfg(test)]
 mod tests {
-    use super::dd::{dd_ln_1p, ulp_err_f64_dd};
+    use super::dd::{dd_ln_1p, ulp_err_f32, ulp_err_f64_dd};
     use super::ln_1p_v;
     use crate::real::Real;
     use crate::simd::Vector;
@@ -82,32 +82,15 @@ mod tests {
     const LN_1P_ULP: f64 = 1.0;
     const LN_1P_ULP_F64: f64 = 1.0;
 
-    /// `|got − exact|` in ulps of `exact`'s f32 binade (floored at the least
-    /// subnormal); NaN or an infinity where `exact` is finite counts as ∞.
-    fn ulps(got: f32, exact: f64) -> f64 {
-        if !got.is_finite() {
-            return f64::INFINITY;
-        }
-        let exponent = if exact == 0.0 {
-            -149
-        } else {
-            (exact.abs().log2().floor() as i32 - 23).max(-149)
-        };
-        (f64::from(got) - exact).abs() / 2f64.powi(exponent)
-    }
-
     /// The f32 error against std's f64 `ln_1p` (within 2^-52 relative, far
     /// below an f32 ulp).
     fn err_f32(u: f32, got: f32) -> f64 {
-        ulps(got, f64::from(u).ln_1p())
+        ulp_err_f32(got, f64::from(u).ln_1p())
     }
 
     /// The f64 error against the double-double reference (~2^-100
-    /// relative); `u = 0` must give 0 exactly.
+    /// relative).
     fn err_f64(u: f64, got: f64) -> f64 {
-        if u == 0.0 {
-            return if got == 0.0 { 0.0 } else { f64::INFINITY };
-        }
         ulp_err_f64_dd(got, dd_ln_1p(u), 0)
     }
 

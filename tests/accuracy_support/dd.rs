@@ -1,5 +1,5 @@
-//! Double-double arithmetic and the `f64` ulp metric, written from scratch
-//! for the tests. `tests/accuracy_support/mod.rs` re-exports all of it, and
+//! The ulp metrics (`f32` and `f64`) and double-double arithmetic, written
+//! from scratch for the tests. `tests/accuracy_support/mod.rs` re-exports all of it, and
 //! the crate's own unit tests include this file with `#[path]` (`src/math/ln.rs`,
 //! whose `ln(1 + u)` kernel is crate-private), so both measure against the same
 //! references.
@@ -39,10 +39,48 @@ pub fn scale(mut x: f64, mut k: i32) -> f64 {
     x * pow2(k)
 }
 
-/// Unbiased exponent of a positive normal `f64`.
+/// Unbiased exponent of a normal `f64` of either sign.
 #[must_use]
 pub fn exponent(x: f64) -> i32 {
     ((x.to_bits() >> 52) & 0x7ff) as i32 - 1023
+}
+
+// ---------------------------------------------------------------------------
+// f32 ulp metric (the exact value is an f64).
+
+/// Smallest positive subnormal `f32`, `2^-149`.
+pub const F32_MIN_SUB: f64 = 1.401_298_464_324_817e-45;
+
+/// Ulp of the `f32` binade holding `|exact|`, floored at `2^-149`.
+#[must_use]
+pub fn ulp_f32_of(exact: f64) -> f64 {
+    let a = exact.abs();
+    if a < f64::MIN_POSITIVE {
+        return F32_MIN_SUB;
+    }
+    pow2((exponent(a) - 23).max(-149))
+}
+
+/// `|got − exact|` in ulps of `exact`'s `f32` binade. Equal values
+/// (including equal infinities) are 0; NaN against non-NaN, and a finite
+/// value against an infinite one, are `+∞`.
+#[must_use]
+pub fn ulp_err_f32(got: f32, exact: f64) -> f64 {
+    if got.is_nan() || exact.is_nan() {
+        return if got.is_nan() && exact.is_nan() {
+            0.0
+        } else {
+            f64::INFINITY
+        };
+    }
+    let g = f64::from(got);
+    if g == exact {
+        return 0.0;
+    }
+    if g.is_infinite() || exact.is_infinite() {
+        return f64::INFINITY;
+    }
+    (g - exact).abs() / ulp_f32_of(exact)
 }
 
 // ---------------------------------------------------------------------------
@@ -235,16 +273,16 @@ pub fn dd_ln_1p(u: f64) -> Dd {
 }
 
 /// `|got − m·2^n|` in ulps of the exact value's `f64` binade, floored at
-/// `2^-1074` (so an exact 0 counts in subnormal ulps). `m ≥ 0`; a non-finite
-/// `got` is `+∞`.
+/// `2^-1074` (so an exact 0 counts in subnormal ulps), for `m` of either
+/// sign; a non-finite `got` is `+∞`.
 #[must_use]
 pub fn ulp_err_f64_dd(got: f64, m: Dd, n: i32) -> f64 {
     if !got.is_finite() {
         return f64::INFINITY;
     }
     let mut b = exponent(m.hi) + n;
-    if m.hi.to_bits() & ((1 << 52) - 1) == 0 && m.lo < 0.0 {
-        b -= 1; // just below a power of two
+    if m.hi.to_bits() & ((1 << 52) - 1) == 0 && m.lo * m.hi < 0.0 {
+        b -= 1; // |exact| just below a power of two
     }
     let ulp_exp = (b - 52).max(-1074);
     let g = scale(got, -n);

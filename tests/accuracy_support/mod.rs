@@ -27,53 +27,18 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-// Double-double arithmetic, the f64 ulp metric and the `ln(1 + u)`
-// reference: shared with the crate's unit tests.
+// The ulp metrics, double-double arithmetic and the `ln(1 + u)` reference:
+// shared with the crate's unit tests.
 #[path = "dd.rs"]
 mod dd;
 pub use dd::*;
 
 // ---------------------------------------------------------------------------
-// f32 ulp metric (the exact value is an f64).
-
-/// Smallest positive subnormal `f32`, `2^-149`.
-pub const F32_MIN_SUB: f64 = 1.401_298_464_324_817e-45;
+// The exp and sigmoid contracts (the ulp metrics are in dd.rs).
 
 /// The overflow threshold of round-to-nearest `f32`: exact values at or
 /// above `2^128·(1 − 2^-25)` round to `+∞`.
 pub const F32_OVERFLOW: f64 = 3.402_823_567_797_336_6e38;
-
-/// Ulp of the `f32` binade holding `|exact|`, floored at `2^-149`.
-#[must_use]
-pub fn ulp_f32_of(exact: f64) -> f64 {
-    let a = exact.abs();
-    if a < f64::MIN_POSITIVE {
-        return F32_MIN_SUB;
-    }
-    pow2((exponent(a) - 23).max(-149))
-}
-
-/// `|got − exact|` in ulps of `exact`'s `f32` binade. Equal values
-/// (including equal infinities) are 0; NaN against non-NaN, and a finite
-/// value against an infinite one, are `+∞`.
-#[must_use]
-pub fn ulp_err_f32(got: f32, exact: f64) -> f64 {
-    if got.is_nan() || exact.is_nan() {
-        return if got.is_nan() && exact.is_nan() {
-            0.0
-        } else {
-            f64::INFINITY
-        };
-    }
-    let g = f64::from(got);
-    if g == exact {
-        return 0.0;
-    }
-    if g.is_infinite() || exact.is_infinite() {
-        return f64::INFINITY;
-    }
-    (g - exact).abs() / ulp_f32_of(exact)
-}
 
 /// Error in ulps of `got = exp(x)` (f32), following the contract: NaN for
 /// NaN; `+∞` required where the exact value rounds to `+∞`; otherwise the
