@@ -263,23 +263,13 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
 
         // Forward: a = x·W1 + b1, (h, σ'(a)), θ = h·W2 + b2; σ'(a) waits in
         // `g_a` until the backward pass scales it into dL/da.
-        lanes_times_rows(
-            x,
-            self.w1t.rows(),
-            |k| splat(self.b1.row()[k]),
-            None,
-            |k, a| {
-                (h[k], g_a[k]) = sigmoid_and_slope_v::<T, T::Batch>(a);
-            },
-        );
+        lanes_times_rows(x, self.w1t.rows(), Some(self.b1.row()), None, |k, a| {
+            (h[k], g_a[k]) = sigmoid_and_slope_v::<T, T::Batch>(a);
+        });
         let mut theta = [zero; OUT];
-        lanes_times_rows(
-            h,
-            self.w2t.rows(),
-            |j| splat(self.b2.row()[j]),
-            None,
-            |j, t| theta[j] = t,
-        );
+        lanes_times_rows(h, self.w2t.rows(), Some(self.b2.row()), None, |j, t| {
+            theta[j] = t
+        });
 
         // Softmax statistics, vertically (within each lane); the exps wait
         // in `d_theta`, which the backward pass turns into dL/dθ in place.
@@ -321,13 +311,9 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                     }
                     w2l * half
                 };
-                lanes_times_rows(
-                    d_theta,
-                    self.w2.rows(),
-                    |_| zero,
-                    Some(&w2_at_label),
-                    |k, u| g_a[k] = class_unscale::<T, T::Batch>(u, sum) * g_a[k],
-                );
+                lanes_times_rows(d_theta, self.w2.rows(), None, Some(&w2_at_label), |k, u| {
+                    g_a[k] = class_unscale::<T, T::Batch>(u, sum) * g_a[k]
+                });
                 // dL/dθ = q = e_off/s off the label and −Σq on it (as the
                 // one-sample kernels form it).
                 let mut q_sum = zero;
@@ -350,19 +336,15 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                     *dj = soft_d_theta::<T, T::Batch>(*dj, sum, sum_y, y[j]);
                     loss = loss + soft_loss_terms::<T, T::Batch>(theta[j], y[j], m, ln_s);
                 }
-                lanes_times_rows(
-                    d_theta,
-                    self.w2.rows(),
-                    |_| zero,
-                    None,
-                    |k, gh| g_a[k] = gh * g_a[k],
-                );
+                lanes_times_rows(d_theta, self.w2.rows(), None, None, |k, gh| {
+                    g_a[k] = gh * g_a[k]
+                });
                 loss
             }
         };
 
         // dL/dx = dL/da · W1ᵀ.
-        lanes_times_rows(g_a, self.w1.rows(), |_| zero, None, |i, v| dx[i] = v);
+        lanes_times_rows(g_a, self.w1.rows(), None, None, |i, v| dx[i] = v);
     }
 }
 
@@ -941,10 +923,12 @@ fn for_lanes<V: Vector>(n: usize, mut f: impl FnMut(usize)) {
     }
 }
 
-/// `out_k = init(k) + Σ_i v[i]·(rows[k][i]/2 − pivot(k))` (with a pivot) or
-/// `init(k) + Σ_i v[i]·rows[k][i]` (without) for every row `k`,
+/// `out_k = Σ_i v[i]·(rows[k][i]/2 − pivot(k))` (with a pivot) or
+/// `Σ_i v[i]·rows[k][i] (+ bias[k])` (without) for every row `k`,
 /// with `v` in lanes (one sample per lane) and the weights broadcast; each
-/// finished `out_k` goes to `emit(k, out_k)`.
+/// finished `out_k` goes to `emit(k, out_k)`. The bias joins last:
+/// starting from it would round every partial sum at its scale
+/// (ACCURACY.md, gap 2).
 ///
 /// Rows are done in tiles, one accumulator per row, eight registers of
 /// accumulators in all (four rows when a batch vector spans two registers,
@@ -957,7 +941,7 @@ fn for_lanes<V: Vector>(n: usize, mut f: impl FnMut(usize)) {
 fn lanes_times_rows<T: Real, const N: usize, const K: usize>(
     v: &[T::Batch; N],
     rows: &[[T; N]; K],
-    init: impl Fn(usize) -> T::Batch,
+    bias: Option<&[T; K]>,
     pivot: Option<&dyn Fn(usize) -> T::Batch>,
     mut emit: impl FnMut(usize, T::Batch),
 ) {
@@ -969,17 +953,17 @@ fn lanes_times_rows<T: Real, const N: usize, const K: usize>(
     let mut k = 0;
     if two_registers {
         while k + 4 <= K {
-            lanes_times_rows_tile::<T, N, K, 4>(v, rows, k, &init, pivot, &mut emit);
+            lanes_times_rows_tile::<T, N, K, 4>(v, rows, k, bias, pivot, &mut emit);
             k += 4;
         }
     } else {
         while k + 8 <= K {
-            lanes_times_rows_tile::<T, N, K, 8>(v, rows, k, &init, pivot, &mut emit);
+            lanes_times_rows_tile::<T, N, K, 8>(v, rows, k, bias, pivot, &mut emit);
             k += 8;
         }
     }
     while k < K {
-        lanes_times_rows_tile::<T, N, K, 1>(v, rows, k, &init, pivot, &mut emit);
+        lanes_times_rows_tile::<T, N, K, 1>(v, rows, k, bias, pivot, &mut emit);
         k += 1;
     }
 }
@@ -990,14 +974,14 @@ fn lanes_times_rows_tile<T: Real, const N: usize, const K: usize, const R: usize
     v: &[T::Batch; N],
     rows: &[[T; N]; K],
     k0: usize,
-    init: &impl Fn(usize) -> T::Batch,
+    bias: Option<&[T; K]>,
     pivot: Option<&dyn Fn(usize) -> T::Batch>,
     emit: &mut impl FnMut(usize, T::Batch),
 ) {
     let splat = <T::Batch as Vector>::splat;
     let zero = splat(T::ZERO);
     let base: [T::Batch; R] = core::array::from_fn(|r| pivot.map_or(zero, |p| p(k0 + r)));
-    let mut acc: [T::Batch; R] = core::array::from_fn(|r| init(k0 + r));
+    let mut acc = [zero; R];
     let half = splat(T::from_f64(0.5));
     let w = |r: usize, i: usize| match pivot {
         Some(_) => splat(rows[k0 + r][i]).mul_add(half, -base[r]),
@@ -1009,7 +993,7 @@ fn lanes_times_rows_tile<T: Real, const N: usize, const K: usize, const R: usize
         }
     }
     for (r, a) in acc.into_iter().enumerate() {
-        emit(k0 + r, a);
+        emit(k0 + r, bias.map_or(a, |b| a + splat(b[k0 + r])));
     }
 }
 

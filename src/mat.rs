@@ -392,12 +392,17 @@ fn vec_mat_tile<
         Some(_) => row(i, c).mul_add(half, -base[c]),
         None => row(i, c),
     };
-    let mut even: [T::Simd; N] = core::array::from_fn(|c| match bias {
-        Some(b) => U::load(b.get(chunk(c)..).unwrap_or(&[]), T::ZERO),
-        None => splat(T::ZERO),
-    });
-    let mut odd = [splat(T::ZERO); N];
-    let mut i = 0;
+    // Each chain starts with a plain product, as `Mlp`'s register kernel
+    // does (an FMA onto +0 would turn a −0 product into +0).
+    let first = |i: usize| -> [T::Simd; N] {
+        match x.get(i) {
+            Some(xi) => core::array::from_fn(|c| splat(xi.widen()) * term(i, c)),
+            None => [splat(T::ZERO); N],
+        }
+    };
+    let mut even = first(0);
+    let mut odd = first(1);
+    let mut i = 2;
     while i + 1 < I {
         let (x0, x1) = (splat(x[i].widen()), splat(x[i + 1].widen()));
         for c in 0..N {
@@ -413,7 +418,14 @@ fn vec_mat_tile<
         }
     }
     for c in 0..N {
-        emit(chunk(c), even[c] + odd[c]);
+        let sum = even[c] + odd[c];
+        emit(
+            chunk(c),
+            match bias {
+                Some(b) => sum + U::load(b.get(chunk(c)..).unwrap_or(&[]), T::ZERO),
+                None => sum,
+            },
+        );
     }
 }
 

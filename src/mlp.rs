@@ -802,10 +802,15 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         let p = &self.packed;
 
         // Padding lanes: a = 0 (σ = ½, never read), θ masked to −∞.
-        let a = broadcast_dot(x.row(), &p.w1, narrow(&p.b1), |r| r);
+        let a = broadcast_dot(x.row(), &p.w1, Some(narrow(&p.b1)), |r| r);
         let (h, slope) = sigmoid_and_slope_guarded_v::<T, V>(a);
         let h_lanes = simd::lanes(h);
-        let theta = broadcast_dot(&h_lanes.0.as_ref()[..HID], &p.w2, narrow(&p.b2), |r| r);
+        let theta = broadcast_dot(
+            &h_lanes.0.as_ref()[..HID],
+            &p.w2,
+            Some(narrow(&p.b2)),
+            |r| r,
+        );
         let valid = V::iota().simd_lt(splat(T::from_f64(OUT as f64)));
         let theta = V::select(valid, theta, splat(T::NEG_INFINITY));
 
@@ -875,7 +880,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 // s/2 afterwards (see the chunked kernel).
                 let pivot = p.w2t.get(l).map_or(zero, narrow) * half;
                 let e_lanes = simd::lanes(e_off);
-                let u = broadcast_dot(&e_lanes.0.as_ref()[..OUT], &p.w2t, zero, |row| {
+                let u = broadcast_dot(&e_lanes.0.as_ref()[..OUT], &p.w2t, None::<V>, |row| {
                     row.mul_add(half, -pivot)
                 });
                 (d_theta, class_unscale::<T, V>(u, s))
@@ -887,7 +892,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 let d_lanes = simd::lanes(d);
                 (
                     d,
-                    broadcast_dot(&d_lanes.0.as_ref()[..OUT], &p.w2t, zero, |r| r),
+                    broadcast_dot(&d_lanes.0.as_ref()[..OUT], &p.w2t, None::<V>, |r| r),
                 )
             }
         };
@@ -899,8 +904,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     #[inline(always)]
     fn input_grad_from<V: Vector<Elem = T>>(&self, g_a: V) -> RowVec<IN, T> {
         let g_a = simd::lanes(g_a);
-        let zero = V::splat(T::ZERO);
-        let dx = broadcast_dot(&g_a.0.as_ref()[..HID], &self.packed.w1t, zero, |r| r);
+        let dx = broadcast_dot(&g_a.0.as_ref()[..HID], &self.packed.w1t, None::<V>, |r| r);
         let mut out = RowVec::<IN, T>::zeros();
         simd::store(dx, out.row_mut());
         out
@@ -971,29 +975,44 @@ fn narrow<T: Real, V: Vector<Elem = T>>(row: &T::Simd) -> V {
     simd::load::<V>(row.to_array().as_ref(), T::ZERO)
 }
 
-/// `init + Σ_i s[i]·row(rows[i])`: scalars broadcast against packed vector
-/// rows (each taken as a `V` and passed through `row`, the identity or the
-/// class-label form `W2ᵀ_j/2 − W2ᵀ_l/2`), in two FMA chains.
+/// `Σ_i s[i]·row(rows[i]) (+ bias)`: scalars broadcast against packed
+/// vector rows (each taken as a `V` and passed through `row`, the identity
+/// or the class-label form `W2ᵀ_j/2 − W2ᵀ_l/2`), in two FMA chains.
+///
+/// The bias joins last, after the two chains' sum: one rounding at its
+/// scale. Starting the chains from the bias would round every partial sum
+/// there, which on a saturated network (large biases, so `|a|` far above
+/// `|x·W1|`) costs `σ'(a) ≈ e^-|a|` and `ŷ` up to `IN/2` ulps of `|a|`
+/// relative (ACCURACY.md, gap 2). The extra add on the chain costs the
+/// 5→3→5 `input_grad` about 5 cycles; adding the bias into the shorter
+/// chain instead costs nothing but rounds twice at its scale, which the
+/// relative-accuracy tests measured as too much.
 #[inline(always)]
 fn broadcast_dot<T: Real, V: Vector<Elem = T>>(
     s: &[T],
     rows: &[T::Simd],
-    init: V,
+    bias: Option<V>,
     row: impl Fn(V) -> V,
 ) -> V {
-    let mut acc0 = init;
-    let mut acc1 = V::splat(T::ZERO);
-    let mut pairs = s.chunks_exact(2).zip(rows.chunks_exact(2));
-    for (sp, rp) in &mut pairs {
-        acc0 = V::splat(sp[0]).mul_add(row(narrow(&rp[0])), acc0);
-        acc1 = V::splat(sp[1]).mul_add(row(narrow(&rp[1])), acc1);
-    }
-    if s.len() % 2 == 1 {
-        if let (Some(&sl), Some(rl)) = (s.last(), rows.get(s.len() - 1)) {
-            acc0 = V::splat(sl).mul_add(row(narrow(rl)), acc0);
+    // Each chain starts with a plain product (an FMA onto 0 would wait as
+    // long and round the same).
+    let term = |i: usize| match (s.get(i), rows.get(i)) {
+        (Some(&si), Some(ri)) => Some((V::splat(si), row(narrow(ri)))),
+        _ => None,
+    };
+    let start = |i: usize| term(i).map_or(V::splat(T::ZERO), |(a, b)| a * b);
+    let (mut acc0, mut acc1) = (start(0), start(1));
+    let mut i = 2;
+    while i < s.len() {
+        if let Some((a, b)) = term(i) {
+            acc0 = a.mul_add(b, acc0);
         }
+        if let Some((a, b)) = term(i + 1) {
+            acc1 = a.mul_add(b, acc1);
+        }
+        i += 2;
     }
-    acc0 + acc1
+    bias.map_or(acc0 + acc1, |b| (acc0 + acc1) + b)
 }
 
 /// The epilogue `dL/da = dL/dh ∘ σ'(a)`, applied to each `dL/dh` chunk as it
