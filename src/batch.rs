@@ -30,7 +30,9 @@ use crate::error::Error;
 use crate::mat::RowVec;
 use crate::math::ln::ln_1p_v;
 use crate::math::sigmoid::sigmoid_and_slope_v;
-use crate::math::softmax::{class_e, class_unscale, soft_d_theta, soft_loss_terms, ExpSums};
+use crate::math::softmax::{
+    class_e, pivot_unscale, soft_loss_terms, soft_numerator, sum2, ExpSums,
+};
 use crate::mlp::{Grads, Mlp};
 use crate::real::Real;
 use crate::simd::Vector;
@@ -282,7 +284,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
             *ej = sums.add_lanes(t, m);
         }
         let sum = sums.sum;
-        let ln_s = ln_1p_v::<T, T::Batch>(sums.rest_lanes());
+        let rho = sums.rest_lanes();
+        let ln_s = ln_1p_v::<T, T::Batch>(rho);
 
         // Backward to dL/dh, then dL/da = dL/dh ∘ σ'(a). (`dL/dθ` is formed
         // for the parameter gradients; `input_grad_batch` never reads it,
@@ -303,7 +306,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 }
                 // W2[k][l] of each lane's own label, then Σ_j e_j·(W2[k][j] − W2[k][l])/2
                 // (halved so the difference of two finite weights stays finite),
-                // divided by s/2 (see `class_unscale`).
+                // divided by s/2 (see `pivot_unscale`).
                 let w2_at_label = |k: usize| {
                     let mut w2l = zero;
                     for (j, &w) in self.w2.rows()[k].iter().enumerate() {
@@ -312,7 +315,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                     w2l * half
                 };
                 lanes_times_rows(d_theta, self.w2.rows(), None, Some(&w2_at_label), |k, u| {
-                    g_a[k] = class_unscale::<T, T::Batch>(u, sum) * g_a[k]
+                    g_a[k] = pivot_unscale::<T, T::Batch>(u, sum) * g_a[k]
                 });
                 // dL/dθ = q = e_off/s off the label and −Σq on it (as the
                 // one-sample kernels form it).
@@ -327,18 +330,29 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 (m - theta_l) + ln_s
             }
             BlockTargets::Probs(y) => {
-                let mut sum_y = zero;
-                for &yj in y {
-                    sum_y = sum_y + yj;
-                }
+                // The numerators n (dL/dθ = n/s) replace e_j in `d_theta`;
+                // the product takes them against each lane's first maximal
+                // logit, and divides by s/2 (see `pivot_unscale`).
+                let sum_y = sum2(y.iter().copied(), zero);
                 let mut loss = zero;
-                for (j, dj) in d_theta.iter_mut().enumerate() {
-                    *dj = soft_d_theta::<T, T::Batch>(*dj, sum, sum_y, y[j]);
+                for (j, nj) in d_theta.iter_mut().enumerate() {
+                    *nj = soft_numerator::<T, T::Batch>(*nj, rho, sum_y, y[j]);
                     loss = loss + soft_loss_terms::<T, T::Batch>(theta[j], y[j], m, ln_s);
                 }
-                lanes_times_rows(d_theta, self.w2.rows(), None, None, |k, gh| {
-                    g_a[k] = gh * g_a[k]
+                let half = splat(T::from_f64(0.5));
+                let w2_at_max = |k: usize| {
+                    let mut w2p = zero;
+                    for (j, &w) in self.w2.rows()[k].iter().enumerate().rev() {
+                        w2p = <T::Batch as Vector>::select(theta[j].simd_eq(m), splat(w), w2p);
+                    }
+                    w2p * half
+                };
+                lanes_times_rows(d_theta, self.w2.rows(), None, Some(&w2_at_max), |k, u| {
+                    g_a[k] = pivot_unscale::<T, T::Batch>(u, sum) * g_a[k]
                 });
+                for nj in d_theta.iter_mut() {
+                    *nj = *nj / sum;
+                }
                 loss
             }
         };

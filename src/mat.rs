@@ -329,12 +329,14 @@ impl<const R: usize, const C: usize, T: fmt::Debug> fmt::Debug for Mat<R, C, T> 
 /// per four vector loads), so long products run at FMA throughput rather
 /// than latency. With `pivot = Some(p)`, row `p` of `w` is subtracted from
 /// every row first, halved: `Σ_i x_i·(w_i − w_p)/2`, the cancellation-free
-/// form of the class-label backward pass (its caller divides the sum by
-/// `s/2`: `softmax::class_unscale`). Halving keeps the difference of two
+/// form of the backward pass (its caller divides the sum by
+/// `s/2`: `softmax::pivot_unscale`). Halving keeps the difference of two
 /// finite weights finite (`w_i − w_p` can overflow when the exact gradient
 /// does not) and is exact, and `w_i·½ − w_p·½` is one rounding, as the
 /// difference itself would be. Lanes past the last column are unspecified.
 /// The summation order of every output is the same whatever the tiling.
+/// The bias joins last, one rounding at its scale: starting from it would
+/// round every partial sum there (ACCURACY.md, gap 2).
 ///
 /// It computes in `W` from `x` and `w` stored as `X` and `U`, each either
 /// `W` itself or `f32` widened exactly to `f64` as it is loaded

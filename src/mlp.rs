@@ -25,7 +25,14 @@
 //!   `dL/dh = Σ_{j≠l} ŷ_j·(W2ᵀ_j − W2ᵀ_l)`, not `Σ_j dL/dθ_j·W2ᵀ_j`.
 //!   A confident network (`ŷ_l ≈ 1`) has tiny but representable gradients;
 //!   these forms keep their relative precision.
+//! - For probabilities `y`: `dL/dθ_j = (e_j·Σ_{i≠j} y_i − y_j·Σ_{i≠j} e_i)/s`
+//!   with `e_j = e^(θ_j − m)` and `s = Σ e`, not `ŷ_j·Σy − y_j` (whose `ŷ_l`
+//!   rounds to within an ulp of 1 on a confident row). `Σ_{i≠j} e_i` is
+//!   `(1 − e_j) + (s − 1)`, with `s − 1` summed without the maxima, and
+//!   `Σ_{i≠j} y_i` is `Σy`, kept as an exact pair, minus `y_j`.
 //! - The loss is `(m − θ_l) + ln(1 + ρ)`, see [`crate::math::cross_entropy`].
+//! - `a` and `θ` add their bias after the products' sum, not before: the
+//!   partial sums then round at their own scale, not at the bias's.
 //!
 //! # Layout
 //!
@@ -36,8 +43,8 @@
 use crate::mat::{mat_vec_map, vec_mat_map, Mat, RowVec};
 use crate::math::sigmoid::sigmoid_and_slope_guarded_v;
 use crate::math::softmax::{
-    class_e, class_unscale, exp_shifted, soft_d_theta, soft_loss_terms, soft_xent, ExpSums,
-    RowStats,
+    class_e, exp_shifted, max_index, pivot_unscale, soft_loss_terms, soft_numerator, soft_xent,
+    sum2, ExpSums, RowStats,
 };
 use crate::real::{LoadAs, Real};
 use crate::simd::{self, Vector};
@@ -741,31 +748,35 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                     self.w2t.rows(),
                     None,
                     Some(l),
-                    |start, u| emit(start, class_unscale::<W, W::Simd>(u, s)),
+                    |start, u| emit(start, pivot_unscale::<W, W::Simd>(u, s)),
                 );
                 hid.stats
                     .class_loss(hid.theta.get(l).copied().unwrap_or(W::NAN))
             }
             Target::Probs(y) => {
+                // dL/dθ = n/s, and dL/dh from n against the first maximal
+                // logit (see `pivot_unscale`).
                 let y = y.row();
-                let sum_y: W = y.iter().map(|v| v.widen()).sum();
-                let sy = splat(sum_y);
+                let (y_hi, y_lo) = sum2(y.iter().map(|v| v.widen()), W::ZERO);
+                let sum_y = (splat(y_hi), splat(y_lo));
+                let rho = splat(hid.stats.rest);
+                let mut n = [W::ZERO; OUT];
                 let mut start = 0;
                 while start < OUT {
                     let ev = simd::load::<W::Simd>(&hid.e[start..], W::ZERO);
                     let yv = <T as LoadAs<W>>::load(&y[start..], W::ZERO);
-                    simd::store(
-                        soft_d_theta::<W, W::Simd>(ev, s, sy, yv),
-                        &mut d_theta[start..],
-                    );
+                    let nv = soft_numerator::<W, W::Simd>(ev, rho, sum_y, yv);
+                    simd::store(nv, &mut n[start..]);
+                    simd::store(nv / s, &mut d_theta[start..]);
                     start += lanes;
                 }
+                let mut emit = times_slope(&hid.slope, &mut d_a);
                 vec_mat_map::<W, W, T, OUT, HID>(
-                    &d_theta,
+                    &n,
                     self.w2t.rows(),
                     None,
-                    None,
-                    times_slope(&hid.slope, &mut d_a),
+                    Some(max_index(&hid.theta, hid.stats.max)),
+                    |start, u| emit(start, pivot_unscale::<W, W::Simd>(u, s)),
                 );
                 soft_xent(&hid.theta, y, &hid.stats)
             }
@@ -867,35 +878,35 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         let zero = splat(T::ZERO);
         let p = &self.packed;
         let s = splat(f.stats.sum);
-        let (d_theta, g_h) = match target {
+        let half = splat(T::from_f64(0.5));
+        // dL/dθ, and the numerators and pivot of the backward product
+        // (see `pivot_unscale`).
+        let (d_theta, n, pivot) = match target {
             Target::Class(label) => {
                 let l = label.get();
-                let half = splat(T::from_f64(0.5));
                 let at_label = V::iota().simd_eq(splat(T::from_f64(l as f64)));
                 let e_off = class_e::<T, V>(f.e, at_label);
                 // dL/dθ = q = e_off/s off the label and −Σq on it (for `grads`).
                 let q = e_off / s;
-                let d_theta = V::select(at_label, splat(-q.reduce_add()), q);
-                // dL/dh from e_off against halved differences, divided by
-                // s/2 afterwards (see the chunked kernel).
-                let pivot = p.w2t.get(l).map_or(zero, narrow) * half;
-                let e_lanes = simd::lanes(e_off);
-                let u = broadcast_dot(&e_lanes.0.as_ref()[..OUT], &p.w2t, None::<V>, |row| {
-                    row.mul_add(half, -pivot)
-                });
-                (d_theta, class_unscale::<T, V>(u, s))
+                (V::select(at_label, splat(-q.reduce_add()), q), e_off, l)
             }
             Target::Probs(y) => {
-                let sum_y: T = y.row().iter().copied().sum();
+                let (y_hi, y_lo) = sum2(y.row().iter().copied(), T::ZERO);
                 let yv = simd::load::<V>(y.row(), T::ZERO);
-                let d = soft_d_theta::<T, V>(f.e, s, splat(sum_y), yv);
-                let d_lanes = simd::lanes(d);
-                (
-                    d,
-                    broadcast_dot(&d_lanes.0.as_ref()[..OUT], &p.w2t, None::<V>, |r| r),
-                )
+                let rho = splat(f.stats.rest);
+                let n = soft_numerator::<T, V>(f.e, rho, (splat(y_hi), splat(y_lo)), yv);
+                let theta = simd::lanes(f.theta);
+                let pivot = max_index(&theta.0.as_ref()[..OUT], f.stats.max);
+                (n / s, n, pivot)
             }
         };
+        // dL/dh from n against halved differences, divided by s/2 afterwards.
+        let pivot = p.w2t.get(pivot).map_or(zero, narrow) * half;
+        let n_lanes = simd::lanes(n);
+        let u = broadcast_dot(&n_lanes.0.as_ref()[..OUT], &p.w2t, None::<V>, |row| {
+            row.mul_add(half, -pivot)
+        });
+        let g_h = pivot_unscale::<T, V>(u, s);
         // dL/da = dL/dh ∘ σ'(a).
         (d_theta, g_h * f.slope)
     }

@@ -466,10 +466,15 @@ fn soft_only(all: &[(String, Tally, Tally)]) -> impl Iterator<Item = &(String, T
 }
 
 /// What the kernel holds today on the fixed 2000-network sample per shape
-/// (measured worst: 4.5e-4 class, 2.3e-3 soft); a regression guard, not a
-/// bound over all networks (see the million-network test).
+/// (measured worst: 1.5e-4 class, 4.0e-5 soft); a regression guard, not a
+/// bound over all networks (see the million-network test). The soft bound
+/// fails the plain `ŷ·Σy − y` (2.3e-3, gap 3 before session 20); the class
+/// floor test below fails bias-first sums (4.6e-4 on 33-9-17).
 const CLASS_BOUND: f64 = 1e-3;
-const SOFT_BOUND: f64 = 1e-2;
+const SOFT_BOUND: f64 = 1e-4;
+/// The million-network test's bounds (see there).
+const MILLION_CLASS_BOUND: f64 = 0.1;
+const MILLION_SOFT_BOUND: f64 = 0.02;
 
 #[test]
 fn input_grad_relative_error_is_bounded_on_confident_saturated_networks() {
@@ -488,7 +493,7 @@ fn input_grad_within_1e_5_of_the_f32_forward_floor_with_class_labels() {
 }
 
 #[test]
-#[ignore = "kernel gap: soft targets form ŷ·Σy − y in f32 (ŷ_l rounds to 1): up to 2.3e-3 relative on confident networks"]
+#[ignore = "kernel gap: the f32 product dL/dθ·W2ᵀ cancels on some confident networks with soft targets, and its roundings are amplified (worst 4.0e-5 on 5-3-5; the floor rounds only a and θ)"]
 fn input_grad_within_1e_5_of_the_f32_forward_floor_with_soft_targets() {
     let all = check(QUICK, SEED, Method::Fused);
     assert_near_floor(soft_only(&all));
@@ -497,25 +502,32 @@ fn input_grad_within_1e_5_of_the_f32_forward_floor_with_soft_targets() {
 #[test]
 #[ignore = "10⁶ networks per shape, about a minute in release"]
 fn input_grad_beats_the_naive_gradient_on_a_million_networks_per_shape() {
-    // No flat relative bound holds at this count: some networks are so
-    // ill-conditioned that correctly rounded f32 `a` and `θ` alone cost 5.7e-2
-    // (see ACCURACY.md). What holds: class-label gradients stay below 50%
-    // relative error (worst measured 0.30) and at least 100× better than
-    // the naive f32 formulation's worst; tiny gradients stay tiny.
+    // No flat relative bound near 1e-5 holds at this count: some networks
+    // are so ill-conditioned that correctly rounded f32 `a` and `θ` alone
+    // cost 5.7e-2 (see ACCURACY.md). What holds: class-label gradients stay
+    // below 10% relative error (worst measured 7.0e-2; 0.32 when the sums
+    // started from the bias), soft-target ones below 2% (worst 6.6e-3; 1.68
+    // with the plain `ŷ·Σy − y`), both at least 100× better than the naive
+    // f32 formulation's worst; tiny gradients stay tiny.
     let all = check(1_000_000, SEED + 0x100, Method::Fused);
-    for (name, k, naive) in class_only(&all) {
-        assert!(
-            k.worst_rel <= 0.5,
-            "{name}: {:e}: {}",
-            k.worst_rel,
-            k.worst_case
-        );
-        assert!(
-            k.worst_rel * 100.0 <= naive.worst_rel,
-            "{name}: {:e} vs naive {:e}",
-            k.worst_rel,
-            naive.worst_rel
-        );
+    for (bound, part) in [
+        (MILLION_CLASS_BOUND, class_only(&all).collect::<Vec<_>>()),
+        (MILLION_SOFT_BOUND, soft_only(&all).collect()),
+    ] {
+        for (name, k, naive) in part {
+            assert!(
+                k.worst_rel <= bound,
+                "{name}: {:e}: {}",
+                k.worst_rel,
+                k.worst_case
+            );
+            assert!(
+                k.worst_rel * 100.0 <= naive.worst_rel,
+                "{name}: {:e} vs naive {:e}",
+                k.worst_rel,
+                naive.worst_rel
+            );
+        }
     }
     for (name, k, _) in &all {
         assert!(

@@ -39,6 +39,8 @@
 //! `logsumexp = −∞` and NaN softmax / log-softmax. An empty row (`N = 0`)
 //! has `logsumexp = −∞` and cross-entropy 0.
 
+use core::ops::{Add, Sub};
+
 use crate::math::exp::{exp_v, exp_v_guarded_plus};
 use crate::math::ln::ln_1p_v;
 use crate::real::{LoadAs, Real};
@@ -168,29 +170,84 @@ pub(crate) fn soft_loss_terms<T: Real, V: Vector<Elem = T>>(theta: V, y: V, m: V
     V::select(y.simd_eq(zero), zero, y * ((m - theta) + ln_s))
 }
 
-/// Soft-target `dL/dθ = ŷ·Σy − y` with `ŷ = e/s` (a true division).
+/// `Σ x` as a pair `(hi, lo)` with `hi + lo` the sum to within about
+/// `n·ε²·Σ|x|` (Ogita, Rump and Oishi's Sum2: every addition's rounding
+/// error, recovered by TwoSum, is summed apart in `lo`).
 #[inline(always)]
-pub(crate) fn soft_d_theta<T: Real, V: Vector<Elem = T>>(e: V, s: V, sum_y: V, y: V) -> V {
-    (e / s).mul_add(sum_y, -y)
+pub(crate) fn sum2<X: Copy + Add<Output = X> + Sub<Output = X>>(
+    xs: impl IntoIterator<Item = X>,
+    zero: X,
+) -> (X, X) {
+    xs.into_iter().fold((zero, zero), |(hi, lo), x| {
+        let sum = hi + x;
+        let back = sum - hi;
+        (sum, lo + ((hi - (sum - back)) + (x - back)))
+    })
+}
+
+/// Soft-target numerators `n_j = e_j·Σ_{i≠j} y_i − y_j·Σ_{i≠j} e_i`, so
+/// that `dL/dθ_j = ŷ_j·Σy − y_j = n_j/s`, from the row's `e_j = e^(θ_j − m)`,
+/// its `ρ = s − 1` summed apart ([`ExpSums`]), and `Σy` as a [`sum2`] pair.
+///
+/// The plain `ŷ_j·Σy − y_j` loses a confident row's small `dL/dθ_l`: `ŷ_l`
+/// rounds to within an ulp of 1, so the difference keeps only
+/// `ε/|dL/dθ_l|` relative accuracy (ACCURACY.md, gap 3). Here both sums
+/// skip entry `j` exactly where it would cancel: `Σ_{i≠j} e_i = (1 − e_j) + ρ`,
+/// whose `1 − e_j` is exact for `e_j ≥ ½` (`e_j ≤ 1`, and the maximum's
+/// `e_j = 1` leaves `ρ`), and `Σ_{i≠j} y_i = (hi − y_j) + lo`, whose
+/// `hi − y_j` is exact where `y_j` carries most of the mass. What
+/// cancellation is left is the row's own (`ŷ` close to `y/Σy`), which the
+/// logits' rounding bounds anyway.
+///
+/// The numerators sum to 0 exactly (`Σ_j n_j = s·Σy − Σy·s`), which is what
+/// lets the backward product drop any one of them ([`pivot_unscale`]).
+#[inline(always)]
+pub(crate) fn soft_numerator<T: Real, V: Vector<Elem = T>>(
+    e: V,
+    rho: V,
+    (y_hi, y_lo): (V, V),
+    y: V,
+) -> V {
+    let e_off = (V::splat(T::ONE) - e) + rho;
+    let y_off = (y_hi - y) + y_lo;
+    e.mul_add(y_off, -(y * e_off))
+}
+
+/// The first class at the row's maximum `max` (0 if none: a NaN row), the
+/// soft-target backward product's pivot (see [`pivot_unscale`]).
+#[inline(always)]
+pub(crate) fn max_index<T: Real>(theta: &[T], max: T) -> usize {
+    theta.iter().position(|&t| t == max).unwrap_or(0)
 }
 
 /// Class-label `e_j` off the label and 0 on it, the one masked row both
 /// class-label signals start from: `dL/dθ` is `q = e_off/s` off the label
 /// and `−Σq` on it (the cancellation-free form of `ŷ_l − 1`), and the
-/// backward product takes `u = Σ_j e_off_j·(W2ᵀ_j/2 − W2ᵀ_l/2)` and divides
-/// by `s/2` once afterwards ([`class_unscale`]).
+/// backward product takes the numerators `e_off` with the label as pivot
+/// ([`pivot_unscale`]).
 #[inline(always)]
 pub(crate) fn class_e<T: Real, V: Vector<Elem = T>>(e: V, is_label: V) -> V {
     V::select(is_label, V::splat(T::ZERO), e)
 }
 
-/// Class-label `dL/dh = Σ_j ŷ_j·(W2ᵀ_j − W2ᵀ_l) = u/(s/2)` from the product
-/// `u` of [`class_e`]'s values. Dividing the product once, rather than each
-/// `e_j` before it, takes the denominator's horizontal sum and the divide
-/// off the one-sample kernels' critical path (the product runs while they
-/// do) and rounds once instead of once per class.
+/// `dL/dh = Σ_j n_j·(W2ᵀ_j − W2ᵀ_p)/s` from the product
+/// `u = Σ_j n_j·(W2ᵀ_j/2 − W2ᵀ_p/2)` of numerators `n` (`dL/dθ = n/s`)
+/// that sum to 0, against halved differences from a pivot class `p`.
+///
+/// Because `Σ_j n_j = 0`, this is `Σ_j (n_j/s)·W2ᵀ_j` exactly, but it never
+/// uses `n_p` (the difference there is 0), so the largest numerator's
+/// rounding, and the mismatch that rounding leaves in `Σ_j n_j`, cannot be
+/// amplified when `W2ᵀ_j` nearly cancel: the class label itself for class
+/// targets (whose `n_l = −Σ_{j≠l} e_j` is not even formed), the first
+/// maximal logit for soft ones ([`max_index`]; on a confident row its
+/// `|n_p| = Σ_{j≠p} y_j`, ahead of every other). Halving keeps the
+/// difference of two finite weights finite and is exact. Dividing the
+/// product once, rather than each `n_j` before it, takes the denominator's
+/// horizontal sum and the divide off the one-sample kernels' critical path
+/// (the product runs while they do) and rounds once instead of once per
+/// class.
 #[inline(always)]
-pub(crate) fn class_unscale<T: Real, V: Vector<Elem = T>>(u: V, s: V) -> V {
+pub(crate) fn pivot_unscale<T: Real, V: Vector<Elem = T>>(u: V, s: V) -> V {
     u / (s * V::splat(T::from_f64(0.5)))
 }
 
