@@ -30,9 +30,7 @@ use crate::error::Error;
 use crate::mat::RowVec;
 use crate::math::ln::ln_1p_v;
 use crate::math::sigmoid::sigmoid_and_slope_v;
-use crate::math::softmax::{
-    class_e, pivot_unscale, soft_loss_terms, soft_numerator, sum2, ExpSums,
-};
+use crate::math::softmax::{class_e, pivot_unscale, soft_d_theta, soft_loss_terms, sum2, ExpSums};
 use crate::mlp::{Grads, Mlp};
 use crate::real::Real;
 use crate::simd::Vector;
@@ -330,13 +328,13 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 (m - theta_l) + ln_s
             }
             BlockTargets::Probs(y) => {
-                // The numerators n (dL/dθ = n/s) replace e_j in `d_theta`;
-                // the product takes them against each lane's first maximal
-                // logit, and divides by s/2 (see `pivot_unscale`).
+                // dL/dθ replaces e_j in `d_theta`; the product takes it
+                // against each lane's first maximal logit, doubled (see
+                // `pivot_unscale`).
                 let sum_y = sum2(y.iter().copied(), zero);
                 let mut loss = zero;
-                for (j, nj) in d_theta.iter_mut().enumerate() {
-                    *nj = soft_numerator::<T, T::Batch>(*nj, rho, sum_y, y[j]);
+                for (j, dj) in d_theta.iter_mut().enumerate() {
+                    *dj = soft_d_theta::<T, T::Batch>(*dj, sum, rho, sum_y, y[j]);
                     loss = loss + soft_loss_terms::<T, T::Batch>(theta[j], y[j], m, ln_s);
                 }
                 let half = splat(T::from_f64(0.5));
@@ -348,11 +346,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                     w2p * half
                 };
                 lanes_times_rows(d_theta, self.w2.rows(), None, Some(&w2_at_max), |k, u| {
-                    g_a[k] = pivot_unscale::<T, T::Batch>(u, sum) * g_a[k]
+                    g_a[k] = (u + u) * g_a[k]
                 });
-                for nj in d_theta.iter_mut() {
-                    *nj = *nj / sum;
-                }
                 loss
             }
         };

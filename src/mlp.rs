@@ -43,8 +43,8 @@
 use crate::mat::{mat_vec_map, vec_mat_map, Mat, RowVec};
 use crate::math::sigmoid::sigmoid_and_slope_guarded_v;
 use crate::math::softmax::{
-    class_e, exp_shifted, max_index, pivot_unscale, soft_loss_terms, soft_numerator, soft_xent,
-    sum2, ExpSums, RowStats,
+    class_e, exp_shifted, max_index, pivot_unscale, soft_d_theta, soft_loss_terms, soft_xent, sum2,
+    ExpSums, RowStats,
 };
 use crate::real::{LoadAs, Real};
 use crate::simd::{self, Vector};
@@ -756,29 +756,29 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                     .class_loss(hid.theta.get(l).copied().unwrap_or(W::NAN))
             }
             Target::Probs(y) => {
-                // dL/dθ = n/s, and dL/dh from n against the first maximal
-                // logit (see `pivot_unscale`).
+                // dL/dh from dL/dθ against the first maximal logit, doubled
+                // (see `pivot_unscale`).
                 let y = y.row();
                 let (y_hi, y_lo) = sum2(y.iter().map(|v| v.widen()), W::ZERO);
                 let sum_y = (splat(y_hi), splat(y_lo));
                 let rho = splat(hid.stats.rest);
-                let mut n = [W::ZERO; OUT];
                 let mut start = 0;
                 while start < OUT {
                     let ev = simd::load::<W::Simd>(&hid.e[start..], W::ZERO);
                     let yv = <T as LoadAs<W>>::load(&y[start..], W::ZERO);
-                    let nv = soft_numerator::<W, W::Simd>(ev, rho, sum_y, yv);
-                    simd::store(nv, &mut n[start..]);
-                    simd::store(nv / s, &mut d_theta[start..]);
+                    simd::store(
+                        soft_d_theta::<W, W::Simd>(ev, s, rho, sum_y, yv),
+                        &mut d_theta[start..],
+                    );
                     start += lanes;
                 }
                 let mut emit = times_slope(&hid.slope, &mut d_a);
                 vec_mat_map::<W, W, T, OUT, HID>(
-                    &n,
+                    &d_theta,
                     self.w2t.rows(),
                     None,
                     Some(max_index(&hid.theta, hid.stats.max)),
-                    |start, u| emit(start, pivot_unscale::<W, W::Simd>(u, s)),
+                    |start, u| emit(start, u + u),
                 );
                 soft_xent(&hid.theta, y, &hid.stats)
             }
@@ -881,9 +881,10 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         let p = &self.packed;
         let s = splat(f.stats.sum);
         let half = splat(T::from_f64(0.5));
-        // dL/dθ, and the numerators and pivot of the backward product
-        // (see `pivot_unscale`).
-        let (d_theta, n, pivot) = match target {
+        // dL/dθ, and what the backward product takes against halved
+        // differences from a pivot class (see `pivot_unscale`): e_off and
+        // the label, or dL/dθ and the first maximal logit.
+        let (d_theta, d, pivot) = match target {
             Target::Class(label) => {
                 let l = label.get();
                 let at_label = V::iota().simd_eq(splat(T::from_f64(l as f64)));
@@ -896,19 +897,20 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 let (y_hi, y_lo) = sum2(y.row().iter().copied(), T::ZERO);
                 let yv = simd::load::<V>(y.row(), T::ZERO);
                 let rho = splat(f.stats.rest);
-                let n = soft_numerator::<T, V>(f.e, rho, (splat(y_hi), splat(y_lo)), yv);
+                let d = soft_d_theta::<T, V>(f.e, s, rho, (splat(y_hi), splat(y_lo)), yv);
                 let theta = simd::lanes(f.theta);
-                let pivot = max_index(&theta.0.as_ref()[..OUT], f.stats.max);
-                (n / s, n, pivot)
+                (d, d, max_index(&theta.0.as_ref()[..OUT], f.stats.max))
             }
         };
-        // dL/dh from n against halved differences, divided by s/2 afterwards.
         let pivot = p.w2t.get(pivot).map_or(zero, narrow) * half;
-        let n_lanes = simd::lanes(n);
-        let u = broadcast_dot(&n_lanes.0.as_ref()[..OUT], &p.w2t, None::<V>, |row| {
+        let d_lanes = simd::lanes(d);
+        let u = broadcast_dot(&d_lanes.0.as_ref()[..OUT], &p.w2t, None::<V>, |row| {
             row.mul_add(half, -pivot)
         });
-        let g_h = pivot_unscale::<T, V>(u, s);
+        let g_h = match target {
+            Target::Class(_) => pivot_unscale::<T, V>(u, s),
+            Target::Probs(_) => u + u,
+        };
         // dL/da = dL/dh ∘ σ'(a).
         (d_theta, g_h * f.slope)
     }

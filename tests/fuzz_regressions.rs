@@ -73,6 +73,133 @@ fn class_label_gradient_is_finite_when_w2_has_opposite_extreme_entries() {
 }
 
 // --- Inputs the fuzzers flagged that turned out to be inside the promise ---
+/// Session 20's soft-target backward (`softmax::soft_d_theta`, the pivoted
+/// product of `softmax::pivot_unscale`), input_grad run, native: targets of
+/// −87 and a subnormal weight `W2[1][1] = −2^-149`. The exact `dL/dx` is
+/// 7.8e-44, carried by that weight alone; the pivoted product halves it,
+/// which loses its only bit, and the kernel returned 0. The halving's
+/// `2^-150` per weight, times `|dL/dθ_j| ≈ 87`, is now in the check's
+/// budget: inside the documented error, as for class labels, whose
+/// `|dL/dθ| ≤ 1` kept it below the absolute floor.
+#[test]
+fn soft_targets_may_lose_a_subnormal_weights_last_bit_in_the_pivoted_product() {
+    let net = Net::<5, 3, 5> {
+        w1: [
+            [-1.1875, 6.0, -1.1754865e-38],
+            [6.2148438, 0.0, -87.33654],
+            [-87.33611, 0.0, 0.0],
+            [0.0; 3],
+            [0.0; 3],
+        ],
+        b1: [0.0; 3],
+        w2: [[0.0; 5], [0.0, -1e-45, 0.0, 0.0, 0.0], [0.0; 5]],
+        b2: [0.0, 0.0, -0.125, -0.6875, -2.375],
+    };
+    let x = [-0.0625, -87.33654, -87.33655, 0.0, 0.0];
+    let goal = Goal::Probs([-87.33654; 5]);
+    pass(checks::check_network(&net, x, &goal, Api::InputGrad));
+    pass(checks::check_network(&net, x, &goal, Api::Grads));
+}
+
+/// The same, batch_vs_single run: subnormal weights of −4.3e-44 (31 times
+/// 2^-149) halved to 16 times 2^-149, a 3% error that targets of −1e30 carry
+/// into a gradient of 2.5e-36, in the batched and the one-sample kernel
+/// alike.
+#[test]
+fn soft_targets_may_round_halved_subnormal_weights_in_both_kernels() {
+    let (a, t) = (-14.058594f32, -4.3e-44f32);
+    let net = Net::<5, 3, 5> {
+        w1: [[0.0, -0.0, 1.0], [a; 3], [a; 3], [a, 31.941406, t], [t; 3]],
+        b1: [t; 3],
+        w2: [[t; 5], [t, -0.0, t, t, t], [a; 5]],
+        b2: [a; 5],
+    };
+    let x = [a; 5];
+    let y = [a, a, a, -1e30, -1e30];
+    let target = constgrad::Target::probs(y);
+    pass(checks::check_network(
+        &net,
+        x,
+        &Goal::Probs(y),
+        Api::InputGrad,
+    ));
+    pass(checks::check_batch(
+        &net,
+        &[(x, target), (x, target)],
+        (1, 3, 4),
+    ));
+}
+
+/// The same change, grads run: mixed-sign targets `[3.19, 0.25, −1.38,
+/// −3.19]` at a class whose `ŷ_0` is small, so `dL/dθ_0 ≈ −y_0`. The first
+/// version of the change used `(e_j·Σ_{i≠j} y_i − y_j·Σ_{i≠j} e_i)/s` for
+/// every class, which rounds `y_j·(1 − ŷ_j)` through two sums and a divide:
+/// 3 ulps of `dL/dθ_0` against the check's 1. The kernel now keeps
+/// `ŷ_j·Σy − y_j` (exact `y_j`) wherever `e_j < ½`, and the check budgets
+/// each form where the kernel uses it.
+#[test]
+fn soft_targets_keep_y_exact_where_the_probability_is_small() {
+    let net = Net::<16, 8, 4> {
+        w1: [
+            [3.75, -1.75, 3.0, -3.75, -3.1875, 3.9375, 2.25, 0.375],
+            [2.25, 2.125, 3.375, 2.5625, 4.0, 1.0625, 1.1875, -0.5625],
+            [
+                1.875,
+                -1.9375,
+                3.0625,
+                -2.3125,
+                1.5,
+                1.875,
+                -3.125,
+                -1.1754944e-38,
+            ],
+            [
+                -1.175502e-38,
+                2.625,
+                0.25,
+                -3.625,
+                -1.625,
+                -2.3125,
+                -1.75,
+                -3.5625,
+            ],
+            [-1.4375, -1.125, -3.9375, 1.5, -3.75, -2.5, 2.6875, 2.3125],
+            [-0.25, -0.5625, 0.375, -0.875, 3.1875, 0.25, -1.375, -2.75],
+            [-3.1875, -1.1875, 2.75, 2.0, 3.6875, -3.125, -3.6875, 2.8125],
+            [2.25, 2.25, -0.4375, -1.8125, -2.875, 2.4375, 1.625, -3.0],
+            [
+                3.9375, 0.3125, 1.5625, 1.6875, -0.75, -3.4375, -1.6875, -0.6875,
+            ],
+            [-3.4375, 2.0625, -2.875, 2.0625, 2.125, -3.9375, 2.625, 2.0],
+            [2.0, -3.75, -3.0, 2.5, 2.25, -0.0625, -1.0, -3.0],
+            [2.1875, -1.5, 2.375, 2.75, -2.0625, 1.125, 0.6875, 1.375],
+            [0.0, 2.75, -1.4375, -4.0, -1.6875, -3.4375, 3.875, -3.25],
+            [2.75, 3.875, -0.5625, -2.6875, -1.6875, 0.0625, 0.125, 3.25],
+            [-2.8125, 1.25, -2.125, 1.75, 2.4375, 0.4375, 2.375, 2.75],
+            [-3.4375, -0.6875, -2.9375, -1.75, 3.75, 1.8125, -1.4375, 1.0],
+        ],
+        b1: [2.875, 1.4375, 3.0, -2.25, -2.875, 0.8125, -1.5625, 0.25],
+        w2: [
+            [-2.0625, 1.875, -0.5625, -1.5],
+            [2.125, 0.0, 0.0, 6.8476563],
+            [32.023438, 0.375, 0.375, 1.8272101e-18],
+            [3.625, -2.375, 1.625, -3.3125],
+            [2.625, -2.25, -3.5625, -3.0],
+            [0.5625, 3.0, -2.1875, -3.8125],
+            [-1.875, 3.375, -3.6875, 3.0],
+            [2.625, 0.75, -0.375, 3.1875],
+        ],
+        b2: [-0.1875, -1.125, 3.4375, 2.625],
+    };
+    let x = [
+        0.25, -3.625, -1.625, -2.3125, -1.75, -3.5625, -1.4375, -1.125, -3.9375, 1.5, -3.75, -2.5,
+        2.6875, 2.3125, -0.25, -0.5625,
+    ];
+    let goal = Goal::Probs([3.1875, 0.25, -1.375, -3.1875]);
+    pass(checks::check_network(&net, x, &goal, Api::Grads));
+    pass(checks::check_network(&net, x, &goal, Api::InputGrad));
+}
+
 // (crashes of the harness's own bounds, kept as edge-case tests of src/)
 
 /// input_grad smoke run 1: saturated hidden units (`a = 1e30`), logits of

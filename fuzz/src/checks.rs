@@ -1014,24 +1014,57 @@ fn net_ref<const IN: usize, const HID: usize, const OUT: usize>(
                         * (2.0 * u * r.d[j].abs() + r.eps_lns + u * r.lns + xent_prop(&pv, &et, j))
                         + u * term.abs();
                 }
+                // `softmax::soft_d_theta`: `ŷ_j·Σy − y_j` where the kernel's
+                // `e_j < ½`, `ŷ_j·Σ_{i≠j} y_i − y_j·Σ_{i≠j} ŷ_i` (as
+                // `(e_j·Y≠j − y_j·S≠j)/s`) where it is `≥ ½`; both budgets
+                // where the logits' errors leave `e_j` on either side.
                 let dt = p[j].0 * sum_y - y[j];
-                d_theta[j] = (
-                    dt,
-                    p[j].1 * sum_y.abs() + p[j].0 * e_sum_y + u * dt.abs() + t,
-                );
+                let small = p[j].1 * sum_y.abs() + p[j].0 * e_sum_y + u * dt.abs() + t;
+                let y_off = sum_y - y[j];
+                let q_off: f64 = (0..OUT).filter(|&i| i != j).map(|i| p[i].0).sum();
+                let q_off_err: f64 =
+                    (0..OUT).filter(|&i| i != j).map(|i| p[i].1).sum::<f64>() + 3.0 * u * q_off;
+                let big = p[j].1 * y_off.abs()
+                    + y[j].abs() * q_off_err
+                    + 3.0 * u * (p[j].0 * y_off.abs() + y[j].abs() * q_off)
+                    + p[j].0 * e_sum_y
+                    + u * dt.abs()
+                    + t;
+                let g = (et[j] + emax).exp();
+                let e_hi = r.e[j] * g + r.eps_e[j];
+                let e_lo = r.e[j] / g - r.eps_e[j];
+                let err = if e_hi < 0.5 {
+                    small
+                } else if e_lo >= 0.5 {
+                    big
+                } else {
+                    small.max(big)
+                };
+                d_theta[j] = (dt, err);
             }
             fits(mag);
+            // The product is pivoted (`softmax::pivot_unscale`): it takes
+            // `dL/dθ_j` against `(W2[k][j] − W2[k][p])/2` for the kernel's
+            // first maximal logit `p`, which the model does not know, so
+            // every difference is budgeted as `|W2[k][j]| + max_i |W2[k][i]|`;
+            // halving a subnormal weight loses its last bit (`t/2`).
             for k in 0..HID {
+                let wmax = (0..OUT).map(|j| w2[k][j].abs()).fold(0.0, f64::max);
                 let v = (0..OUT).map(|j| d_theta[j].0 * w2[k][j]).sum::<f64>();
                 let mag = (0..OUT)
-                    .map(|j| (d_theta[j].0 * w2[k][j]).abs())
+                    .map(|j| d_theta[j].0.abs() * (w2[k][j].abs() + wmax))
                     .sum::<f64>();
                 let envelope: f64 = (0..OUT)
-                    .map(|j| (p[j].0 * sum_y.abs() + y[j].abs() + d_theta[j].1) * w2[k][j].abs())
+                    .map(|j| {
+                        (p[j].0 * sum_y.abs() + y[j].abs() + d_theta[j].1) * (w2[k][j].abs() + wmax)
+                    })
                     .sum();
                 fits(envelope);
-                let prop: f64 = (0..OUT).map(|j| d_theta[j].1 * w2[k][j].abs()).sum();
-                dh[k] = (v, prop + (nout + 1.0) * (u * mag + t));
+                let prop: f64 = (0..OUT)
+                    .map(|j| d_theta[j].1 * (w2[k][j].abs() + wmax))
+                    .sum();
+                let halving: f64 = (0..OUT).map(|j| 2.0 * d_theta[j].0.abs() * t).sum();
+                dh[k] = (v, prop + halving + (nout + 1.0) * (u * mag + t));
             }
             (v, bound + nout * u * mag)
         }

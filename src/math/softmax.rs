@@ -185,32 +185,38 @@ pub(crate) fn sum2<X: Copy + Add<Output = X> + Sub<Output = X>>(
     })
 }
 
-/// Soft-target numerators `n_j = e_j·Σ_{i≠j} y_i − y_j·Σ_{i≠j} e_i`, so
-/// that `dL/dθ_j = ŷ_j·Σy − y_j = n_j/s`, from the row's `e_j = e^(θ_j − m)`,
-/// its `ρ = s − 1` summed apart ([`ExpSums`]), and `Σy` as a [`sum2`] pair.
+/// Soft-target `dL/dθ_j = ŷ_j·Σy − y_j` from the row's `e_j = e^(θ_j − m)`
+/// and `s`, its `ρ = s − 1` summed apart ([`ExpSums`]), and `Σy` as a
+/// [`sum2`] pair, in the form that is accurate for each `e_j`:
 ///
-/// The plain `ŷ_j·Σy − y_j` loses a confident row's small `dL/dθ_l`: `ŷ_l`
-/// rounds to within an ulp of 1, so the difference keeps only
-/// `ε/|dL/dθ_l|` relative accuracy (ACCURACY.md, gap 3). Here both sums
-/// skip entry `j` exactly where it would cancel: `Σ_{i≠j} e_i = (1 − e_j) + ρ`,
-/// whose `1 − e_j` is exact for `e_j ≥ ½` (`e_j ≤ 1`, and the maximum's
-/// `e_j = 1` leaves `ρ`), and `Σ_{i≠j} y_i = (hi − y_j) + lo`, whose
-/// `hi − y_j` is exact where `y_j` carries most of the mass. What
-/// cancellation is left is the row's own (`ŷ` close to `y/Σy`), which the
-/// logits' rounding bounds anyway.
+/// - `e_j < ½` (so `ŷ_j < ½`): `ŷ_j·Σy − y_j`, one divide and one FMA, which
+///   keeps `y_j` exact: when `ŷ_j` is small, `dL/dθ_j ≈ −y_j` to half an ulp.
+/// - `e_j ≥ ½`: `(e_j·Σ_{i≠j} y_i − y_j·Σ_{i≠j} e_i)/s`. The plain form
+///   loses a confident row's small `dL/dθ_l`: `ŷ_l` rounds to within an ulp
+///   of 1, which leaves `ε/|dL/dθ_l|` relative accuracy (ACCURACY.md, gap
+///   3). Here both sums skip entry `j` exactly where it would cancel:
+///   `Σ_{i≠j} e_i = (1 − e_j) + ρ`, whose `1 − e_j` is exact for `e_j ≥ ½`
+///   (`e_j ≤ 1`; the maximum's `e_j = 1` leaves `ρ`), and
+///   `Σ_{i≠j} y_i = (hi − y_j) + lo`, whose `hi − y_j` is exact where `y_j`
+///   carries most of the mass.
 ///
-/// The numerators sum to 0 exactly (`Σ_j n_j = s·Σy − Σy·s`), which is what
-/// lets the backward product drop any one of them ([`pivot_unscale`]).
+/// What cancellation is left is the row's own (`ŷ` close to `y/Σy`), which
+/// the logits' rounding bounds anyway.
 #[inline(always)]
-pub(crate) fn soft_numerator<T: Real, V: Vector<Elem = T>>(
+pub(crate) fn soft_d_theta<T: Real, V: Vector<Elem = T>>(
     e: V,
+    s: V,
     rho: V,
     (y_hi, y_lo): (V, V),
     y: V,
 ) -> V {
-    let e_off = (V::splat(T::ONE) - e) + rho;
+    let one = V::splat(T::ONE);
+    let small = e.simd_lt(V::splat(T::from_f64(0.5)));
+    let e_off = (one - e) + rho;
     let y_off = (y_hi - y) + y_lo;
-    e.mul_add(y_off, -(y * e_off))
+    let n = e.mul_add(y_off, -(y * e_off));
+    let x = V::select(small, e, n) / s;
+    V::select(small, x.mul_add(y_hi + y_lo, -y), x)
 }
 
 /// The first class at the row's maximum `max` (0 if none: a NaN row), the
@@ -223,29 +229,31 @@ pub(crate) fn max_index<T: Real>(theta: &[T], max: T) -> usize {
 /// Class-label `e_j` off the label and 0 on it, the one masked row both
 /// class-label signals start from: `dL/dθ` is `q = e_off/s` off the label
 /// and `−Σq` on it (the cancellation-free form of `ŷ_l − 1`), and the
-/// backward product takes the numerators `e_off` with the label as pivot
+/// backward product takes `e_off` with the label as pivot
 /// ([`pivot_unscale`]).
 #[inline(always)]
 pub(crate) fn class_e<T: Real, V: Vector<Elem = T>>(e: V, is_label: V) -> V {
     V::select(is_label, V::splat(T::ZERO), e)
 }
 
-/// `dL/dh = Σ_j n_j·(W2ᵀ_j − W2ᵀ_p)/s` from the product
-/// `u = Σ_j n_j·(W2ᵀ_j/2 − W2ᵀ_p/2)` of numerators `n` (`dL/dθ = n/s`)
-/// that sum to 0, against halved differences from a pivot class `p`.
+/// The class-label `dL/dh = Σ_j ŷ_j·(W2ᵀ_j − W2ᵀ_l) = u/(s/2)` from the
+/// product `u = Σ_j e_off_j·(W2ᵀ_j/2 − W2ᵀ_l/2)` of [`class_e`]'s values,
+/// against halved differences from the label, the pivot.
 ///
-/// Because `Σ_j n_j = 0`, this is `Σ_j (n_j/s)·W2ᵀ_j` exactly, but it never
-/// uses `n_p` (the difference there is 0), so the largest numerator's
-/// rounding, and the mismatch that rounding leaves in `Σ_j n_j`, cannot be
-/// amplified when `W2ᵀ_j` nearly cancel: the class label itself for class
-/// targets (whose `n_l = −Σ_{j≠l} e_j` is not even formed), the first
+/// Pivoting: `dL/dh = Σ_j dL/dθ_j·W2ᵀ_j`, and since `Σ_j dL/dθ_j = 0`, it is
+/// also `Σ_j dL/dθ_j·(W2ᵀ_j − W2ᵀ_p)` for any class `p`, which never uses
+/// `dL/dθ_p`. Taking `p` at the largest `|dL/dθ_p|` keeps that term's
+/// rounding, and the mismatch it leaves in `Σ_j dL/dθ_j`, from being
+/// amplified when the columns of `W2` nearly cancel: the label for class
+/// targets (whose `dL/dθ_l = −Σ_{j≠l} ŷ_j` is not even formed), the first
 /// maximal logit for soft ones ([`max_index`]; on a confident row its
-/// `|n_p| = Σ_{j≠p} y_j`, ahead of every other). Halving keeps the
-/// difference of two finite weights finite and is exact. Dividing the
-/// product once, rather than each `n_j` before it, takes the denominator's
-/// horizontal sum and the divide off the one-sample kernels' critical path
-/// (the product runs while they do) and rounds once instead of once per
-/// class.
+/// `|dL/dθ_p| ≈ Σ_{j≠p} y_j` leads), which take `dL/dθ` itself and double the
+/// product instead of dividing it. Halving keeps the difference of two
+/// finite weights finite and is exact, except that a subnormal weight
+/// loses its last bit (`2^-150` absolute). Dividing the class product once,
+/// rather than each `e_j` before it, takes the denominator's horizontal sum
+/// and the divide off the one-sample kernels' critical path (the product
+/// runs while they do) and rounds once instead of once per class.
 #[inline(always)]
 pub(crate) fn pivot_unscale<T: Real, V: Vector<Elem = T>>(u: V, s: V) -> V {
     u / (s * V::splat(T::from_f64(0.5)))
