@@ -200,6 +200,24 @@ fn soft_targets_keep_y_exact_where_the_probability_is_small() {
     pass(checks::check_network(&net, x, &goal, Api::InputGrad));
 }
 
+/// Session 20's compensated sums for rows longer than one vector,
+/// softmax_family run, native (N = 17 on 16 lanes): a logit of `−f32::MAX`
+/// under a maximum of 1e30 gives a loss term of `f32::MAX`, and the other
+/// terms push the compensated lane over it while the plain sum stays at
+/// `f32::MAX`; the correction became `∞ − ∞` and the loss NaN. The plain sum
+/// now stands wherever the compensated one is not finite.
+#[test]
+fn soft_loss_of_a_long_row_near_overflow_is_not_nan() {
+    let mut theta = [1.0f32; 17];
+    theta[0] = -0.953125;
+    theta[10] = 1e30;
+    theta[13] = -f32::MAX;
+    let mut y = [1.0f32; 17];
+    y[10] = 5.75;
+    y[16] = 0.0;
+    pass(checks::check_softmax_row(theta, 6, y));
+}
+
 // (crashes of the harness's own bounds, kept as edge-case tests of src/)
 
 /// input_grad smoke run 1: saturated hidden units (`a = 1e30`), logits of
