@@ -25,11 +25,14 @@
 //!   `dL/dh = Σ_{j≠l} ŷ_j·(W2ᵀ_j − W2ᵀ_l)`, not `Σ_j dL/dθ_j·W2ᵀ_j`.
 //!   A confident network (`ŷ_l ≈ 1`) has tiny but representable gradients;
 //!   these forms keep their relative precision.
-//! - For probabilities `y`: `dL/dθ_j = (e_j·Σ_{i≠j} y_i − y_j·Σ_{i≠j} e_i)/s`
-//!   with `e_j = e^(θ_j − m)` and `s = Σ e`, not `ŷ_j·Σy − y_j` (whose `ŷ_l`
-//!   rounds to within an ulp of 1 on a confident row). `Σ_{i≠j} e_i` is
-//!   `(1 − e_j) + (s − 1)`, with `s − 1` summed without the maxima, and
-//!   `Σ_{i≠j} y_i` is `Σy`, kept as an exact pair, minus `y_j`.
+//! - For probabilities `y`, where `e_j = e^(θ_j − m) ≥ ½`:
+//!   `dL/dθ_j = (e_j·Σ_{i≠j} y_i − y_j·Σ_{i≠j} e_i)/s`, not `ŷ_j·Σy − y_j`
+//!   (whose `ŷ_j` rounds to within an ulp of 1 on a confident row).
+//!   `Σ_{i≠j} e_i` is `(1 − e_j) + (s − 1)`, with `s − 1` summed without the
+//!   maxima, and `Σ_{i≠j} y_i` is `Σy`, kept as an exact pair, minus `y_j`.
+//!   Where `e_j < ½` the plain form is the accurate one (it keeps `y_j`
+//!   exact). `dL/dh` is then `Σ_j dL/dθ_j·(W2ᵀ_j − W2ᵀ_p)` for the first
+//!   maximal logit `p`, which `Σ_j dL/dθ_j = 0` allows.
 //! - The loss is `(m − θ_l) + ln(1 + ρ)`, see [`crate::math::cross_entropy`].
 //! - `a` and `θ` add their bias after the products' sum, not before: the
 //!   partial sums then round at their own scale, not at the bias's.
