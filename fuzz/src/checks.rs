@@ -482,7 +482,7 @@ struct RowRef {
 
 /// `theta` must have a finite maximum. With `exact_shift`, the kernel takes
 /// `θ_j − m` exactly (the row kernels and the one-sample network kernels:
-/// `softmax::two_diff`), so `e_j` costs `exp`'s 1 ulp alone; without it, the
+/// `softmax::exp_minus_max`), so `e_j` costs `exp`'s 1 ulp alone; without it, the
 /// rounding of `θ_j − m` (half an ulp of `|θ_j − m|`, the same relative error
 /// in `e_j`) is budgeted too, which also covers the batch kernels.
 fn row_ref(theta: &[f64], exact_shift: bool) -> RowRef {

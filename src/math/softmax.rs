@@ -19,7 +19,7 @@
 //! `θ_j − m` is rounded, and `e^x` turns an absolute error in `x` into the
 //! same relative error: half an ulp of `|θ_j − m| ≈ 100` is 64 f32 ulps of
 //! `e_j`. So the difference is split exactly into `d + err` (TwoSum,
-//! [`two_diff`]) and `e_j = e^(d + err)` takes `err` into `exp`'s reduced
+//! [`exp_minus_max`]) and `e_j = e^(d + err)` takes `err` into `exp`'s reduced
 //! argument (`exp_v_guarded_plus`), where it costs no rounding. Every `e_j`
 //! is then within about an ulp, and the row kernels within 4–10 ulps
 //! (`ACCURACY.md`).
@@ -116,12 +116,9 @@ impl<T: Real, V: Vector<Elem = T>> ExpSums<T, V> {
     /// third).
     #[inline(always)]
     pub fn add_long(&mut self, theta: V, m: V) -> V {
-        let (d, err) = two_diff(theta, m);
-        let e = exp_v_guarded_plus::<T, V>(d, err);
-        let at_max = theta.simd_eq(m);
-        let x = V::select(at_max, V::splat(T::ZERO), e);
-        (self.rest, self.rest_lost) = kahan(self.rest, self.rest_lost, x);
-        self.ties = self.ties + (at_max & V::splat(T::ONE));
+        let e = exp_minus_max::<T, V>(theta, m);
+        let off_max = self.count_maxima(e, theta, m);
+        (self.rest, self.rest_lost) = kahan(self.rest, self.rest_lost, off_max);
         e
     }
 
@@ -149,11 +146,10 @@ impl<T: Real, V: Vector<Elem = T>> ExpSums<T, V> {
 
     /// Adds `e^(θ − m)` (returned) for the logits `theta` and shift `m`, of
     /// a row whose tail lanes are padded with `−∞` (see `exp_v_guarded`),
-    /// with `θ − m` taken exactly ([`two_diff`]).
+    /// with `θ − m` taken exactly ([`exp_minus_max`]).
     #[inline(always)]
     pub fn add(&mut self, theta: V, m: V) -> V {
-        let (d, err) = two_diff(theta, m);
-        self.add_exp(exp_v_guarded_plus::<T, V>(d, err), theta, m)
+        self.add_exp(exp_minus_max::<T, V>(theta, m), theta, m)
     }
 
     /// [`ExpSums::add`] for lanes that are samples of a batch, with no
@@ -170,12 +166,18 @@ impl<T: Real, V: Vector<Elem = T>> ExpSums<T, V> {
     /// Adds `e = e^(θ − m)` (returned).
     #[inline(always)]
     fn add_exp(&mut self, e: V, theta: V, m: V) -> V {
-        let zero = V::splat(T::ZERO);
-        let at_max = theta.simd_eq(m);
         self.sum = self.sum + e;
-        self.rest = self.rest + V::select(at_max, zero, e);
-        self.ties = self.ties + (at_max & V::splat(T::ONE));
+        self.rest = self.rest + self.count_maxima(e, theta, m);
         e
+    }
+
+    /// Counts the lanes at the maximum (`θ = m`, whose `e` is exactly 1) and
+    /// returns `e` with them zeroed: what `ρ` sums.
+    #[inline(always)]
+    fn count_maxima(&mut self, e: V, theta: V, m: V) -> V {
+        let at_max = theta.simd_eq(m);
+        self.ties = self.ties + (at_max & V::splat(T::ONE));
+        V::select(at_max, V::splat(T::ZERO), e)
     }
 
     /// `ρ = s − 1` of every lane (each lane its own row).
@@ -195,17 +197,18 @@ impl<T: Real, V: Vector<Elem = T>> ExpSums<T, V> {
     }
 }
 
-/// `θ − m` as `d + err` exactly (Knuth's TwoSum: `d` the rounded difference,
-/// `err` its rounding error). `e^(θ − m)` is then `e^(d + err)`: `e^x`
-/// turns an absolute error in `x` into the same relative error, so the
-/// rounding of `d` alone would cost up to `|θ − m|·ε/2` relative (64 f32
-/// ulps at `|θ − m| ≈ 100`, 512 f64 ulps near 700). `err` is NaN where `θ`
-/// is `−∞`; the exponentials ignore it there, since their result is 0.
+/// `e^(θ − m)` with `θ − m` taken exactly: [`two_sum`] splits it into the
+/// rounded difference `d` and its rounding error `err`, and `e^(d + err)`
+/// takes `err` into `exp`'s reduced argument at no rounding
+/// (`exp_v_guarded_plus`). `e^x` turns an absolute error in `x` into the
+/// same relative error, so the rounding of `d` alone would cost up to
+/// `|θ − m|·ε/2` relative (64 f32 ulps at `|θ − m| ≈ 100`, 512 f64 ulps near
+/// 700). `err` is NaN where `θ` is `−∞`; the exponential ignores it there,
+/// since its result is 0.
 #[inline(always)]
-fn two_diff<T: Real, V: Vector<Elem = T>>(theta: V, m: V) -> (V, V) {
-    let d = theta - m;
-    let back = d - theta;
-    (d, (theta - (d - back)) - (m + back))
+fn exp_minus_max<T: Real, V: Vector<Elem = T>>(theta: V, m: V) -> V {
+    let (d, err) = two_sum(theta, -m);
+    exp_v_guarded_plus::<T, V>(d, err)
 }
 
 /// Soft-target loss terms `y·((m − θ) + ln s)`, 0 where `y = 0` (so a `−∞`
