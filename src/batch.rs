@@ -290,7 +290,6 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         // and the compiler drops it there.)
         *loss = match targets {
             BlockTargets::Class(labels) => {
-                let half = splat(T::from_f64(0.5));
                 // Each lane's label as a mask per class, formed where it is
                 // used (a compare is cheaper than keeping OUT masks live
                 // across the backward product); e_j off the label (see
@@ -305,13 +304,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 // W2[k][l] of each lane's own label, then Σ_j e_j·(W2[k][j] − W2[k][l])/2
                 // (halved so the difference of two finite weights stays finite),
                 // divided by s/2 (see `pivot_unscale`).
-                let w2_at_label = |k: usize| {
-                    let mut w2l = zero;
-                    for (j, &w) in self.w2.rows()[k].iter().enumerate() {
-                        w2l = <T::Batch as Vector>::select(is_label(j), splat(w), w2l);
-                    }
-                    w2l * half
-                };
+                let w2_at_label = |k: usize| pivot_half::<T, OUT>(&self.w2.rows()[k], is_label);
                 lanes_times_rows(d_theta, self.w2.rows(), None, Some(&w2_at_label), |k, u| {
                     g_a[k] = pivot_unscale::<T, T::Batch>(u, sum) * g_a[k]
                 });
@@ -337,14 +330,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                     *dj = soft_d_theta::<T, T::Batch>(*dj, sum, rho, sum_y, y[j]);
                     loss = loss + soft_loss_terms::<T, T::Batch>(theta[j], y[j], m, ln_s);
                 }
-                let half = splat(T::from_f64(0.5));
-                let w2_at_max = |k: usize| {
-                    let mut w2p = zero;
-                    for (j, &w) in self.w2.rows()[k].iter().enumerate().rev() {
-                        w2p = <T::Batch as Vector>::select(theta[j].simd_eq(m), splat(w), w2p);
-                    }
-                    w2p * half
-                };
+                let at_max = |j: usize| theta[j].simd_eq(m);
+                let w2_at_max = |k: usize| pivot_half::<T, OUT>(&self.w2.rows()[k], at_max);
                 lanes_times_rows(d_theta, self.w2.rows(), None, Some(&w2_at_max), |k, u| {
                     g_a[k] = (u + u) * g_a[k]
                 });
@@ -355,6 +342,22 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         // dL/dx = dL/da · W1ᵀ.
         lanes_times_rows(g_a, self.w1.rows(), None, None, |i, v| dx[i] = v);
     }
+}
+
+/// `row[p]/2` in each lane, for the lane's pivot class `p`: the first `j`
+/// whose mask `is_pivot(j)` holds there (the backward product's halved
+/// pivot, see `softmax::pivot_unscale`; 0 in a lane no mask holds).
+#[inline(always)]
+fn pivot_half<T: Real, const N: usize>(
+    row: &[T; N],
+    is_pivot: impl Fn(usize) -> T::Batch,
+) -> T::Batch {
+    let splat = <T::Batch as Vector>::splat;
+    let mut w = splat(T::ZERO);
+    for (j, &wj) in row.iter().enumerate().rev() {
+        w = <T::Batch as Vector>::select(is_pivot(j), splat(wj), w);
+    }
+    w * splat(T::from_f64(0.5))
 }
 
 /// How many leading inputs of a block of `n` samples [`lanes_from_rows`]
