@@ -1,6 +1,7 @@
 //! Single-sample benchmarks: the seed network 5→3→5 (`input_grad`, `loss`,
-//! `grads`) and 784→128→10 (`input_grad`), constgrad beside the plain scalar
-//! and nalgebra baselines in the same criterion group.
+//! `grads`, and `input_grad` with soft targets) and 784→128→10
+//! (`input_grad`), constgrad beside the plain scalar and nalgebra baselines
+//! in the same criterion group.
 //!
 //! Every baseline is checked against constgrad before it is timed
 //! (`support::check::validate`). Inputs rotate through a seeded pool, one
@@ -16,24 +17,30 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use nalgebra::SVector;
 
 use support::check::{validate, Trio};
-use support::gen::{samples, weights, Rotor, Samples, INPUT_SEED, WEIGHT_SEED};
+use support::gen::{samples, weights, Rotor, INPUT_SEED, WEIGHT_SEED};
 use support::nalg::NalgMlp;
 use support::scalar::ScalarMlp;
+use support::target::{BaseTarget, Probs};
 
 /// Samples in each single-sample pool (a power of two).
 const POOL: usize = 64;
+/// The label smoothing `ε` of the soft-target groups.
+const SMOOTHING: f32 = 0.1;
 /// Samples in the 784→128→10 pool (16 × 3 KB, so inputs stay in L1/L2).
 const POOL_784: usize = 16;
 
-/// The same pool in each implementation's own input type, converted once.
-struct Pool<const IN: usize, const OUT: usize> {
-    raw: Samples<IN>,
+/// The same pool in each implementation's own input type, converted once:
+/// the baselines' targets `ts` (class labels, or [`Probs`]) and constgrad's.
+struct Pool<const IN: usize, const OUT: usize, L = usize> {
+    xs: Vec<[f32; IN]>,
     rows: Vec<RowVec<IN>>,
     cols: Vec<SVector<f32, IN>>,
+    ts: Vec<L>,
     targets: Vec<Target<OUT>>,
 }
 
 impl<const IN: usize, const OUT: usize> Pool<IN, OUT> {
+    /// `n` inputs uniform in `lo..hi` with class labels.
     fn new(n: usize, lo: f32, hi: f32) -> Self {
         let raw = samples::<IN>(INPUT_SEED, n, OUT, lo, hi);
         let rows = raw.xs.iter().map(|x| RowVec::from_row(*x)).collect();
@@ -42,16 +49,26 @@ impl<const IN: usize, const OUT: usize> Pool<IN, OUT> {
             .iter()
             .map(|x| SVector::from_column_slice(x))
             .collect();
-        let targets = raw
-            .labels
-            .iter()
-            .map(|&l| Target::class(l).expect("label < OUT"))
-            .collect();
         Self {
-            raw,
             rows,
             cols,
-            targets,
+            targets: raw.labels.iter().map(|&l| l.constgrad()).collect(),
+            ts: raw.labels,
+            xs: raw.xs,
+        }
+    }
+}
+
+impl<const IN: usize, const OUT: usize, L: BaseTarget<OUT>> Pool<IN, OUT, L> {
+    /// The same inputs with each target replaced by `f(target)`.
+    fn map_targets<M: BaseTarget<OUT>>(&self, f: impl Fn(L) -> M) -> Pool<IN, OUT, M> {
+        let ts: Vec<M> = self.ts.iter().map(|&t| f(t)).collect();
+        Pool {
+            xs: self.xs.clone(),
+            rows: self.rows.clone(),
+            cols: self.cols.clone(),
+            targets: ts.iter().map(|t| t.constgrad()).collect(),
+            ts,
         }
     }
 
@@ -61,11 +78,11 @@ impl<const IN: usize, const OUT: usize> Pool<IN, OUT> {
 }
 
 /// The `input_grad` group of one shape: constgrad, scalar, nalgebra.
-fn input_grad_group<const IN: usize, const HID: usize, const OUT: usize>(
+fn input_grad_group<const IN: usize, const HID: usize, const OUT: usize, L: BaseTarget<OUT>>(
     c: &mut Criterion,
     name: &str,
     t: &Trio<'_, IN, HID, OUT>,
-    p: &Pool<IN, OUT>,
+    p: &Pool<IN, OUT, L>,
 ) {
     let mut g = c.benchmark_group(name);
     g.bench_function("constgrad", |b| {
@@ -79,24 +96,21 @@ fn input_grad_group<const IN: usize, const HID: usize, const OUT: usize>(
         let mut r = Rotor::new(p.len());
         b.iter(|| {
             let i = r.step();
-            black_box(
-                black_box(t.scalar).input_grad(black_box(&p.raw.xs[i]), black_box(p.raw.labels[i])),
-            )
+            black_box(black_box(t.scalar).input_grad(black_box(&p.xs[i]), black_box(p.ts[i])))
         });
     });
     g.bench_function("nalgebra", |b| {
         let mut r = Rotor::new(p.len());
         b.iter(|| {
             let i = r.step();
-            black_box(
-                black_box(t.nalg).input_grad(black_box(&p.cols[i]), black_box(p.raw.labels[i])),
-            )
+            black_box(black_box(t.nalg).input_grad(black_box(&p.cols[i]), black_box(p.ts[i])))
         });
     });
     g.finish();
 }
 
-/// The seed network, 5→3→5: `input_grad`, `loss` and `grads`.
+/// The seed network, 5→3→5: `input_grad`, `loss` and `grads` with class
+/// labels, then `input_grad` with soft targets.
 fn seed(c: &mut Criterion) {
     let w = weights::<5, 3, 5>(WEIGHT_SEED, 2.0);
     let (cg, scalar, nalg) = (w.constgrad(), ScalarMlp::new(&w), NalgMlp::new(&w));
@@ -106,7 +120,7 @@ fn seed(c: &mut Criterion) {
         nalg: &nalg,
     };
     let p = Pool::<5, 5>::new(POOL, -2.0, 2.0);
-    validate("seed 5→3→5", &t, &p.raw, POOL, true);
+    validate("seed 5→3→5", &t, &p.xs, &p.ts, POOL, true);
 
     input_grad_group(c, "seed_input_grad", &t, &p);
 
@@ -122,14 +136,14 @@ fn seed(c: &mut Criterion) {
         let mut r = Rotor::new(p.len());
         b.iter(|| {
             let i = r.step();
-            black_box(black_box(&scalar).loss(black_box(&p.raw.xs[i]), black_box(p.raw.labels[i])))
+            black_box(black_box(&scalar).loss(black_box(&p.xs[i]), black_box(p.ts[i])))
         });
     });
     g.bench_function("nalgebra", |b| {
         let mut r = Rotor::new(p.len());
         b.iter(|| {
             let i = r.step();
-            black_box(black_box(&nalg).loss(black_box(&p.cols[i]), black_box(p.raw.labels[i])))
+            black_box(black_box(&nalg).loss(black_box(&p.cols[i]), black_box(p.ts[i])))
         });
     });
     g.finish();
@@ -146,17 +160,30 @@ fn seed(c: &mut Criterion) {
         let mut r = Rotor::new(p.len());
         b.iter(|| {
             let i = r.step();
-            black_box(black_box(&scalar).grads(black_box(&p.raw.xs[i]), black_box(p.raw.labels[i])))
+            black_box(black_box(&scalar).grads(black_box(&p.xs[i]), black_box(p.ts[i])))
         });
     });
     g.bench_function("nalgebra", |b| {
         let mut r = Rotor::new(p.len());
         b.iter(|| {
             let i = r.step();
-            black_box(black_box(&nalg).grads(black_box(&p.cols[i]), black_box(p.raw.labels[i])))
+            black_box(black_box(&nalg).grads(black_box(&p.cols[i]), black_box(p.ts[i])))
         });
     });
     g.finish();
+
+    // Soft targets on the same inputs: label smoothing, which takes
+    // constgrad's probability-row path.
+    let soft = p.map_targets(|l| Probs::smoothed(l, SMOOTHING));
+    validate(
+        "seed 5→3→5, soft targets",
+        &t,
+        &soft.xs,
+        &soft.ts,
+        POOL,
+        true,
+    );
+    input_grad_group(c, "seed_input_grad_soft", &t, &soft);
 }
 
 /// 784→128→10 (MNIST-sized), one sample: all three networks on the heap.
@@ -174,7 +201,7 @@ fn mnist(c: &mut Criterion) {
     };
     // Pixel-like inputs in [0, 1).
     let p = Pool::<784, 10>::new(POOL_784, 0.0, 1.0);
-    validate("784→128→10", &t, &p.raw, POOL_784, false);
+    validate("784→128→10", &t, &p.xs, &p.ts, POOL_784, false);
     input_grad_group(c, "mnist_input_grad", &t, &p);
 }
 

@@ -106,7 +106,7 @@ fn run<const IN: usize, const HID: usize, const OUT: usize>(
         nalg: &nalg,
     };
     if check {
-        validate("bench_single", &t, &pool, POOL, false);
+        validate("bench_single", &t, &pool.xs, &pool.labels, POOL, false);
     }
     let rows: Vec<RowVec<IN>> = pool.xs.iter().map(|x| RowVec::from_row(*x)).collect();
     let cols: Vec<SVector<f32, IN>> = pool

@@ -9,3 +9,4 @@ pub mod check;
 pub mod gen;
 pub mod nalg;
 pub mod scalar;
+pub mod target;

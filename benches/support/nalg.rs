@@ -18,6 +18,7 @@
 use nalgebra::{DMatrix, SMatrix, SVector};
 
 use super::gen::Weights;
+use super::target::BaseTarget;
 
 #[inline]
 fn sigmoid(t: f32) -> f32 {
@@ -84,14 +85,14 @@ impl<const IN: usize, const HID: usize, const OUT: usize> NalgMlp<IN, HID, OUT> 
     fn forward(
         &self,
         x: &SVector<f32, IN>,
-        label: usize,
+        target: impl BaseTarget<OUT>,
     ) -> (SVector<f32, HID>, SVector<f32, OUT>, f32) {
         let h = (self.w1.tr_mul(x) + self.b1).map(sigmoid);
         let theta = self.w2.tr_mul(&h) + self.b2;
         let m = theta.max();
         let e = theta.map(|t| (t - m).exp());
         let s = e.sum();
-        let loss = s.ln() + m - theta[label];
+        let loss = target.loss(theta.as_slice(), s.ln() + m);
         (h, e / s, loss)
     }
 
@@ -101,10 +102,10 @@ impl<const IN: usize, const HID: usize, const OUT: usize> NalgMlp<IN, HID, OUT> 
         &self,
         h: &SVector<f32, HID>,
         y_hat: SVector<f32, OUT>,
-        label: usize,
+        target: impl BaseTarget<OUT>,
     ) -> (SVector<f32, OUT>, SVector<f32, HID>) {
         let mut d_theta = y_hat;
-        d_theta[label] -= 1.0;
+        target.d_theta(d_theta.as_mut_slice());
         let d_h = self.w2 * d_theta;
         let d_a = d_h.component_mul(&h.map(|v| v * (1.0 - v)));
         (d_theta, d_a)
@@ -112,23 +113,31 @@ impl<const IN: usize, const HID: usize, const OUT: usize> NalgMlp<IN, HID, OUT> 
 
     /// The loss of one sample.
     #[inline]
-    pub fn loss(&self, x: &SVector<f32, IN>, label: usize) -> f32 {
-        self.forward(x, label).2
+    pub fn loss(&self, x: &SVector<f32, IN>, target: impl BaseTarget<OUT>) -> f32 {
+        self.forward(x, target).2
     }
 
     /// The loss and `dL/dx`.
     #[inline]
-    pub fn input_grad(&self, x: &SVector<f32, IN>, label: usize) -> (f32, SVector<f32, IN>) {
-        let (h, y_hat, loss) = self.forward(x, label);
-        let (_, d_a) = self.backward(&h, y_hat, label);
+    pub fn input_grad(
+        &self,
+        x: &SVector<f32, IN>,
+        target: impl BaseTarget<OUT>,
+    ) -> (f32, SVector<f32, IN>) {
+        let (h, y_hat, loss) = self.forward(x, target);
+        let (_, d_a) = self.backward(&h, y_hat, target);
         (loss, self.w1 * d_a)
     }
 
     /// The loss and every gradient.
     #[inline]
-    pub fn grads(&self, x: &SVector<f32, IN>, label: usize) -> NalgGrads<IN, HID, OUT> {
-        let (h, y_hat, loss) = self.forward(x, label);
-        let (d_theta, d_a) = self.backward(&h, y_hat, label);
+    pub fn grads(
+        &self,
+        x: &SVector<f32, IN>,
+        target: impl BaseTarget<OUT>,
+    ) -> NalgGrads<IN, HID, OUT> {
+        let (h, y_hat, loss) = self.forward(x, target);
+        let (d_theta, d_a) = self.backward(&h, y_hat, target);
         NalgGrads {
             loss,
             x: self.w1 * d_a,
@@ -144,9 +153,14 @@ impl<const IN: usize, const HID: usize, const OUT: usize> NalgMlp<IN, HID, OUT> 
     /// The loss and every gradient of one sample, added into `acc` in place
     /// (`gemv` and rank-1 `ger` updates, no temporaries of matrix size).
     #[inline]
-    pub fn grads_add(&self, x: &SVector<f32, IN>, label: usize, acc: &mut NalgGrads<IN, HID, OUT>) {
-        let (h, y_hat, loss) = self.forward(x, label);
-        let (d_theta, d_a) = self.backward(&h, y_hat, label);
+    pub fn grads_add(
+        &self,
+        x: &SVector<f32, IN>,
+        target: impl BaseTarget<OUT>,
+        acc: &mut NalgGrads<IN, HID, OUT>,
+    ) {
+        let (h, y_hat, loss) = self.forward(x, target);
+        let (d_theta, d_a) = self.backward(&h, y_hat, target);
         acc.loss += loss;
         acc.x.gemv(1.0, &self.w1, &d_a, 1.0);
         acc.w1.ger(1.0, x, &d_a, 1.0);
@@ -193,10 +207,10 @@ impl NalgGemm {
 
     /// Losses and `dL/dx` of every column of `xs` (`IN × batch`), into
     /// `losses` and the columns of `dxs`.
-    pub fn input_grad_batch(
+    pub fn input_grad_batch<const OUT: usize, L: BaseTarget<OUT>>(
         &mut self,
         xs: &DMatrix<f32>,
-        labels: &[usize],
+        targets: &[L],
         losses: &mut [f32],
         dxs: &mut DMatrix<f32>,
     ) {
@@ -209,17 +223,17 @@ impl NalgGemm {
         }
         // Θ = W2ᵀ·H; per column: softmax, loss, dL/dθ (in place of Θ).
         self.theta.gemm(1.0, &self.w2t, &self.h, 0.0);
-        for ((mut col, &label), loss) in self.theta.column_iter_mut().zip(labels).zip(losses) {
+        for ((mut col, &target), loss) in self.theta.column_iter_mut().zip(targets).zip(losses) {
             for (v, b) in col.iter_mut().zip(&self.b2) {
                 *v += b;
             }
             let m = col.max();
-            let t_label = col[label];
+            let (sum_y, y_theta) = target.sums(col.as_slice());
             col.apply(|v| *v = (*v - m).exp());
             let s = col.sum();
-            *loss = s.ln() + m - t_label;
+            *loss = (s.ln() + m) * sum_y - y_theta;
             col /= s;
-            col[label] -= 1.0;
+            target.d_theta(col.as_mut_slice());
         }
         // dH = W2·dΘ, dA = dH ∘ H ∘ (1 − H) (in place of dH), dX = W1·dA.
         self.d_h.gemm(1.0, &self.w2, &self.theta, 0.0);

@@ -9,6 +9,7 @@
 //! Softmax subtracts the row maximum; the loss is `ln Σe^(θ−m) + m − θ_l`.
 
 use super::gen::Weights;
+use super::target::BaseTarget;
 
 /// `IN → HID → OUT` with sigmoid hidden units and softmax cross-entropy.
 #[derive(Clone)]
@@ -81,7 +82,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize> ScalarMlp<IN, HID, OUT
     }
 
     #[inline]
-    fn forward(&self, x: &[f32; IN], label: usize) -> Fwd<HID, OUT> {
+    fn forward(&self, x: &[f32; IN], target: impl BaseTarget<OUT>) -> Fwd<HID, OUT> {
         let mut a = self.b1;
         for (xi, row) in x.iter().zip(&self.w1) {
             for (ak, wk) in a.iter_mut().zip(row) {
@@ -98,7 +99,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize> ScalarMlp<IN, HID, OUT
         let m = theta.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let mut e = theta.map(|t| (t - m).exp());
         let s: f32 = e.iter().sum();
-        let loss = s.ln() + m - theta[label];
+        let loss = target.loss(&theta, s.ln() + m);
         let inv = 1.0 / s;
         for ej in &mut e {
             *ej *= inv;
@@ -108,9 +109,13 @@ impl<const IN: usize, const HID: usize, const OUT: usize> ScalarMlp<IN, HID, OUT
 
     /// `dL/dθ` and `dL/da`.
     #[inline]
-    fn backward(&self, f: &Fwd<HID, OUT>, label: usize) -> ([f32; OUT], [f32; HID]) {
+    fn backward(
+        &self,
+        f: &Fwd<HID, OUT>,
+        target: impl BaseTarget<OUT>,
+    ) -> ([f32; OUT], [f32; HID]) {
         let mut d_theta = f.y_hat;
-        d_theta[label] -= 1.0;
+        target.d_theta(&mut d_theta);
         let mut d_a = [0.0f32; HID];
         for ((dk, row), hk) in d_a.iter_mut().zip(&self.w2).zip(&f.h) {
             let dh: f32 = row.iter().zip(&d_theta).map(|(w, d)| w * d).sum();
@@ -119,17 +124,17 @@ impl<const IN: usize, const HID: usize, const OUT: usize> ScalarMlp<IN, HID, OUT
         (d_theta, d_a)
     }
 
-    /// The loss of one sample with class label `label`.
+    /// The loss of one sample.
     #[inline]
-    pub fn loss(&self, x: &[f32; IN], label: usize) -> f32 {
-        self.forward(x, label).loss
+    pub fn loss(&self, x: &[f32; IN], target: impl BaseTarget<OUT>) -> f32 {
+        self.forward(x, target).loss
     }
 
     /// The loss and `dL/dx`.
     #[inline]
-    pub fn input_grad(&self, x: &[f32; IN], label: usize) -> (f32, [f32; IN]) {
-        let f = self.forward(x, label);
-        let (_, d_a) = self.backward(&f, label);
+    pub fn input_grad(&self, x: &[f32; IN], target: impl BaseTarget<OUT>) -> (f32, [f32; IN]) {
+        let f = self.forward(x, target);
+        let (_, d_a) = self.backward(&f, target);
         let mut dx = [0.0f32; IN];
         for (dxi, row) in dx.iter_mut().zip(&self.w1) {
             *dxi = row.iter().zip(&d_a).map(|(w, d)| w * d).sum();
@@ -139,14 +144,24 @@ impl<const IN: usize, const HID: usize, const OUT: usize> ScalarMlp<IN, HID, OUT
 
     /// The loss and every gradient, written into `g`.
     #[inline]
-    pub fn grads_into(&self, x: &[f32; IN], label: usize, g: &mut ScalarGrads<IN, HID, OUT>) {
-        self.grads_with(x, label, g, |dst, v| *dst = v);
+    pub fn grads_into(
+        &self,
+        x: &[f32; IN],
+        target: impl BaseTarget<OUT>,
+        g: &mut ScalarGrads<IN, HID, OUT>,
+    ) {
+        self.grads_with(x, target, g, |dst, v| *dst = v);
     }
 
     /// The loss and every gradient, added into `g` (a batch's sums).
     #[inline]
-    pub fn grads_add(&self, x: &[f32; IN], label: usize, g: &mut ScalarGrads<IN, HID, OUT>) {
-        self.grads_with(x, label, g, |dst, v| *dst += v);
+    pub fn grads_add(
+        &self,
+        x: &[f32; IN],
+        target: impl BaseTarget<OUT>,
+        g: &mut ScalarGrads<IN, HID, OUT>,
+    ) {
+        self.grads_with(x, target, g, |dst, v| *dst += v);
     }
 
     /// One sample's gradients, each entry put into `g` by `put` (a store or
@@ -155,12 +170,12 @@ impl<const IN: usize, const HID: usize, const OUT: usize> ScalarMlp<IN, HID, OUT
     fn grads_with(
         &self,
         x: &[f32; IN],
-        label: usize,
+        target: impl BaseTarget<OUT>,
         g: &mut ScalarGrads<IN, HID, OUT>,
         put: impl Fn(&mut f32, f32),
     ) {
-        let f = self.forward(x, label);
-        let (d_theta, d_a) = self.backward(&f, label);
+        let f = self.forward(x, target);
+        let (d_theta, d_a) = self.backward(&f, target);
         put(&mut g.loss, f.loss);
         for ((dxi, row), (gw_row, xi)) in g.x.iter_mut().zip(&self.w1).zip(g.w1.iter_mut().zip(x)) {
             put(dxi, row.iter().zip(&d_a).map(|(w, d)| w * d).sum());
@@ -183,9 +198,9 @@ impl<const IN: usize, const HID: usize, const OUT: usize> ScalarMlp<IN, HID, OUT
 
     /// The loss and every gradient.
     #[inline]
-    pub fn grads(&self, x: &[f32; IN], label: usize) -> ScalarGrads<IN, HID, OUT> {
+    pub fn grads(&self, x: &[f32; IN], target: impl BaseTarget<OUT>) -> ScalarGrads<IN, HID, OUT> {
         let mut g = ScalarGrads::zeros();
-        self.grads_into(x, label, &mut g);
+        self.grads_into(x, target, &mut g);
         g
     }
 }
