@@ -26,9 +26,15 @@ def input_grad_flops(i, h, o):
 def grads_sum_flops(i, h, o):
     return input_grad_flops(i, h, o) + 2 * (i * h + h * o) + h + o + i + 1
 
+# Soft targets add Σy (OUT), y·θ (2·OUT) and ŷ·Σy − y (2·OUT).
+def soft_flops(i, h, o):
+    return input_grad_flops(i, h, o) + 5 * o
+
 FLOPS = {
     "seed_input_grad": input_grad_flops(5, 3, 5),
     "seed_batch4096": input_grad_flops(5, 3, 5),
+    "seed_input_grad_soft": soft_flops(5, 3, 5),
+    "seed_batch4096_soft": soft_flops(5, 3, 5),
     # loss only: 2·IN·HID + 2·HID·OUT + 3·HID + 3·OUT (max, shift, sum, ln/loss adds)
     "seed_loss": 2 * 5 * 3 + 2 * 3 * 5 + 3 * 3 + 3 * 5,
     # plus the two outer products xᵀ·dL/da and hᵀ·dL/dθ
@@ -39,8 +45,9 @@ FLOPS = {
     "mnist_grads_batch256": grads_sum_flops(784, 128, 10),
 }
 ORDER = [
-    "seed_input_grad", "seed_loss", "seed_grads", "seed_batch4096",
-    "seed_grads_batch4096", "mnist_input_grad", "mnist_batch256",
+    "seed_input_grad", "seed_loss", "seed_grads", "seed_input_grad_soft",
+    "seed_batch4096", "seed_grads_batch4096", "seed_batch4096_soft",
+    "mnist_input_grad", "mnist_batch256",
     "mnist_grads_batch256",
     "math_exp_1024", "math_sigmoid_1024", "math_softmax_10", "math_xent_10",
     "math_softmax_1000", "math_xent_1000", "peak_fma_f32x8",

@@ -81,7 +81,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize> NalgMlp<IN, HID, OUT> 
     }
 
     /// `h`, `ŷ` and the loss.
-    #[inline]
+    #[inline(always)]
     fn forward(
         &self,
         x: &SVector<f32, IN>,

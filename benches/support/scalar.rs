@@ -81,7 +81,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize> ScalarMlp<IN, HID, OUT
         Box::new(Self::new(w))
     }
 
-    #[inline]
+    #[inline(always)]
     fn forward(&self, x: &[f32; IN], target: impl BaseTarget<OUT>) -> Fwd<HID, OUT> {
         let mut a = self.b1;
         for (xi, row) in x.iter().zip(&self.w1) {
