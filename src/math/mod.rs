@@ -6,7 +6,9 @@
 //! lives in the submodule that implements it; its accuracy is stated on the
 //! public function below and tabulated, with how it was verified, in
 //! `ACCURACY.md`. Plain scalar f64 references (built on std's libm) are in
-//! [`reference`](mod@reference) when the `std` feature is on.
+//! the module `reference` when the `std` feature (a default) is on.
+#![cfg_attr(feature = "std", doc = "")]
+#![cfg_attr(feature = "std", doc = "See [`reference`](mod@reference).")]
 //!
 //! Rows are [`RowVec`]s; the elementwise kernels also work on slices of any
 //! length (`*_in_place`).
