@@ -129,9 +129,7 @@ impl<T: Real, V: Vector<Elem = T>> ExpSums<T, V> {
     #[inline(always)]
     pub fn long_row_stats(&self, max: T) -> RowStats<T> {
         let ties = self.ties.reduce_add() - T::ONE;
-        let rest = self.rest.to_array();
-        let (hi, lo) = sum2(rest.as_ref().iter().copied().chain([ties]), T::ZERO);
-        let lo = lo - self.rest_lost.reduce_add();
+        let (hi, lo) = kahan_total(self.rest, self.rest_lost, &[ties]);
         let (s_hi, s_lo) = two_sum(T::ONE, hi);
         RowStats {
             max,
@@ -241,6 +239,17 @@ fn kahan<X: Copy + Add<Output = X> + Sub<Output = X>>(sum: X, lost: X, x: X) -> 
     let y = x - lost;
     let t = sum + y;
     (t, (t - sum) - y)
+}
+
+/// The total of lanewise [`kahan`] sums (running sums `sum`, corrections
+/// `lost`) and of `extra`, as a pair `(hi, lo)`: the lanes and `extra`
+/// reduced by [`sum2`], less the lanes' corrections. Both long-row sums use
+/// it ([`ExpSums::long_row_stats`], [`soft_xent`]).
+#[inline(always)]
+fn kahan_total<T: Real, V: Vector<Elem = T>>(sum: V, lost: V, extra: &[T]) -> (T, T) {
+    let lanes = sum.to_array();
+    let (hi, lo) = sum2(lanes.as_ref().iter().chain(extra).copied(), T::ZERO);
+    (hi, lo - lost.reduce_add())
 }
 
 /// `a + b` as `(sum, lost)` with `sum + lost` exact (Knuth's TwoSum: `sum`
@@ -410,8 +419,8 @@ pub(crate) fn soft_xent<T: Real, U: LoadAs<T>, const N: usize>(
     }
     let plain = acc.reduce_add();
     if N > lanes && plain.is_finite() {
-        let (hi, lo) = sum2(comp.to_array().as_ref().iter().copied(), T::ZERO);
-        let sum = hi + (lo - lost.reduce_add());
+        let (hi, lo) = kahan_total(comp, lost, &[]);
+        let sum = hi + lo;
         if sum.is_finite() {
             return sum;
         }
