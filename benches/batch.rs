@@ -33,12 +33,12 @@ use std::hint::black_box;
 
 use constgrad::{Grads, Mlp, Reduction, RowVec, Target};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use nalgebra::{DMatrix, SVector};
+use nalgebra::DMatrix;
 
 use support::check::{
     assert_close, assert_grads_close, validate, validate_batch, Trio, REL, REL_BATCH,
 };
-use support::gen::{samples, weights, Rotor, INPUT_SEED, WEIGHT_SEED};
+use support::gen::{samples, weights, Pool, Rotor, INPUT_SEED, WEIGHT_SEED};
 use support::nalg::{NalgGemm, NalgGrads, NalgMlp};
 use support::scalar::{ScalarGrads, ScalarMlp};
 use support::target::{BaseTarget, OneHot, Probs};
@@ -48,16 +48,13 @@ const BATCHES: usize = 2;
 /// The label smoothing `ε` of the soft-target group.
 const SMOOTHING: f32 = 0.1;
 
-/// One batch in every implementation's input type, with the baselines'
-/// targets (class labels as [`OneHot`], or [`Probs`]) and constgrad's.
+/// One batch: its samples in every implementation's type, with the
+/// baselines' targets (class labels as [`OneHot`], or [`Probs`]), and its
+/// inputs as one matrix for `nalgebra_gemm`.
 struct Batch<const IN: usize, const OUT: usize, L> {
-    raw: Vec<[f32; IN]>,
-    labels: Vec<L>,
-    rows: Vec<RowVec<IN>>,
-    cols: Vec<SVector<f32, IN>>,
+    pool: Pool<IN, OUT, L>,
     /// `IN × n`, one column per sample.
     dmat: DMatrix<f32>,
-    targets: Vec<Target<OUT>>,
 }
 
 /// Two batches of `n` samples, inputs uniform in `lo..hi`, each class
@@ -72,16 +69,9 @@ fn batches<const IN: usize, const OUT: usize, L: BaseTarget<OUT>>(
     all.xs
         .chunks(n)
         .zip(all.labels.chunks(n))
-        .map(|(xs, labels)| {
-            let labels: Vec<L> = labels.iter().map(|&l| target(l)).collect();
-            Batch {
-                raw: xs.to_vec(),
-                rows: xs.iter().map(|x| RowVec::from_row(*x)).collect(),
-                cols: xs.iter().map(|x| SVector::from_column_slice(x)).collect(),
-                dmat: DMatrix::from_fn(IN, n, |i, s| xs[s][i]),
-                targets: labels.iter().map(|l| l.constgrad()).collect(),
-                labels,
-            }
+        .map(|(xs, labels)| Batch {
+            pool: Pool::new(xs, labels, &target),
+            dmat: DMatrix::from_fn(IN, n, |i, s| xs[s][i]),
         })
         .collect()
 }
@@ -117,16 +107,16 @@ fn validate_entries<const IN: usize, const HID: usize, const OUT: usize, L: Base
     gemm: Option<&mut NalgGemm>,
     b: &Batch<IN, OUT, L>,
 ) {
-    let n = b.raw.len();
+    let n = b.pool.xs.len();
     let mut o = Out::<IN>::new(n);
-    t.cg.input_grad_batch(&b.rows, &b.targets, &mut o.losses, &mut o.rows)
+    t.cg.input_grad_batch(&b.pool.rows, &b.pool.targets, &mut o.losses, &mut o.rows)
         .expect("batch lengths agree");
     let cg_dx = rows_as_arrays(&o.rows);
     validate_batch(
         &format!("{name}: constgrad batch"),
         t.cg,
-        &b.raw,
-        &b.labels,
+        &b.pool.xs,
+        &b.pool.ts,
         &o.losses,
         &cg_dx,
         REL,
@@ -134,7 +124,7 @@ fn validate_entries<const IN: usize, const HID: usize, const OUT: usize, L: Base
     #[cfg(feature = "rayon")]
     {
         let mut p = Out::<IN>::new(n);
-        t.cg.par_input_grad_batch(&b.rows, &b.targets, &mut p.losses, &mut p.rows)
+        t.cg.par_input_grad_batch(&b.pool.rows, &b.pool.targets, &mut p.losses, &mut p.rows)
             .expect("batch lengths agree");
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(
@@ -148,22 +138,22 @@ fn validate_entries<const IN: usize, const HID: usize, const OUT: usize, L: Base
             "{name}: parallel dL/dx differ from single-threaded"
         );
     }
-    validate(name, t, &b.raw, &b.labels, n.min(64), false);
+    validate(name, t, &b.pool.xs, &b.pool.ts, n.min(64), false);
     for (id, run, rel) in input_loops() {
         let mut lo = Out::<IN>::new(n);
         run(t, b, &mut lo);
         validate_batch(
             &format!("{name}: {id}"),
             t.cg,
-            &b.raw,
-            &b.labels,
+            &b.pool.xs,
+            &b.pool.ts,
             &lo.losses,
             &lo.raw,
             rel,
         );
     }
     if let Some(gemm) = gemm {
-        gemm.input_grad_batch(&b.dmat, &b.labels, &mut o.losses, &mut o.dmat);
+        gemm.input_grad_batch(&b.dmat, &b.pool.ts, &mut o.losses, &mut o.dmat);
         let dx: Vec<[f32; IN]> = o
             .dmat
             .column_iter()
@@ -172,8 +162,8 @@ fn validate_entries<const IN: usize, const HID: usize, const OUT: usize, L: Base
         validate_batch(
             &format!("{name}: nalgebra_gemm"),
             t.cg,
-            &b.raw,
-            &b.labels,
+            &b.pool.xs,
+            &b.pool.ts,
             &o.losses,
             &dx,
             REL,
@@ -204,7 +194,7 @@ fn cg_input_loop<const IN: usize, const HID: usize, const OUT: usize, L>(
     o: &mut Out<IN>,
 ) {
     let outs = o.losses.iter_mut().zip(o.raw.iter_mut());
-    for ((x, tg), (l, d)) in b.rows.iter().zip(&b.targets).zip(outs) {
+    for ((x, tg), (l, d)) in b.pool.rows.iter().zip(&b.pool.targets).zip(outs) {
         let (loss, dx) = t.cg.input_grad(x, tg);
         (*l, *d) = (loss, *dx.row());
     }
@@ -218,7 +208,7 @@ fn scalar_input_loop<const IN: usize, const HID: usize, const OUT: usize, L: Bas
     o: &mut Out<IN>,
 ) {
     let outs = o.losses.iter_mut().zip(o.raw.iter_mut());
-    for ((x, &lb), (l, d)) in b.raw.iter().zip(&b.labels).zip(outs) {
+    for ((x, &lb), (l, d)) in b.pool.xs.iter().zip(&b.pool.ts).zip(outs) {
         (*l, *d) = t.scalar.input_grad(x, lb);
     }
 }
@@ -230,7 +220,7 @@ fn nalg_input_loop<const IN: usize, const HID: usize, const OUT: usize, L: BaseT
     o: &mut Out<IN>,
 ) {
     let outs = o.losses.iter_mut().zip(o.raw.iter_mut());
-    for ((x, &lb), (l, d)) in b.cols.iter().zip(&b.labels).zip(outs) {
+    for ((x, &lb), (l, d)) in b.pool.cols.iter().zip(&b.pool.ts).zip(outs) {
         let (loss, dx) = t.nalg.input_grad(x, lb);
         (*l, *d) = (loss, core::array::from_fn(|i| dx[i]));
     }
@@ -243,7 +233,7 @@ fn batch_group<const IN: usize, const HID: usize, const OUT: usize, L: BaseTarge
     mut gemm: Option<&mut NalgGemm>,
     pool: &[Batch<IN, OUT, L>],
 ) {
-    let n = pool[0].raw.len();
+    let n = pool[0].pool.len();
     validate_entries(name, t, gemm.as_deref_mut(), &pool[0]);
     let mut o = Out::<IN>::new(n);
     let mut g = c.benchmark_group(name);
@@ -254,8 +244,8 @@ fn batch_group<const IN: usize, const HID: usize, const OUT: usize, L: BaseTarge
             let b = &pool[r.step()];
             black_box(t.cg)
                 .input_grad_batch(
-                    black_box(&b.rows),
-                    black_box(&b.targets),
+                    black_box(&b.pool.rows),
+                    black_box(&b.pool.targets),
                     &mut o.losses,
                     &mut o.rows,
                 )
@@ -270,8 +260,8 @@ fn batch_group<const IN: usize, const HID: usize, const OUT: usize, L: BaseTarge
             let b = &pool[r.step()];
             black_box(t.cg)
                 .par_input_grad_batch(
-                    black_box(&b.rows),
-                    black_box(&b.targets),
+                    black_box(&b.pool.rows),
+                    black_box(&b.pool.targets),
                     &mut o.losses,
                     &mut o.rows,
                 )
@@ -295,7 +285,7 @@ fn batch_group<const IN: usize, const HID: usize, const OUT: usize, L: BaseTarge
                 let b = &pool[r.step()];
                 gemm.input_grad_batch(
                     black_box(&b.dmat),
-                    black_box(&b.labels),
+                    black_box(&b.pool.ts),
                     &mut o.losses,
                     &mut o.dmat,
                 );
@@ -332,7 +322,7 @@ fn cg_grads_loop<const IN: usize, const HID: usize, const OUT: usize, L: BaseTar
 ) {
     sum.clear();
     let outs = o.losses.iter_mut().zip(o.rows.iter_mut());
-    for ((x, tg), (l, d)) in b.rows.iter().zip(&b.targets).zip(outs) {
+    for ((x, tg), (l, d)) in b.pool.rows.iter().zip(&b.pool.targets).zip(outs) {
         let g = t.cg.grads(x, tg);
         (*l, *d) = (g.loss, g.x);
         sum.add_assign(&g);
@@ -346,7 +336,7 @@ fn scalar_grads_loop<const IN: usize, const HID: usize, const OUT: usize, L: Bas
     sum: &mut ScalarGrads<IN, HID, OUT>,
 ) {
     *sum = ScalarGrads::zeros();
-    for (x, &lb) in b.raw.iter().zip(&b.labels) {
+    for (x, &lb) in b.pool.xs.iter().zip(&b.pool.ts) {
         t.scalar.grads_add(x, lb, sum);
     }
 }
@@ -358,7 +348,7 @@ fn nalg_grads_loop<const IN: usize, const HID: usize, const OUT: usize, L: BaseT
     sum: &mut NalgGrads<IN, HID, OUT>,
 ) {
     *sum = NalgGrads::zeros();
-    for (x, &lb) in b.cols.iter().zip(&b.labels) {
+    for (x, &lb) in b.pool.cols.iter().zip(&b.pool.ts) {
         t.nalg.grads_add(x, lb, sum);
     }
 }
@@ -383,13 +373,13 @@ fn grads_group<const IN: usize, const HID: usize, const OUT: usize, L: BaseTarge
     t: &Trio<'_, IN, HID, OUT>,
     pool: &[Batch<IN, OUT, L>],
 ) {
-    let n = pool[0].raw.len();
+    let n = pool[0].pool.len();
     let mut o = Out::<IN>::new(n);
     let mut s = Sums::<IN, HID, OUT>::new();
     let b = &pool[0];
     t.cg.grads_batch(
-        &b.rows,
-        &b.targets,
+        &b.pool.rows,
+        &b.pool.targets,
         Reduction::Sum,
         &mut o.losses,
         &mut o.rows,
@@ -400,8 +390,8 @@ fn grads_group<const IN: usize, const HID: usize, const OUT: usize, L: BaseTarge
     validate_batch(
         &format!("{name}: constgrad grads_batch"),
         t.cg,
-        &b.raw,
-        &b.labels,
+        &b.pool.xs,
+        &b.pool.ts,
         &o.losses,
         &rows_as_arrays(&o.rows),
         REL,
@@ -452,8 +442,8 @@ fn grads_group<const IN: usize, const HID: usize, const OUT: usize, L: BaseTarge
                 let b = &pool[r.step()];
                 grads_batch(
                     black_box(t.cg),
-                    black_box(&b.rows),
-                    black_box(&b.targets),
+                    black_box(&b.pool.rows),
+                    black_box(&b.pool.targets),
                     Reduction::Sum,
                     &mut o.losses,
                     &mut o.rows,

@@ -12,12 +12,10 @@ mod support;
 
 use std::hint::black_box;
 
-use constgrad::{RowVec, Target};
 use criterion::{criterion_group, criterion_main, Criterion};
-use nalgebra::SVector;
 
 use support::check::{validate, Trio};
-use support::gen::{samples, weights, Rotor, INPUT_SEED, WEIGHT_SEED};
+use support::gen::{samples, weights, Pool, Rotor, INPUT_SEED, WEIGHT_SEED};
 use support::nalg::NalgMlp;
 use support::scalar::ScalarMlp;
 use support::target::{BaseTarget, Probs};
@@ -28,54 +26,6 @@ const POOL: usize = 64;
 const SMOOTHING: f32 = 0.1;
 /// Samples in the 784→128→10 pool (16 × 3 KB, so inputs stay in L1/L2).
 const POOL_784: usize = 16;
-
-/// The same pool in each implementation's own input type, converted once:
-/// the baselines' targets `ts` (class labels, or [`Probs`]) and constgrad's.
-struct Pool<const IN: usize, const OUT: usize, L = usize> {
-    xs: Vec<[f32; IN]>,
-    rows: Vec<RowVec<IN>>,
-    cols: Vec<SVector<f32, IN>>,
-    ts: Vec<L>,
-    targets: Vec<Target<OUT>>,
-}
-
-impl<const IN: usize, const OUT: usize> Pool<IN, OUT> {
-    /// `n` inputs uniform in `lo..hi` with class labels.
-    fn new(n: usize, lo: f32, hi: f32) -> Self {
-        let raw = samples::<IN>(INPUT_SEED, n, OUT, lo, hi);
-        let rows = raw.xs.iter().map(|x| RowVec::from_row(*x)).collect();
-        let cols = raw
-            .xs
-            .iter()
-            .map(|x| SVector::from_column_slice(x))
-            .collect();
-        Self {
-            rows,
-            cols,
-            targets: raw.labels.iter().map(|&l| l.constgrad()).collect(),
-            ts: raw.labels,
-            xs: raw.xs,
-        }
-    }
-}
-
-impl<const IN: usize, const OUT: usize, L: BaseTarget<OUT>> Pool<IN, OUT, L> {
-    /// The same inputs with each target replaced by `f(target)`.
-    fn map_targets<M: BaseTarget<OUT>>(&self, f: impl Fn(L) -> M) -> Pool<IN, OUT, M> {
-        let ts: Vec<M> = self.ts.iter().map(|&t| f(t)).collect();
-        Pool {
-            xs: self.xs.clone(),
-            rows: self.rows.clone(),
-            cols: self.cols.clone(),
-            targets: ts.iter().map(|t| t.constgrad()).collect(),
-            ts,
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.rows.len()
-    }
-}
 
 /// The `input_grad` group of one shape: constgrad, scalar, nalgebra.
 fn input_grad_group<const IN: usize, const HID: usize, const OUT: usize, L: BaseTarget<OUT>>(
@@ -119,7 +69,8 @@ fn seed(c: &mut Criterion) {
         scalar: &scalar,
         nalg: &nalg,
     };
-    let p = Pool::<5, 5>::new(POOL, -2.0, 2.0);
+    let raw = samples::<5>(INPUT_SEED, POOL, 5, -2.0, 2.0);
+    let p = Pool::<5, 5, _>::new(&raw.xs, &raw.labels, |l| l);
     validate("seed 5→3→5", &t, &p.xs, &p.ts, POOL, true);
 
     input_grad_group(c, "seed_input_grad", &t, &p);
@@ -174,7 +125,7 @@ fn seed(c: &mut Criterion) {
 
     // Soft targets on the same inputs: label smoothing, which takes
     // constgrad's probability-row path.
-    let soft = p.map_targets(|l| Probs::smoothed(l, SMOOTHING));
+    let soft = Pool::new(&raw.xs, &raw.labels, |l| Probs::smoothed(l, SMOOTHING));
     validate(
         "seed 5→3→5, soft targets",
         &t,
@@ -200,7 +151,8 @@ fn mnist(c: &mut Criterion) {
         nalg: &nalg,
     };
     // Pixel-like inputs in [0, 1).
-    let p = Pool::<784, 10>::new(POOL_784, 0.0, 1.0);
+    let raw = samples::<784>(INPUT_SEED, POOL_784, 10, 0.0, 1.0);
+    let p = Pool::<784, 10, _>::new(&raw.xs, &raw.labels, |l| l);
     validate("784→128→10", &t, &p.xs, &p.ts, POOL_784, false);
     input_grad_group(c, "mnist_input_grad", &t, &p);
 }

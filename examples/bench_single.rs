@@ -32,12 +32,11 @@ mod support;
 use std::hint::black_box;
 use std::time::Instant;
 
-use constgrad::{Mat, Mlp, RowVec, Target};
-use nalgebra::SVector;
+use constgrad::{Mat, Mlp, RowVec};
 use wide::f32x8;
 
 use support::check::{validate, Trio};
-use support::gen::{samples, weights, Rotor, INPUT_SEED, WEIGHT_SEED};
+use support::gen::{samples, weights, Pool, Rotor, INPUT_SEED, WEIGHT_SEED};
 use support::nalg::NalgMlp;
 use support::scalar::ScalarMlp;
 
@@ -99,26 +98,17 @@ fn run<const IN: usize, const HID: usize, const OUT: usize>(
     ));
     let scalar = ScalarMlp::boxed(&w);
     let nalg = NalgMlp::boxed(&w);
-    let pool = samples::<IN>(INPUT_SEED, POOL, OUT, lo, hi);
+    let raw = samples::<IN>(INPUT_SEED, POOL, OUT, lo, hi);
+    let pool = Pool::<IN, OUT, _>::new(&raw.xs, &raw.labels, |l| l);
     let t = Trio {
         cg: &cg,
         scalar: &scalar,
         nalg: &nalg,
     };
     if check {
-        validate("bench_single", &t, &pool.xs, &pool.labels, POOL, false);
+        validate("bench_single", &t, &pool.xs, &pool.ts, POOL, false);
     }
-    let rows: Vec<RowVec<IN>> = pool.xs.iter().map(|x| RowVec::from_row(*x)).collect();
-    let cols: Vec<SVector<f32, IN>> = pool
-        .xs
-        .iter()
-        .map(|x| SVector::from_column_slice(x))
-        .collect();
-    let targets: Vec<Target<OUT>> = pool
-        .labels
-        .iter()
-        .map(|&l| Target::class(l).expect("label < OUT"))
-        .collect();
+    let (rows, cols, targets) = (&pool.rows, &pool.cols, &pool.targets);
 
     let mut rotor = Rotor::new(POOL);
     let (mut losses, mut dxs) = (vec![0.0f32; POOL], vec![RowVec::<IN>::zeros(); POOL]);
@@ -131,7 +121,7 @@ fn run<const IN: usize, const HID: usize, const OUT: usize>(
             );
             for _ in 0..n / POOL {
                 black_box(&*cg)
-                    .input_grad_batch(black_box(&rows), black_box(&targets), &mut losses, &mut dxs)
+                    .input_grad_batch(black_box(rows), black_box(targets), &mut losses, &mut dxs)
                     .expect("batch lengths agree");
                 acc += black_box(&losses)[0];
                 black_box(&dxs);
@@ -140,7 +130,7 @@ fn run<const IN: usize, const HID: usize, const OUT: usize>(
         }
         for _ in 0..n {
             let i = rotor.step();
-            let l = pool.labels[i];
+            let l = pool.ts[i];
             acc += match which {
                 Impl::Constgrad => {
                     let (loss, dx) =

@@ -5,8 +5,12 @@
 //! the compiler cannot hoist the work out of the timing loop and the branch
 //! predictor does not see one input over and over.
 
+use constgrad::{RowVec, Target};
+use nalgebra::SVector;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+
+use super::target::BaseTarget;
 
 /// Seed of the weights of every benchmarked network.
 pub const WEIGHT_SEED: u64 = 0x5EED_0001;
@@ -86,6 +90,44 @@ pub fn samples<const IN: usize>(seed: u64, n: usize, out: usize, lo: f32, hi: f3
         .collect();
     let labels = (0..n).map(|_| rng.gen_range(0..out)).collect();
     Samples { xs, labels }
+}
+
+/// Samples in every implementation's input type, converted once: arrays
+/// for the scalar baseline, `RowVec`s for constgrad, `SVector`s for
+/// nalgebra, and each class label as the baselines' target `ts` (an index,
+/// a [`super::target::OneHot`] or a [`super::target::Probs`] row) and as
+/// constgrad's `targets`.
+pub struct Pool<const IN: usize, const OUT: usize, L> {
+    /// The inputs as arrays (the scalar baseline's type).
+    pub xs: Vec<[f32; IN]>,
+    /// The inputs as constgrad rows.
+    pub rows: Vec<RowVec<IN>>,
+    /// The inputs as nalgebra columns.
+    pub cols: Vec<SVector<f32, IN>>,
+    /// The baselines' targets.
+    pub ts: Vec<L>,
+    /// The same targets in constgrad's type.
+    pub targets: Vec<Target<OUT>>,
+}
+
+impl<const IN: usize, const OUT: usize, L: BaseTarget<OUT>> Pool<IN, OUT, L> {
+    /// The inputs `xs`, each class label `l` given to the baselines as
+    /// `target(l)`.
+    pub fn new(xs: &[[f32; IN]], labels: &[usize], target: impl Fn(usize) -> L) -> Self {
+        let ts: Vec<L> = labels.iter().map(|&l| target(l)).collect();
+        Self {
+            xs: xs.to_vec(),
+            rows: xs.iter().map(|x| RowVec::from_row(*x)).collect(),
+            cols: xs.iter().map(|x| SVector::from_column_slice(x)).collect(),
+            targets: ts.iter().map(|t| t.constgrad()).collect(),
+            ts,
+        }
+    }
+
+    /// The number of samples.
+    pub fn len(&self) -> usize {
+        self.xs.len()
+    }
 }
 
 /// `n` floats uniform in `lo..hi` (for the elementwise kernels).
