@@ -79,6 +79,10 @@ pub trait Vector:
     fn neg_abs(self) -> Self;
     /// `2^n` for lanes holding integers `n` in the normal exponent range.
     fn pow2(n: Self) -> Self;
+    /// `2^(n + k)` for lanes holding integers `n` and an integer `k` with
+    /// `n + k` in the normal exponent range: [`Vector::pow2`] of `n + k`,
+    /// with `k` folded into its constant (no extra instruction).
+    fn pow2_plus(n: Self, k: Self::Elem) -> Self;
     /// For positive normal `x`: `(k, m)` with `x = 2^k · m`, `m ∈ [√½, √2)`,
     /// and `k` an integer (as a float). Integer work only, no compare.
     fn split_exponent(x: Self) -> (Self, Self);
@@ -254,11 +258,17 @@ macro_rules! impl_vector {
             }
             #[inline(always)]
             fn pow2(n: Self) -> Self {
-                // Adding `bias + 1.5·2^mant` puts the biased exponent in the low
-                // mantissa bits; shifting left by `mant` moves exactly those bits
-                // into the exponent field and drops everything above.
+                Self::pow2_plus(n, 0.0)
+            }
+            #[inline(always)]
+            fn pow2_plus(n: Self, k: $t) -> Self {
+                // Adding `bias + k + 1.5·2^mant` puts the biased exponent of
+                // `2^(n + k)` in the low mantissa bits (every term is an integer
+                // well inside the significand, so the sums are exact); shifting
+                // left by `mant` moves exactly those bits into the exponent
+                // field and drops everything above.
                 const SHIFTED_BIAS: $t = $bias as $t + 1.5 * (1u64 << $mant) as $t;
-                let t = n + wide::$v::splat(SHIFTED_BIAS);
+                let t = n + wide::$v::splat(SHIFTED_BIAS + k);
                 wide::$v::from_bits(t.to_bits() << $mant)
             }
             #[inline(always)]

@@ -32,6 +32,15 @@
 //! first product is exact, the second rounds once, so results in the
 //! subnormal range are rounded once (not twice), and overflow gives `+∞`.
 //!
+//! Arguments that are never positive (the softmax's `θ − max θ`, the
+//! sigmoid's `−|x|`) need less: `exp_v_nonpositive` scales by
+//! `2^(n + 96) · 2^−96`. On `[EXP_ARG_MIN, 0]`, `n + 96` stays within the
+//! normal exponents of f32 and f64 alike (f32: `n ≥ −159`; f64: `n ≥
+//! −1096`), so the first product is exact and the second, by a constant,
+//! rounds once: the same correctly rounded product as the split, so the
+//! same bits (a release test runs every non-positive f32 through both),
+//! with one exponent built instead of two and no `n1`, `n2` to form.
+//!
 //! # Results below the normal range
 //!
 //! A product whose result underflows (is subnormal, or rounds to 0) takes a
@@ -49,9 +58,9 @@
 //! `EXP_NORMAL_MAX` (f32 88, f64 709; `2^n` would pass the largest
 //! exponent), does a branch evaluate every lane as `exp_v` does. The values
 //! are `exp_v`'s, bit for bit (a release test in this module holds every
-//! f32 to it). The batch kernels keep `exp_v`: their lanes are samples, not
+//! f32 to it). The batch kernels do not use it: their lanes are samples, not
 //! padding, and the test cost them about 10% (9.3 against 10.3 ns per
-//! 5→3→5 sample).
+//! 5→3→5 sample); they use `exp_v_nonpositive` (above).
 //!
 //! # Special values
 //!
@@ -72,6 +81,24 @@ use crate::simd::Vector;
 pub(crate) fn exp_v<T: Real, V: Vector<Elem = T>>(x: V) -> V {
     exp_v_with(x, None)
 }
+
+/// [`exp_v`]'s values (the same bits) for arguments `x ≤ 0` and NaN, with a
+/// shorter scaling (see the module docs); a positive `x` is taken as 0. The
+/// batch kernels' exponentials, whose lanes are samples, have such
+/// arguments: `θ − max θ` in the softmax, `−|x|` in the sigmoid.
+#[inline(always)]
+pub(crate) fn exp_v_nonpositive<T: Real, V: Vector<Elem = T>>(x: V) -> V {
+    let s = V::splat;
+    // Raw max/min return their second operand on NaN: keep x second.
+    let x = s(T::ZERO).min(s(T::EXP_ARG_MIN).max(x));
+    let (one_plus_p, n) = exp_parts::<T, V>(x, None);
+    one_plus_p * V::pow2_plus(n, T::from_f64(SCALE_SHIFT)) * s(T::from_f64(1.0 / TWO_POW_SHIFT))
+}
+
+/// The exponent offset of [`exp_v_nonpositive`]'s exact first product.
+const SCALE_SHIFT: f64 = 96.0;
+/// `2^SCALE_SHIFT`, exactly.
+const TWO_POW_SHIFT: f64 = (1u128 << 96) as f64;
 
 /// `e^x` (`t = None`) or `e^(x + t)` (`Some(t)`, a correction below half an
 /// ulp of `x`: see [`exp_v_guarded_plus`]) on every lane: one method, with
@@ -99,7 +126,7 @@ fn exp_v_with<T: Real, V: Vector<Elem = T>>(x: V, t: Option<V>) -> V {
 /// docs. It costs three compares, a select and a predictable branch, so the
 /// one-sample kernels use it (their rows' tails are padded with `−∞`, and
 /// their latency is what counts) and the batch kernels, whose every lane is
-/// a sample, use [`exp_v`].
+/// a sample, use [`exp_v_nonpositive`].
 #[inline(always)]
 pub(crate) fn exp_v_guarded<T: Real, V: Vector<Elem = T>>(x: V) -> V {
     exp_v_guarded_with(x, None)
@@ -211,7 +238,7 @@ pub(crate) fn estrin<T: Real, V: Vector<Elem = T>>(z: V, coeffs: &[T]) -> V {
 
 #[cfg(test)]
 mod tests {
-    use super::{exp_v, exp_v_guarded};
+    use super::{exp_v, exp_v_guarded, exp_v_nonpositive};
     use crate::real::{sealed::Kernel, Real};
     use crate::simd::Vector;
 
@@ -239,17 +266,72 @@ mod tests {
     /// Lane by lane, `exp_v_guarded` and `exp_v` agree: the same value, or
     /// both NaN (`exp` never returns `−0`, so equal values are equal bits).
     fn check<T: Real, V: Vector<Elem = T>>(x: V) {
-        let (g, p) = (
-            exp_v_guarded::<T, V>(x).to_array(),
-            exp_v::<T, V>(x).to_array(),
-        );
+        agree(x, ("guarded", exp_v_guarded::<T, V>));
+    }
+
+    /// Lane by lane, `other` and `exp_v` agree, as in [`check`].
+    fn agree<T: Real, V: Vector<Elem = T>>(x: V, (name, other): (&str, fn(V) -> V)) {
+        let (g, p) = (other(x).to_array(), exp_v::<T, V>(x).to_array());
         for ((&xi, &gi), &pi) in x.to_array().as_ref().iter().zip(g.as_ref()).zip(p.as_ref()) {
             let (xi, gi, pi) = (xi.to_f64(), gi.to_f64(), pi.to_f64());
             assert!(
                 gi == pi || (gi.is_nan() && pi.is_nan()),
-                "{}: exp({xi:e}): guarded {gi:e}, plain {pi:e}",
+                "{}: exp({xi:e}): {name} {gi:e}, plain {pi:e}",
                 T::NAME
             );
+        }
+    }
+
+    /// `exp_v_nonpositive` against `exp_v` on `args`, on the special
+    /// non-positive values, and on `2^20` arguments spread evenly over
+    /// `[lo, 0]` (each in a vector of its neighbours).
+    fn nonpositive<T: Real>(args: &[f64], lo: f64) {
+        type S<T> = <T as crate::real::sealed::Kernel>::Simd;
+        let lanes = <S<T> as Vector>::LANES;
+        let edges = [f64::NEG_INFINITY, -1e30, -0.0, 0.0, f64::NAN, -f64::NAN];
+        let listed: std::vec::Vec<f64> = edges.iter().chain(args).copied().collect();
+        let steps = 1 << 20;
+        let spread = (0..=steps).map(|k| lo * f64::from(k) / f64::from(steps));
+        let all: std::vec::Vec<f64> = listed.into_iter().chain(spread).collect();
+        let nonpositive = (
+            "nonpositive",
+            exp_v_nonpositive::<T, S<T>> as fn(S<T>) -> S<T>,
+        );
+        for chunk in all.chunks(lanes) {
+            let mut v = S::<T>::splat(T::ZERO).to_array();
+            for (d, &a) in v.as_mut().iter_mut().zip(chunk) {
+                *d = T::from_f64(a);
+            }
+            agree(S::<T>::from_array(v), nonpositive);
+        }
+    }
+
+    #[test]
+    fn nonpositive_exp_agrees_with_exp_on_chosen_and_spread_arguments() {
+        // Where the result turns subnormal, rounds to 0, the clamp, and the
+        // smallest normal and subnormal magnitudes.
+        let f32_args = [
+            -110.0, -104.0, -103.97, -87.34, -87.0, -1.0, -1.2e-38, -1e-45,
+        ];
+        let f64_args = [
+            -760.0, -746.0, -745.1, -708.4, -708.0, -1.0, -2.3e-308, -5e-324,
+        ];
+        nonpositive::<f32>(&f32_args, -120.0);
+        nonpositive::<f64>(&f64_args, -800.0);
+    }
+
+    /// Every f32 with its sign bit set (every negative number, `−0`, `−∞`
+    /// and the negative NaNs), and `+0`.
+    #[test]
+    #[ignore = "2^31 evaluations: run in release (see .ci/run)"]
+    fn nonpositive_exp_agrees_with_exp_on_every_nonpositive_f32() {
+        type V = <f32 as crate::real::sealed::Kernel>::Simd;
+        let lanes = <V as Vector>::LANES as u32;
+        let nonpositive = ("nonpositive", exp_v_nonpositive::<f32, V> as fn(V) -> V);
+        agree(V::splat(0.0), nonpositive);
+        for base in (1u32 << 31..=u32::MAX).step_by(lanes as usize) {
+            let x = V::from_array(core::array::from_fn(|i| f32::from_bits(base + i as u32)));
+            agree(x, nonpositive);
         }
     }
 

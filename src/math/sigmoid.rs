@@ -17,7 +17,7 @@
 //!
 //! `σ(+∞) = 1`, `σ(−∞) = 0`, `σ(±0) = ½`, `σ(NaN) = NaN`; `σ'(±∞) = 0`.
 
-use crate::math::exp::{exp_v, exp_v_guarded};
+use crate::math::exp::{exp_v_guarded, exp_v_nonpositive};
 use crate::real::Real;
 use crate::simd::Vector;
 
@@ -76,14 +76,16 @@ fn minus_abs_by_mask<T: Real, V: Vector<Elem = T>>(x: V) -> V {
 /// `σ(x)` on every lane.
 #[inline(always)]
 pub(crate) fn sigmoid_v<T: Real, V: Vector<Elem = T>>(x: V) -> V {
-    let (neg, small, big) = sides::<T, V>(x, minus_abs_by_mask::<T, V>(x), exp_v::<T, V>);
+    let (neg, small, big) =
+        sides::<T, V>(x, minus_abs_by_mask::<T, V>(x), exp_v_nonpositive::<T, V>);
     V::select(neg, small, big)
 }
 
 /// `(σ(x), σ(x)·σ(−x))` on every lane: the activation and its slope.
 #[inline(always)]
 pub(crate) fn sigmoid_and_slope_v<T: Real, V: Vector<Elem = T>>(x: V) -> (V, V) {
-    let (neg, small, big) = sides::<T, V>(x, minus_abs_by_mask::<T, V>(x), exp_v::<T, V>);
+    let (neg, small, big) =
+        sides::<T, V>(x, minus_abs_by_mask::<T, V>(x), exp_v_nonpositive::<T, V>);
     (V::select(neg, small, big), small * big)
 }
 

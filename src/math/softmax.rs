@@ -41,7 +41,7 @@
 
 use core::ops::{Add, Sub};
 
-use crate::math::exp::{exp_v, exp_v_guarded_plus};
+use crate::math::exp::{exp_v_guarded_plus, exp_v_nonpositive};
 use crate::math::ln::ln_1p_v;
 use crate::real::{LoadAs, Real};
 use crate::simd::{self, Vector};
@@ -158,7 +158,7 @@ impl<T: Real, V: Vector<Elem = T>> ExpSums<T, V> {
     /// time (BENCHMARKS.md). Within `|θ − m|·ε/2` relative of `add`'s.
     #[inline(always)]
     pub fn add_lanes(&mut self, theta: V, m: V) -> V {
-        self.add_exp(exp_v::<T, V>(theta - m), theta, m)
+        self.add_exp(exp_v_nonpositive::<T, V>(theta - m), theta, m)
     }
 
     /// Adds `e = e^(θ − m)` (returned).
