@@ -187,30 +187,45 @@ fn input_loops<const IN: usize, const HID: usize, const OUT: usize, L: BaseTarge
     ]
 }
 
+/// `f` on every sample of the batch (its input in `xs`, its target in
+/// `ts`), the losses into `Out::losses` and the `dL/dx` rows into
+/// `Out::raw`. Inlined with `f`, the loop is each implementation's own: for
+/// the baselines with a [`OneHot`] label it is the loop that LLVM vectorises
+/// across samples.
+#[inline(always)]
+fn each_sample<X, L, const IN: usize>(
+    xs: &[X],
+    ts: &[L],
+    o: &mut Out<IN>,
+    f: impl Fn(&X, &L) -> (f32, [f32; IN]),
+) {
+    let outs = o.losses.iter_mut().zip(o.raw.iter_mut());
+    for ((x, tg), (l, d)) in xs.iter().zip(ts).zip(outs) {
+        (*l, *d) = f(x, tg);
+    }
+}
+
 /// constgrad's one-sample `input_grad` over the batch.
 fn cg_input_loop<const IN: usize, const HID: usize, const OUT: usize, L>(
     t: &Trio<'_, IN, HID, OUT>,
     b: &Batch<IN, OUT, L>,
     o: &mut Out<IN>,
 ) {
-    let outs = o.losses.iter_mut().zip(o.raw.iter_mut());
-    for ((x, tg), (l, d)) in b.pool.rows.iter().zip(&b.pool.targets).zip(outs) {
+    each_sample(&b.pool.rows, &b.pool.targets, o, |x, tg| {
         let (loss, dx) = t.cg.input_grad(x, tg);
-        (*l, *d) = (loss, *dx.row());
-    }
+        (loss, *dx.row())
+    });
 }
 
-/// The scalar baseline over the batch (LLVM vectorises this loop across
-/// samples when the target is not read by index: see [`OneHot`]).
+/// The scalar baseline over the batch.
 fn scalar_input_loop<const IN: usize, const HID: usize, const OUT: usize, L: BaseTarget<OUT>>(
     t: &Trio<'_, IN, HID, OUT>,
     b: &Batch<IN, OUT, L>,
     o: &mut Out<IN>,
 ) {
-    let outs = o.losses.iter_mut().zip(o.raw.iter_mut());
-    for ((x, &lb), (l, d)) in b.pool.xs.iter().zip(&b.pool.ts).zip(outs) {
-        (*l, *d) = t.scalar.input_grad(x, lb);
-    }
+    each_sample(&b.pool.xs, &b.pool.ts, o, |x, &lb| {
+        t.scalar.input_grad(x, lb)
+    });
 }
 
 /// The nalgebra baseline over the batch.
@@ -219,11 +234,10 @@ fn nalg_input_loop<const IN: usize, const HID: usize, const OUT: usize, L: BaseT
     b: &Batch<IN, OUT, L>,
     o: &mut Out<IN>,
 ) {
-    let outs = o.losses.iter_mut().zip(o.raw.iter_mut());
-    for ((x, &lb), (l, d)) in b.pool.cols.iter().zip(&b.pool.ts).zip(outs) {
+    each_sample(&b.pool.cols, &b.pool.ts, o, |x, &lb| {
         let (loss, dx) = t.nalg.input_grad(x, lb);
-        (*l, *d) = (loss, core::array::from_fn(|i| dx[i]));
-    }
+        (loss, core::array::from_fn(|i| dx[i]))
+    });
 }
 
 fn batch_group<const IN: usize, const HID: usize, const OUT: usize, L: BaseTarget<OUT>>(
