@@ -138,7 +138,7 @@ fn validate_entries<const IN: usize, const HID: usize, const OUT: usize, L: Base
             "{name}: parallel dL/dx differ from single-threaded"
         );
     }
-    validate(name, t, &b.pool.xs, &b.pool.ts, n.min(64), false);
+    validate(name, t, &b.pool, n.min(64), false);
     for (id, run, rel) in input_loops() {
         let mut lo = Out::<IN>::new(n);
         run(t, b, &mut lo);

@@ -15,7 +15,7 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion};
 
 use support::check::{validate, Trio};
-use support::gen::{samples, weights, Pool, Rotor, INPUT_SEED, WEIGHT_SEED};
+use support::gen::{weights, Pool, Rotor, WEIGHT_SEED};
 use support::nalg::NalgMlp;
 use support::scalar::ScalarMlp;
 use support::target::{BaseTarget, Probs};
@@ -69,9 +69,8 @@ fn seed(c: &mut Criterion) {
         scalar: &scalar,
         nalg: &nalg,
     };
-    let raw = samples::<5>(INPUT_SEED, POOL, 5, -2.0, 2.0);
-    let p = Pool::<5, 5, _>::new(&raw.xs, &raw.labels, |l| l);
-    validate("seed 5→3→5", &t, &p.xs, &p.ts, POOL, true);
+    let p = Pool::<5, 5, usize>::seeded(POOL, -2.0, 2.0, |l| l);
+    validate("seed 5→3→5", &t, &p, POOL, true);
 
     input_grad_group(c, "seed_input_grad", &t, &p);
 
@@ -125,15 +124,9 @@ fn seed(c: &mut Criterion) {
 
     // Soft targets on the same inputs: label smoothing, which takes
     // constgrad's probability-row path.
-    let soft = Pool::new(&raw.xs, &raw.labels, |l| Probs::smoothed(l, SMOOTHING));
-    validate(
-        "seed 5→3→5, soft targets",
-        &t,
-        &soft.xs,
-        &soft.ts,
-        POOL,
-        true,
-    );
+    // (The class pool's targets are its labels.)
+    let soft = Pool::new(&p.xs, &p.ts, |l| Probs::smoothed(l, SMOOTHING));
+    validate("seed 5→3→5, soft targets", &t, &soft, POOL, true);
     input_grad_group(c, "seed_input_grad_soft", &t, &soft);
 }
 
@@ -151,9 +144,8 @@ fn mnist(c: &mut Criterion) {
         nalg: &nalg,
     };
     // Pixel-like inputs in [0, 1).
-    let raw = samples::<784>(INPUT_SEED, POOL_784, 10, 0.0, 1.0);
-    let p = Pool::<784, 10, _>::new(&raw.xs, &raw.labels, |l| l);
-    validate("784→128→10", &t, &p.xs, &p.ts, POOL_784, false);
+    let p = Pool::<784, 10, usize>::seeded(POOL_784, 0.0, 1.0, |l| l);
+    validate("784→128→10", &t, &p, POOL_784, false);
     input_grad_group(c, "mnist_input_grad", &t, &p);
 }
 

@@ -36,7 +36,7 @@ use constgrad::{Mat, Mlp, RowVec};
 use wide::f32x8;
 
 use support::check::{validate, Trio};
-use support::gen::{samples, weights, Pool, Rotor, INPUT_SEED, WEIGHT_SEED};
+use support::gen::{weights, Pool, Rotor, WEIGHT_SEED};
 use support::nalg::NalgMlp;
 use support::scalar::ScalarMlp;
 
@@ -98,15 +98,14 @@ fn run<const IN: usize, const HID: usize, const OUT: usize>(
     ));
     let scalar = ScalarMlp::boxed(&w);
     let nalg = NalgMlp::boxed(&w);
-    let raw = samples::<IN>(INPUT_SEED, POOL, OUT, lo, hi);
-    let pool = Pool::<IN, OUT, _>::new(&raw.xs, &raw.labels, |l| l);
+    let pool = Pool::<IN, OUT, usize>::seeded(POOL, lo, hi, |l| l);
     let t = Trio {
         cg: &cg,
         scalar: &scalar,
         nalg: &nalg,
     };
     if check {
-        validate("bench_single", &t, &pool.xs, &pool.ts, POOL, false);
+        validate("bench_single", &t, &pool, POOL, false);
     }
     let (rows, cols, targets) = (&pool.rows, &pool.cols, &pool.targets);
 

@@ -3,8 +3,8 @@
 //! up as a fake speed-up or slow-down.
 
 use constgrad::{Grads, Mlp, RowVec};
-use nalgebra::SVector;
 
+use super::gen::Pool;
 use super::nalg::{NalgGrads, NalgMlp};
 use super::scalar::{ScalarGrads, ScalarMlp};
 use super::target::BaseTarget;
@@ -43,27 +43,27 @@ pub struct Trio<'a, const IN: usize, const HID: usize, const OUT: usize> {
 }
 
 /// Checks `loss`, `input_grad` and (if `grads`) every gradient of both
-/// baselines against constgrad on the first `n` samples `xs` with targets
-/// `ts`.
+/// baselines against constgrad on the first `n` samples of `pool`.
 pub fn validate<const IN: usize, const HID: usize, const OUT: usize, L: BaseTarget<OUT>>(
     name: &str,
     t: &Trio<'_, IN, HID, OUT>,
-    xs: &[[f32; IN]],
-    ts: &[L],
+    pool: &Pool<IN, OUT, L>,
     n: usize,
     grads: bool,
 ) {
-    for (s, (x, &label)) in xs.iter().zip(ts).take(n).enumerate() {
+    let each = pool
+        .xs
+        .iter()
+        .zip(&pool.ts)
+        .zip(pool.rows.iter().zip(&pool.cols))
+        .zip(&pool.targets);
+    for (s, (((x, &label), (xr, xn)), target)) in each.take(n).enumerate() {
         let what = |impl_: &str, part: &str| {
             format!("{name}: {impl_} {part}, sample {s} (target {label:?}, x = {x:?})")
         };
-        let target = label.constgrad();
-        let xr = RowVec::from_row(*x);
-        let xn = SVector::<f32, IN>::from_column_slice(x);
-
-        let (l_cg, dx_cg) = t.cg.input_grad(&xr, &target);
+        let (l_cg, dx_cg) = t.cg.input_grad(xr, target);
         let (l_s, dx_s) = t.scalar.input_grad(x, label);
-        let (l_n, dx_n) = t.nalg.input_grad(&xn, label);
+        let (l_n, dx_n) = t.nalg.input_grad(xn, label);
         assert_close(&what("scalar", "loss"), &[l_s], &[l_cg], REL);
         assert_close(&what("nalgebra", "loss"), &[l_n], &[l_cg], REL);
         assert_close(&what("scalar", "dL/dx"), &dx_s, dx_cg.row(), REL);
@@ -74,7 +74,7 @@ pub fn validate<const IN: usize, const HID: usize, const OUT: usize, L: BaseTarg
             REL,
         );
 
-        let l_only = t.cg.loss(&xr, &target);
+        let l_only = t.cg.loss(xr, target);
         assert_close(
             &what("constgrad", "loss() vs input_grad()"),
             &[l_only],
@@ -89,15 +89,15 @@ pub fn validate<const IN: usize, const HID: usize, const OUT: usize, L: BaseTarg
         );
         assert_close(
             &what("nalgebra", "loss()"),
-            &[t.nalg.loss(&xn, label)],
+            &[t.nalg.loss(xn, label)],
             &[l_cg],
             REL,
         );
 
         if grads {
-            let g = t.cg.grads(&xr, &target);
+            let g = t.cg.grads(xr, target);
             let gs = t.scalar.grads(x, label);
-            let gn = t.nalg.grads(&xn, label);
+            let gn = t.nalg.grads(xn, label);
             assert_grads_close(&what, &g, &gs, &gn);
         }
     }

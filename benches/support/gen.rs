@@ -124,6 +124,14 @@ impl<const IN: usize, const OUT: usize, L: BaseTarget<OUT>> Pool<IN, OUT, L> {
         }
     }
 
+    /// `n` samples drawn as [`samples`] draws them (inputs uniform in
+    /// `lo..hi`, labels below `OUT`, seed [`INPUT_SEED`]), each label given
+    /// to the baselines as `target(label)`.
+    pub fn seeded(n: usize, lo: f32, hi: f32, target: impl Fn(usize) -> L) -> Self {
+        let raw = samples::<IN>(INPUT_SEED, n, OUT, lo, hi);
+        Self::new(&raw.xs, &raw.labels, target)
+    }
+
     /// The number of samples.
     pub fn len(&self) -> usize {
         self.xs.len()
