@@ -18,7 +18,7 @@
 use nalgebra::{DMatrix, SMatrix, SVector};
 
 use super::gen::Weights;
-use super::target::BaseTarget;
+use super::target::{loss_from, BaseTarget};
 
 #[inline]
 fn sigmoid(t: f32) -> f32 {
@@ -228,10 +228,10 @@ impl NalgGemm {
                 *v += b;
             }
             let m = col.max();
-            let (sum_y, y_theta) = target.sums(col.as_slice());
+            let sums = target.sums(col.as_slice());
             col.apply(|v| *v = (*v - m).exp());
             let s = col.sum();
-            *loss = (s.ln() + m) * sum_y - y_theta;
+            *loss = loss_from(sums, s.ln() + m);
             col /= s;
             target.d_theta(col.as_mut_slice());
         }

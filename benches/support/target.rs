@@ -23,13 +23,20 @@ pub trait BaseTarget<const OUT: usize>: Copy + Debug {
     /// The same target in constgrad's type.
     fn constgrad(self) -> Target<OUT>;
 
-    /// The loss `−Σ_j y_j·log ŷ_j = lse·Σy − Σ_j y_j·θ_j` from the logits
-    /// `θ` and their log-sum-exp `lse = ln Σ_j e^θ_j`.
+    /// The loss from the logits `θ` and their log-sum-exp (see
+    /// [`loss_from`]).
     #[inline(always)]
     fn loss(self, theta: &[f32], lse: f32) -> f32 {
-        let (sum_y, y_theta) = self.sums(theta);
-        lse * sum_y - y_theta
+        loss_from(self.sums(theta), lse)
     }
+}
+
+/// The loss `−Σ_j y_j·log ŷ_j = lse·Σy − Σ_j y_j·θ_j` from the target's
+/// [`BaseTarget::sums`] and the log-sum-exp `lse = ln Σ_j e^θ_j` (for a
+/// caller that must read the sums before `θ` is overwritten).
+#[inline(always)]
+pub fn loss_from((sum_y, y_theta): (f32, f32), lse: f32) -> f32 {
+    lse * sum_y - y_theta
 }
 
 impl<const OUT: usize> BaseTarget<OUT> for usize {
@@ -74,7 +81,7 @@ impl<const OUT: usize> BaseTarget<OUT> for OneHot {
     }
 
     fn constgrad(self) -> Target<OUT> {
-        Target::class(self.0).expect("label < OUT")
+        self.0.constgrad()
     }
 }
 
