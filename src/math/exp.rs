@@ -92,13 +92,15 @@ pub(crate) fn exp_v_nonpositive<T: Real, V: Vector<Elem = T>>(x: V) -> V {
     // Raw max/min return their second operand on NaN: keep x second.
     let x = s(T::ZERO).min(s(T::EXP_ARG_MIN).max(x));
     let (one_plus_p, n) = exp_parts::<T, V>(x, None);
-    one_plus_p * V::pow2_plus(n, T::from_f64(SCALE_SHIFT)) * s(T::from_f64(1.0 / TWO_POW_SHIFT))
+    let shift = T::from_f64(f64::from(SCALE_SHIFT));
+    one_plus_p * V::pow2_plus(n, shift) * s(T::from_f64(SCALE_BACK))
 }
 
 /// The exponent offset of [`exp_v_nonpositive`]'s exact first product.
-const SCALE_SHIFT: f64 = 96.0;
-/// `2^SCALE_SHIFT`, exactly.
-const TWO_POW_SHIFT: f64 = (1u128 << 96) as f64;
+const SCALE_SHIFT: i32 = 96;
+/// `2^−SCALE_SHIFT`, exactly: an f64 built from its biased exponent
+/// (normal in f32 too).
+const SCALE_BACK: f64 = f64::from_bits(((1023 - SCALE_SHIFT) as u64) << 52);
 
 /// `e^x` (`t = None`) or `e^(x + t)` (`Some(t)`, a correction below half an
 /// ulp of `x`: see [`exp_v_guarded_plus`]) on every lane: one method, with
