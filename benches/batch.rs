@@ -107,7 +107,7 @@ fn validate_entries<const IN: usize, const HID: usize, const OUT: usize, L: Base
     gemm: Option<&mut NalgGemm>,
     b: &Batch<IN, OUT, L>,
 ) {
-    let n = b.pool.xs.len();
+    let n = b.pool.len();
     let mut o = Out::<IN>::new(n);
     t.cg.input_grad_batch(&b.pool.rows, &b.pool.targets, &mut o.losses, &mut o.rows)
         .expect("batch lengths agree");
@@ -115,8 +115,7 @@ fn validate_entries<const IN: usize, const HID: usize, const OUT: usize, L: Base
     validate_batch(
         &format!("{name}: constgrad batch"),
         t.cg,
-        &b.pool.xs,
-        &b.pool.ts,
+        &b.pool,
         &o.losses,
         &cg_dx,
         REL,
@@ -145,8 +144,7 @@ fn validate_entries<const IN: usize, const HID: usize, const OUT: usize, L: Base
         validate_batch(
             &format!("{name}: {id}"),
             t.cg,
-            &b.pool.xs,
-            &b.pool.ts,
+            &b.pool,
             &lo.losses,
             &lo.raw,
             rel,
@@ -162,8 +160,7 @@ fn validate_entries<const IN: usize, const HID: usize, const OUT: usize, L: Base
         validate_batch(
             &format!("{name}: nalgebra_gemm"),
             t.cg,
-            &b.pool.xs,
-            &b.pool.ts,
+            &b.pool,
             &o.losses,
             &dx,
             REL,
@@ -404,8 +401,7 @@ fn grads_group<const IN: usize, const HID: usize, const OUT: usize, L: BaseTarge
     validate_batch(
         &format!("{name}: constgrad grads_batch"),
         t.cg,
-        &b.pool.xs,
-        &b.pool.ts,
+        &b.pool,
         &o.losses,
         &rows_as_arrays(&o.rows),
         REL,

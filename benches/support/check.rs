@@ -2,7 +2,7 @@
 //! a baseline that computed something else (or nothing) would otherwise show
 //! up as a fake speed-up or slow-down.
 
-use constgrad::{Grads, Mlp, RowVec};
+use constgrad::{Grads, Mlp};
 
 use super::gen::Pool;
 use super::nalg::{NalgGrads, NalgMlp};
@@ -109,25 +109,21 @@ pub fn validate<const IN: usize, const HID: usize, const OUT: usize, L: BaseTarg
 pub const REL_BATCH: f32 = 1e-3;
 
 /// Checks a batch of losses and `dL/dx` rows (from any implementation)
-/// against constgrad's single-sample `input_grad`, to `rel`.
+/// over the samples of `pool` against constgrad's single-sample
+/// `input_grad`, to `rel`.
 pub fn validate_batch<const IN: usize, const HID: usize, const OUT: usize, L: BaseTarget<OUT>>(
     what: &str,
     cg: &Mlp<IN, HID, OUT>,
-    xs: &[[f32; IN]],
-    labels: &[L],
+    pool: &Pool<IN, OUT, L>,
     losses: &[f32],
     dxs: &[[f32; IN]],
     rel: f32,
 ) {
-    assert_eq!(losses.len(), xs.len(), "{what}: losses");
-    assert_eq!(dxs.len(), xs.len(), "{what}: dxs");
-    for (s, ((x, &label), (loss, dx))) in xs
-        .iter()
-        .zip(labels)
-        .zip(losses.iter().zip(dxs))
-        .enumerate()
-    {
-        let (l, g) = cg.input_grad(&RowVec::from_row(*x), &label.constgrad());
+    assert_eq!(losses.len(), pool.len(), "{what}: losses");
+    assert_eq!(dxs.len(), pool.len(), "{what}: dxs");
+    let each = pool.rows.iter().zip(&pool.targets).zip(&pool.ts);
+    for (s, (((x, target), label), (loss, dx))) in each.zip(losses.iter().zip(dxs)).enumerate() {
+        let (l, g) = cg.input_grad(x, target);
         let ctx = format!("{what}, sample {s} (target {label:?})");
         assert_close(&format!("{ctx}: loss"), &[*loss], &[l], rel);
         assert_close(&format!("{ctx}: dL/dx"), dx, g.row(), rel);
