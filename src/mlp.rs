@@ -34,6 +34,13 @@
 //!   exact). `dL/dh` is then `Σ_j dL/dθ_j·(W2ᵀ_j − W2ᵀ_p)` for the first
 //!   maximal logit `p`, which `Σ_j dL/dθ_j = 0` allows.
 //! - The loss is `(m − θ_l) + ln(1 + ρ)`, see [`crate::math::cross_entropy`].
+//! - The one-sample kernels shift a class-label row by the label's own logit,
+//!   `m = θ_l` (so the loss is `ln(1 + ρ)`), instead of the maximum, when
+//!   the network keeps every logit within a bound whatever the input: since
+//!   `h ∈ [0, 1]`, `|θ_j| ≤ |b2_j| + Σ_k |W2[k][j]|`, checked once per
+//!   network when its weights are set. The values are the same; the
+//!   horizontal maximum, a reduction on the chain between `θ` and the
+//!   exponentials, is skipped. See "Another shift" in `math::softmax`.
 //! - `a` and `θ` add their bias after the products' sum, not before: the
 //!   partial sums then round at their own scale, not at the bias's.
 //!
@@ -46,8 +53,8 @@
 use crate::mat::{mat_vec_map, vec_mat_map, Mat, RowVec};
 use crate::math::sigmoid::sigmoid_and_slope_guarded_v;
 use crate::math::softmax::{
-    class_e, exp_shifted, max_index, pivot_unscale, soft_d_theta, soft_loss_terms, soft_xent, sum2,
-    ExpSums, RowStats,
+    class_e, exp_shifted_by, max_index, pivot_unscale, soft_d_theta, soft_loss_terms, soft_xent,
+    sum2, ExpSums, RowStats,
 };
 use crate::real::{LoadAs, Real};
 use crate::simd::{self, Vector};
@@ -89,6 +96,12 @@ pub struct Mlp<const IN: usize, const HID: usize, const OUT: usize, T: Real = f3
     /// `T::Narrow` lanes when the network fits those). Filled only when every
     /// dimension fits one vector (`FITS_ONE_VECTOR`); zero otherwise.
     packed: Packed<IN, HID, OUT, T>,
+    /// `true` when every logit `θ_j = h·W2_j + b2_j` lies within
+    /// [`Mlp::logit_bound_limit`] of 0 for every input (see [`Mlp::relayout`]): the
+    /// one-sample kernels then shift a class-label row's logits by the
+    /// label's own logit instead of their maximum (`math::softmax`, "Another
+    /// shift").
+    logits_bounded: bool,
 }
 
 /// See [`Mlp`]'s `packed` field.
@@ -286,6 +299,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
             b2: <T::Simd as Vector>::ZERO,
             w2t: [<T::Simd as Vector>::ZERO; OUT],
         },
+        logits_bounded: true,
     };
 
     /// The all-zero network (every weight and bias 0).
@@ -354,6 +368,46 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         if Self::FITS_ONE_VECTOR {
             self.packed = Packed::new(&self.w1, &self.b1, &self.w1t, &self.w2, &self.b2, &self.w2t);
         }
+        self.logits_bounded = self.logit_bound() <= Self::logit_bound_limit();
+    }
+
+    /// The largest `|θ_j|` any input can give: `max_j (|b2_j| + Σ_k |W2_kj|)`,
+    /// since every hidden activation `h_k = σ(a_k)` lies in `[0, 1]` (a NaN
+    /// input gives NaN logits whatever the bound). NaN when a weight is.
+    fn logit_bound(&self) -> f64 {
+        let mut bound = 0.0f64;
+        for j in 0..OUT {
+            let column: f64 = self.w2.rows().iter().map(|r| r[j].abs().to_f64()).sum();
+            let b = self.b2.row()[j].abs().to_f64() + column;
+            if b.is_nan() {
+                return b;
+            }
+            bound = bound.max(b);
+        }
+        bound
+    }
+
+    /// The bound on `|θ_j|` under which the one-sample kernels shift a
+    /// class-label row by the label's logit (`logits_bounded`): a quarter
+    /// of the largest argument whose exponential is a normal number with
+    /// room to spare (22 for `f32`, 177.25 for `f64`). Two logits then
+    /// differ by at most half of that argument, so every `e^(θ_j − θ_l)`
+    /// lies within `[2^-64, 2^64]` in `f32` (`[2^-511, 2^511]` in `f64`):
+    /// no overflow in the sums and products that follow, and no subnormal
+    /// terms.
+    fn logit_bound_limit() -> f64 {
+        0.25 * T::EXP_NORMAL_MAX.to_f64()
+    }
+
+    /// The softmax shift of a one-sample call: the label's logit, for a
+    /// class label on a network whose logits are bounded
+    /// ([`Mlp::logit_bound_limit`]); `None`, the maximum, otherwise.
+    #[inline(always)]
+    pub(crate) fn label_shift(&self, target: &Target<OUT, T>) -> Option<usize> {
+        match target {
+            Target::Class(label) if self.logits_bounded => Some(label.get()),
+            _ => None,
+        }
     }
 
     /// `W1`.
@@ -388,7 +442,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// ```
     #[must_use]
     pub fn forward(&self, x: &RowVec<IN, T>) -> Forward<HID, OUT, T> {
-        let hid = self.hidden(x);
+        let hid = self.hidden(x, None);
         let mut y_hat = RowVec::from_row(hid.e);
         crate::math::softmax::div_row(y_hat.row_mut(), hid.stats.sum);
         Forward {
@@ -404,8 +458,10 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// # Accuracy
     ///
     /// Computed from the logits as `(m − θ_l) + ln(1 + ρ)` (class) or
-    /// `Σ_j y_j((m − θ_j) + ln s)` (soft): `≥ 0` for `y ≥ 0`, relative
-    /// accuracy kept for tiny losses. NaN inputs give NaN.
+    /// `Σ_j y_j((m − θ_j) + ln s)` (soft), with `m = max θ` (or, for a class
+    /// label on a network whose logits are bounded, `m = θ_l`: see the
+    /// module docs): `≥ 0` for `y ≥ 0`, relative accuracy kept for tiny
+    /// losses. NaN inputs give NaN.
     #[must_use]
     pub fn loss(&self, x: &RowVec<IN, T>, target: &Target<OUT, T>) -> T {
         if Self::FITS_NARROW {
@@ -419,7 +475,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
 
     /// [`Mlp::loss`] by the chunked kernel (any shape).
     fn loss_chunked(&self, x: &RowVec<IN, T>, target: &Target<OUT, T>) -> T {
-        let hid = self.hidden(x);
+        let hid = self.hidden(x, self.label_shift(target));
         match target {
             Target::Class(l) => hid
                 .stats
@@ -591,7 +647,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         target: &Target<OUT, T>,
         out: &mut Grads<IN, HID, OUT, T>,
     ) {
-        let hid = self.hidden(x);
+        let hid = self.hidden(x, self.label_shift(target));
         let back = self.backward(&hid, target);
         out.loss = back.loss;
         self.input_grad_product::<T>(&back.d_a, &mut out.x);
@@ -601,10 +657,12 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         *out.b2.row_mut() = back.d_theta;
     }
 
-    /// Forward pass up to the exponentials of the shifted logits.
+    /// Forward pass up to the exponentials of the shifted logits: shifted by
+    /// `label`'s logit when given (see [`Mlp::label_shift`]), else by their
+    /// maximum.
     #[inline(always)]
-    pub(crate) fn hidden(&self, x: &RowVec<IN, T>) -> Hidden<HID, OUT, T> {
-        self.hidden_as::<T>(x)
+    pub(crate) fn hidden(&self, x: &RowVec<IN, T>, label: Option<usize>) -> Hidden<HID, OUT, T> {
+        self.hidden_as::<T>(x, label)
     }
 
     /// The loss, `dL/dθ` and `dL/da`.
@@ -638,7 +696,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     where
         T: LoadAs<W>,
     {
-        let hid = self.hidden_as::<W>(x);
+        let hid = self.hidden_as::<W>(x, self.label_shift(target));
         let back = self.backward_as::<W>(&hid, target);
         let mut dx = RowVec::<IN, T>::zeros();
         self.input_grad_product::<W>(&back.d_a, &mut dx);
@@ -680,7 +738,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// mixed-precision path) from the weights as stored.
     #[cfg_attr(debug_assertions, inline(never))]
     #[cfg_attr(not(debug_assertions), inline(always))]
-    fn hidden_as<W: Real>(&self, x: &RowVec<IN, T>) -> Hidden<HID, OUT, W>
+    fn hidden_as<W: Real>(&self, x: &RowVec<IN, T>, label: Option<usize>) -> Hidden<HID, OUT, W>
     where
         T: LoadAs<W>,
     {
@@ -708,7 +766,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
             |start, v| simd::store(v, &mut theta[start..]),
         );
         let mut e = [W::ZERO; OUT];
-        let stats = exp_shifted(&theta, &mut e);
+        let stats = exp_shifted_by(&theta, &mut e, label);
         Hidden {
             a,
             h,
@@ -808,9 +866,10 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
 /// Each row (`a`, `h`, `θ`, `ŷ`, `dL/dh`, `dL/dx`) is a single vector that
 /// never leaves the registers; weights come from the zero-padded rows laid
 /// out by [`Mlp::new`], so every load is one full vector; the only
-/// cross-lane work is two horizontal reductions of `θ` and the broadcasts
-/// of single lanes into the next product. Same formulas, same special-value
-/// behaviour as the general kernel.
+/// cross-lane work is the horizontal reductions of `θ` (the sums; the
+/// maximum too, unless the row is shifted by its label's logit) and the
+/// broadcasts of single lanes into the next product. Same formulas, same
+/// special-value behaviour as the general kernel.
 impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, OUT, T> {
     /// `true` when `IN`, `HID` and `OUT` each fit one vector of this build.
     const FITS_ONE_VECTOR: bool = Self::fits::<T::Simd>();
@@ -821,27 +880,38 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         IN <= V::LANES && HID <= V::LANES && OUT <= V::LANES
     }
 
-    /// The register kernel's forward pass, up to the softmax statistics.
+    /// The register kernel's forward pass, up to the softmax statistics,
+    /// shifted by the maximum logit or by `label`'s ([`Mlp::label_shift`]).
     #[inline(always)]
-    fn forward_in_registers<V: Vector<Elem = T>>(&self, x: &RowVec<IN, T>) -> InRegisters<T, V> {
+    fn forward_in_registers<V: Vector<Elem = T>>(
+        &self,
+        x: &RowVec<IN, T>,
+        label: Option<usize>,
+    ) -> InRegisters<T, V> {
         let splat = V::splat;
         let p = &self.packed;
 
         // Padding lanes: a = 0 (σ = ½, never read), θ masked to −∞.
-        let a = broadcast_dot(x.row(), &p.w1, Some(narrow(&p.b1)), |r| r);
+        let a = broadcast_dot(x.row(), |i| p.w1.get(i).map(narrow), Some(narrow(&p.b1)));
         let (h, slope) = sigmoid_and_slope_guarded_v::<T, V>(a);
         let h_lanes = simd::lanes(h);
-        let theta = broadcast_dot(
-            &h_lanes.0.as_ref()[..HID],
-            &p.w2,
-            Some(narrow(&p.b2)),
-            |r| r,
-        );
+        let h_row = &h_lanes.0.as_ref()[..HID];
+        let theta = broadcast_dot(h_row, |k| p.w2.get(k).map(narrow), Some(narrow(&p.b2)));
         let valid = V::iota().simd_lt(splat(T::from_f64(OUT as f64)));
         let theta = V::select(valid, theta, splat(T::NEG_INFINITY));
 
-        // Softmax statistics (see math::softmax): e ≤ 1, ρ = s − 1 summed apart.
-        let m = splat(theta.reduce_max());
+        // Softmax statistics (see math::softmax), shifted by the maximum or
+        // by the label's logit: that logit's own product again, with the
+        // label's column of `W2` in every lane, so that every lane holds
+        // `θ_l` bit for bit, with no horizontal step after `θ`.
+        let m = match label {
+            Some(l) => broadcast_dot(
+                h_row,
+                |k| self.w2.rows().get(k).map(|r| splat(r[l])),
+                Some(splat(self.b2.row()[l])),
+            ),
+            None => splat(theta.reduce_max()),
+        };
         let mut sums = ExpSums::<T, V>::new();
         let e = sums.add(theta, m);
         let stats = sums.row_stats(simd::lane(m, 0));
@@ -878,7 +948,10 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         x: &RowVec<IN, T>,
         target: &Target<OUT, T>,
     ) -> T {
-        self.loss_in_registers(&self.forward_in_registers::<V>(x), target)
+        self.loss_in_registers(
+            &self.forward_in_registers::<V>(x, self.label_shift(target)),
+            target,
+        )
     }
 
     /// The register kernel's backward pass: `(dL/dθ, dL/da)`. (`input_grad`
@@ -917,9 +990,15 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         };
         let pivot = p.w2t.get(pivot).map_or(zero, narrow) * half;
         let d_lanes = simd::lanes(d);
-        let u = broadcast_dot(&d_lanes.0.as_ref()[..OUT], &p.w2t, None::<V>, |row| {
-            row.mul_add(half, -pivot)
-        });
+        let u = broadcast_dot(
+            &d_lanes.0.as_ref()[..OUT],
+            |j| {
+                p.w2t
+                    .get(j)
+                    .map(|r| narrow::<T, V>(r).mul_add(half, -pivot))
+            },
+            None,
+        );
         let g_h = match target {
             Target::Class(_) => pivot_unscale::<T, V>(u, s),
             Target::Probs(_) => u + u,
@@ -932,7 +1011,11 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     #[inline(always)]
     fn input_grad_from<V: Vector<Elem = T>>(&self, g_a: V) -> RowVec<IN, T> {
         let g_a = simd::lanes(g_a);
-        let dx = broadcast_dot(&g_a.0.as_ref()[..HID], &self.packed.w1t, None::<V>, |r| r);
+        let dx = broadcast_dot(
+            &g_a.0.as_ref()[..HID],
+            |k| self.packed.w1t.get(k).map(narrow::<T, V>),
+            None,
+        );
         let mut out = RowVec::<IN, T>::zeros();
         simd::store(dx, out.row_mut());
         out
@@ -944,7 +1027,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         x: &RowVec<IN, T>,
         target: &Target<OUT, T>,
     ) -> (T, RowVec<IN, T>) {
-        let f = self.forward_in_registers::<V>(x);
+        let f = self.forward_in_registers::<V>(x, self.label_shift(target));
         let loss = self.loss_in_registers(&f, target);
         let (_, g_a) = self.backward_in_registers(&f, target);
         (loss, self.input_grad_from(g_a))
@@ -959,7 +1042,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         target: &Target<OUT, T>,
         out: &mut Grads<IN, HID, OUT, T>,
     ) {
-        let f = self.forward_in_registers::<V>(x);
+        let f = self.forward_in_registers::<V>(x, self.label_shift(target));
         let (d_theta, g_a) = self.backward_in_registers(&f, target);
         out.loss = self.loss_in_registers(&f, target);
         out.x = self.input_grad_from(g_a);
@@ -982,7 +1065,7 @@ struct InRegisters<T: Real, V: Vector<Elem = T>> {
     slope: V,
     /// `θ`, padding lanes `−∞`.
     theta: V,
-    /// `max θ` in every lane.
+    /// The softmax shift in every lane: `max θ`, or the label's `θ_l`.
     m: V,
     /// `e^(θ − m)`, padding lanes 0.
     e: V,
@@ -1003,9 +1086,11 @@ fn narrow<T: Real, V: Vector<Elem = T>>(row: &T::Simd) -> V {
     simd::load::<V>(row.to_array().as_ref(), T::ZERO)
 }
 
-/// `Σ_i s[i]·row(rows[i]) (+ bias)`: scalars broadcast against packed
-/// vector rows (each taken as a `V` and passed through `row`, the identity
-/// or the class-label form `W2ᵀ_j/2 − W2ᵀ_l/2`), in two FMA chains.
+/// `Σ_i s[i]·row(i) (+ bias)`: scalars broadcast against vector rows (a
+/// packed row taken as a `V`, or its class-label form `W2ᵀ_j/2 − W2ᵀ_l/2`,
+/// or a column entry in every lane; `None` past the last row), in two FMA
+/// chains. Each lane is computed alone, so rows that agree in a lane give
+/// that lane the same bits.
 ///
 /// The bias joins last, after the two chains' sum: one rounding at its
 /// scale. Starting the chains from the bias would round every partial sum
@@ -1018,14 +1103,13 @@ fn narrow<T: Real, V: Vector<Elem = T>>(row: &T::Simd) -> V {
 #[inline(always)]
 fn broadcast_dot<T: Real, V: Vector<Elem = T>>(
     s: &[T],
-    rows: &[T::Simd],
+    row: impl Fn(usize) -> Option<V>,
     bias: Option<V>,
-    row: impl Fn(V) -> V,
 ) -> V {
     // Each chain starts with a plain product (an FMA onto 0 would wait as
     // long and round the same).
-    let term = |i: usize| match (s.get(i), rows.get(i)) {
-        (Some(&si), Some(ri)) => Some((V::splat(si), row(narrow(ri)))),
+    let term = |i: usize| match (s.get(i), row(i)) {
+        (Some(&si), Some(ri)) => Some((V::splat(si), ri)),
         _ => None,
     };
     let start = |i: usize| term(i).map_or(V::splat(T::ZERO), |(a, b)| a * b);
@@ -1111,6 +1195,8 @@ mod tests {
             return;
         }
         let mut r = StdRng::seed_from_u64(seed);
+        // Networks seen with the label shift and with the maximum.
+        let mut shifts = [0usize; 2];
         for case in 0..2000 {
             // Scales from tame to saturating, and now and then a special value.
             let scale = [0.5, 3.0, 40.0][case % 3];
@@ -1133,6 +1219,7 @@ mod tests {
                 y[r.gen_range(0..OUT)] = T::ZERO;
             }
             let soft = Target::Probs(RowVec::from_row(y));
+            shifts[usize::from(mlp.label_shift(&label).is_some())] += 1;
             for target in [label, soft] {
                 let ctx = format!("{IN}→{HID}→{OUT} {} case {case}", T::NAME);
                 compare::<IN, HID, OUT, T, T::Simd>(&mlp, &x, &target, &ctx);
@@ -1141,6 +1228,13 @@ mod tests {
                 }
             }
         }
+        assert!(
+            shifts[0] > 100 && shifts[1] > 100,
+            "{IN}→{HID}→{OUT} {}: class labels shifted by the maximum {} times, by the label {} times",
+            T::NAME,
+            shifts[0],
+            shifts[1]
+        );
     }
 
     /// The register kernel in lanes `V` against the chunked kernel.
@@ -1181,6 +1275,66 @@ mod tests {
             ),
             "{ctx}: loss differs"
         );
+    }
+
+    /// The label shift is taken exactly when `max_j (|b2_j| + Σ_k |W2_kj|)`
+    /// is at most a quarter of `EXP_NORMAL_MAX` (22 in `f32`, 177.25 in
+    /// `f64`), and every way of changing the weights decides again.
+    fn check_logit_bound<T: Real>(limit: f64) {
+        let class = Target::<4, T>::class(1).expect("1 < 4");
+        let soft = Target::Probs(RowVec::from_row([T::from_f64(0.25); 4]));
+        let shifted = |m: &Mlp<2, 3, 4, T>| m.label_shift(&class).is_some();
+        // Column 2 of W2 holds ±w (signs mixed: the bound adds magnitudes),
+        // b2_2 = b; every other entry is 0.
+        let net = |w: f64, b: f64| {
+            let mut m = Mlp::<2, 3, 4, T>::zeros();
+            m.fill_with(|p, i, j| match (p, j) {
+                (Param::W2, 2) => T::from_f64(if i == 1 { -w } else { w }),
+                (Param::B2, 2) => T::from_f64(b),
+                _ => T::ZERO,
+            });
+            m
+        };
+        assert!(shifted(&Mlp::ZERO) && shifted(&Mlp::zeros()));
+        let w = (limit - 1.0) / 3.0;
+        // The limit itself is exactly representable in both types, and so is
+        // 1 + 3·w = limit for these w (7 and 58.75).
+        assert_eq!(T::from_f64(w).to_f64(), w);
+        assert!(shifted(&net(w, 1.0)), "bound {limit} at the limit");
+        assert!(shifted(&net(w, -1.0)), "bound {limit} at the limit, b2 < 0");
+        let above = 1.0 + 4.0 * limit * T::EPSILON.to_f64();
+        assert!(!shifted(&net(w, above)), "bound above {limit}");
+        assert!(!shifted(&net(f64::NAN, 0.0)), "NaN weight");
+        assert!(!shifted(&net(0.0, f64::INFINITY)), "infinite bias");
+        // Soft targets always take the maximum.
+        assert_eq!(net(w, 1.0).label_shift(&soft), None);
+        // Every mutation lays the flag out again.
+        let mut m = net(w, above);
+        m.update_params(|_, _, w2, b2| {
+            w2[(0, 2)] = T::ZERO;
+            b2[(0, 2)] = T::ZERO;
+        });
+        assert!(shifted(&m), "update_params");
+        m.fill_with(|p, _, _| {
+            if p == Param::B2 {
+                T::from_f64(limit * 2.0)
+            } else {
+                T::ZERO
+            }
+        });
+        assert!(!shifted(&m), "fill_with");
+        let small = net(1.0, 0.0);
+        m.set_params(small.w1(), small.b1(), small.w2(), small.b2());
+        assert!(shifted(&m), "set_params");
+        let big = net(w, above);
+        let copy = Mlp::new(*big.w1(), *big.b1(), *big.w2(), *big.b2());
+        assert!(!shifted(&copy), "new");
+    }
+
+    #[test]
+    fn label_shift_follows_the_logit_bound() {
+        check_logit_bound::<f32>(22.0);
+        check_logit_bound::<f64>(177.25);
     }
 
     #[test]

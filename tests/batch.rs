@@ -116,14 +116,15 @@ enum Kind {
 
 const KINDS: [Kind; 3] = [Kind::Class, Kind::Soft, Kind::Mixed];
 
-/// `n` random inputs (at the regime's input scale) and targets of `kind`.
+/// `n` random inputs (at the regime's input scale, which does not depend on
+/// the hidden width) and targets of `kind`.
 fn batch<const IN: usize, const OUT: usize, T: Real>(
     r: &mut StdRng,
     n: usize,
     kind: Kind,
     regime: Regime,
 ) -> (Vec<RowVec<IN, T>>, Vec<Target<OUT, T>>) {
-    let (sx, ..) = regime.scales();
+    let (sx, ..) = regime.scales::<T>(0);
     let l = lanes::<T>();
     let xs = (0..n).map(|_| uniform_mat(r, sx)).collect();
     let ts = (0..n)

@@ -16,6 +16,25 @@
 //! directly (the maxima contribute exactly 1 each), so a confident row with a
 //! tiny loss keeps its relative precision instead of rounding `1 + ρ` first.
 //!
+//! # Another shift
+//!
+//! The formulas hold for any finite shift `m`: every `θ_j − m` moves with it,
+//! and `softmax`, `logsumexp` and the loss do not change. The maximum is the
+//! shift that keeps every `e_j ≤ 1` whatever the logits. A row with a class
+//! label `l` may take `m = θ_l` instead when its logits are known to lie
+//! within a spread `D` of each other, with `e^±D` far inside the type's
+//! range (the network kernels establish this once per network, see `Mlp`'s
+//! `logits_bounded`). Then:
+//!
+//! - `e_l = 1` exactly, and the maxima bookkeeping below counts the lanes
+//!   equal to `θ_l` (each with `e = 1`), so `ρ = Σ_{j≠l} e_j`;
+//! - the loss `(m − θ_l) + ln(1 + ρ)` is `ln(1 + ρ)`: still `≥ 0`, and still
+//!   relatively accurate when tiny (`ρ` small);
+//! - `softmax_j = e_j / s` as before, with `s = 1 + ρ` up to `N·e^D`.
+//!
+//! What it saves is the maximum: on the one-sample kernels, its horizontal
+//! reduction lies on the chain between the logits and the exponentials.
+//!
 //! `θ_j − m` is rounded, and `e^x` turns an absolute error in `x` into the
 //! same relative error: half an ulp of `|θ_j − m| ≈ 100` is 64 f32 ulps of
 //! `e_j`. So the difference is split exactly into `d + err` (TwoSum,
@@ -49,7 +68,8 @@ use crate::simd::{self, Vector};
 /// `m`, `s` and `ρ = s − 1` of a row of logits; see the module docs.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct RowStats<T> {
-    /// `max_j θ_j`.
+    /// The shift `m`: `max_j θ_j`, or a class label's own logit (see
+    /// "Another shift" in the module docs).
     pub max: T,
     /// `s = Σ_j e^(θ_j − m)`.
     pub sum: T,
@@ -339,18 +359,35 @@ pub(crate) fn pivot_unscale<T: Real, V: Vector<Elem = T>>(u: V, s: V) -> V {
 /// Writes `e_j = e^(θ_j − m)` into `e` and returns the row's statistics.
 #[inline(always)]
 pub(crate) fn exp_shifted<T: Real, const N: usize>(theta: &[T; N], e: &mut [T; N]) -> RowStats<T> {
+    exp_shifted_by(theta, e, None)
+}
+
+/// [`exp_shifted`] with the shift `m = θ_label` when `label` is given (see
+/// "Another shift" in the module docs; the caller vouches for the logits'
+/// spread), with no pass for the maximum.
+#[inline(always)]
+pub(crate) fn exp_shifted_by<T: Real, const N: usize>(
+    theta: &[T; N],
+    e: &mut [T; N],
+    label: Option<usize>,
+) -> RowStats<T> {
     let lanes = <T::Simd as Vector>::LANES;
     let splat = <T::Simd as Vector>::splat;
     let ninf = T::NEG_INFINITY;
-    // Pass 1: the maximum, lanes past the end padded with −∞.
-    let mut vmax = splat(ninf);
-    let mut start = 0;
-    while start < N {
-        let v = simd::load_at::<T::Simd>(theta, start, ninf);
-        vmax = vmax.max(v);
-        start += lanes;
-    }
-    let max = vmax.reduce_max();
+    let max = match label.and_then(|l| theta.get(l)) {
+        Some(&theta_l) => theta_l,
+        None => {
+            // Pass 1: the maximum, lanes past the end padded with −∞.
+            let mut vmax = splat(ninf);
+            let mut start = 0;
+            while start < N {
+                let v = simd::load_at::<T::Simd>(theta, start, ninf);
+                vmax = vmax.max(v);
+                start += lanes;
+            }
+            vmax.reduce_max()
+        }
+    };
     let m = splat(max);
     // Pass 2: the exponentials, their sum, and the sum without the maxima.
     // (A row of one vector has one term per lane: nothing to compensate.)

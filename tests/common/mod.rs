@@ -96,25 +96,40 @@ pub enum Regime {
     /// Every weight and bias scaled ×1e-6 (inputs `[−1, 1]`): a near-uniform
     /// softmax and gradients of order 1e-6…1e-12.
     Tiny,
+    /// As `Normal`, with `W2` and `b2` uniform in `±0.95·B/(HID + 1)`, where
+    /// `B` is the bound on `|θ_j|` under which the one-sample kernels shift a
+    /// class-label row by the label's own logit instead of the maximum (22
+    /// in `f32`, 177.25 in `f64`; `Mlp::logit_bound_limit` in `src/mlp.rs`).
+    /// The logits spread over tens (`f32`) or hundreds (`f64`) of nats, the
+    /// widest that path meets: labels far below the leading logit, and
+    /// losses up to about 2B.
+    WideLogit,
 }
 
 impl Regime {
     /// Every regime, for loops over cases.
-    pub const ALL: [Regime; 4] = [
+    pub const ALL: [Regime; 5] = [
         Regime::Normal,
         Regime::LargeLogit,
         Regime::Extreme,
         Regime::Tiny,
+        Regime::WideLogit,
     ];
 
-    /// `(input scale, W1/b1 scale, W2 scale, b2 scale)`.
+    /// `(input scale, W1/b1 scale, W2 scale, b2 scale)` for a network with
+    /// `hid` hidden units in `T`.
     #[must_use]
-    pub fn scales(self) -> (f64, f64, f64, f64) {
+    pub fn scales<T: Real>(self, hid: usize) -> (f64, f64, f64, f64) {
         match self {
             Regime::Normal => (1.0, 1.0, 1.0, 1.0),
             Regime::LargeLogit => (1.0, 1.0, 50.0, 1.0),
             Regime::Extreme => (1e3, 1e3, 1e3, 1e3),
             Regime::Tiny => (1.0, 1e-6, 1e-6, 1e-6),
+            Regime::WideLogit => {
+                let bound = if T::NAME == "f32" { 22.0 } else { 177.25 };
+                let s = 0.95 * bound / (hid as f64 + 1.0);
+                (1.0, 1.0, s, s)
+            }
         }
     }
 }
@@ -124,7 +139,7 @@ pub fn random_case<const IN: usize, const HID: usize, const OUT: usize, T: Real>
     rng: &mut StdRng,
     regime: Regime,
 ) -> (Mlp<IN, HID, OUT, T>, RowVec<IN, T>) {
-    let (sx, s1, s2, sb2) = regime.scales();
+    let (sx, s1, s2, sb2) = regime.scales::<T>(HID);
     let w1 = uniform_mat(rng, s1);
     let b1 = uniform_mat(rng, s1);
     let w2 = uniform_mat(rng, s2);
