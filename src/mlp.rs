@@ -96,12 +96,15 @@ pub struct Mlp<const IN: usize, const HID: usize, const OUT: usize, T: Real = f3
     /// `T::Narrow` lanes when the network fits those). Filled only when every
     /// dimension fits one vector (`FITS_ONE_VECTOR`); zero otherwise.
     packed: Packed<IN, HID, OUT, T>,
-    /// `true` when every logit `θ_j = h·W2_j + b2_j` lies within
-    /// [`Mlp::logit_bound_limit`] of 0 for every input (see [`Mlp::relayout`]): the
-    /// one-sample kernels then shift a class-label row's logits by the
-    /// label's own logit instead of their maximum (`math::softmax`, "Another
-    /// shift").
-    logits_bounded: bool,
+    /// `false` when every logit `θ_j = h·W2_j + b2_j` lies within
+    /// [`Mlp::logit_bound_limit`] of 0 for every input (see
+    /// [`Mlp::relayout`]): the one-sample kernels then shift a class-label
+    /// row's logits by the label's own logit instead of their maximum
+    /// (`math::softmax`, "Another shift"). `true` otherwise. (Stated this
+    /// way round so that the all-zero network, whose logits are bounded, is
+    /// all zero bits: [`Mlp::ZERO`] then costs no constant data, and
+    /// [`Mlp::new`] starts from a zeroed value, not a copy.)
+    needs_max_shift: bool,
 }
 
 /// See [`Mlp`]'s `packed` field.
@@ -299,7 +302,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
             b2: <T::Simd as Vector>::ZERO,
             w2t: [<T::Simd as Vector>::ZERO; OUT],
         },
-        logits_bounded: true,
+        needs_max_shift: false,
     };
 
     /// The all-zero network (every weight and bias 0).
@@ -368,7 +371,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         if Self::FITS_ONE_VECTOR {
             self.packed = Packed::new(&self.w1, &self.b1, &self.w1t, &self.w2, &self.b2, &self.w2t);
         }
-        self.logits_bounded = self.logit_bound() <= Self::logit_bound_limit();
+        let bound = self.logit_bound();
+        self.needs_max_shift = bound.is_nan() || bound > Self::logit_bound_limit();
     }
 
     /// The largest `|θ_j|` any input can give: `max_j (|b2_j| + Σ_k |W2_kj|)`,
@@ -388,7 +392,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     }
 
     /// The bound on `|θ_j|` under which the one-sample kernels shift a
-    /// class-label row by the label's logit (`logits_bounded`): a quarter
+    /// class-label row by the label's logit (`needs_max_shift`): a quarter
     /// of the largest argument whose exponential is a normal number with
     /// room to spare (22 for `f32`, 177.25 for `f64`). Two logits then
     /// differ by at most half of that argument, so every `e^(θ_j − θ_l)`
@@ -405,7 +409,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     #[inline(always)]
     pub(crate) fn label_shift(&self, target: &Target<OUT, T>) -> Option<usize> {
         match target {
-            Target::Class(label) if self.logits_bounded => Some(label.get()),
+            Target::Class(label) if !self.needs_max_shift => Some(label.get()),
             _ => None,
         }
     }

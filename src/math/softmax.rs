@@ -24,7 +24,7 @@
 //! label `l` may take `m = θ_l` instead when its logits are known to lie
 //! within a spread `D` of each other, with `e^±D` far inside the type's
 //! range (the network kernels establish this once per network, see `Mlp`'s
-//! `logits_bounded`). Then:
+//! `needs_max_shift`). Then:
 //!
 //! - `e_l = 1` exactly, and the maxima bookkeeping below counts the lanes
 //!   equal to `θ_l` (each with `e = 1`), so `ρ = Σ_{j≠l} e_j`;
