@@ -371,24 +371,21 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         if Self::FITS_ONE_VECTOR {
             self.packed = Packed::new(&self.w1, &self.b1, &self.w1t, &self.w2, &self.b2, &self.w2t);
         }
-        let bound = self.logit_bound();
-        self.needs_max_shift = bound.is_nan() || bound > Self::logit_bound_limit();
-    }
-
-    /// The largest `|θ_j|` any input can give: `max_j (|b2_j| + Σ_k |W2_kj|)`,
-    /// since every hidden activation `h_k = σ(a_k)` lies in `[0, 1]` (a NaN
-    /// input gives NaN logits whatever the bound). NaN when a weight is.
-    fn logit_bound(&self) -> f64 {
-        let mut bound = 0.0f64;
-        for j in 0..OUT {
-            let column: f64 = self.w2.rows().iter().map(|r| r[j].abs().to_f64()).sum();
-            let b = self.b2.row()[j].abs().to_f64() + column;
-            if b.is_nan() {
-                return b;
-            }
-            bound = bound.max(b);
-        }
-        bound
+        // Every hidden activation `h_k = σ(a_k)` lies in `[0, 1]` (a NaN input
+        // gives NaN logits whatever the bound), so no input takes `|θ_j|` past
+        // `|b2_j| + Σ_k |W2[k][j]|`, a row of `W2ᵀ`. A NaN weight fails the
+        // comparison, and so needs the maximum.
+        let limit = Self::logit_bound_limit();
+        let bounded = self
+            .w2t
+            .rows()
+            .iter()
+            .zip(self.b2.row())
+            .all(|(column, b)| {
+                let sum: f64 = column.iter().map(|w| w.abs().to_f64()).sum();
+                sum + b.abs().to_f64() <= limit
+            });
+        self.needs_max_shift = !bounded;
     }
 
     /// The bound on `|θ_j|` under which the one-sample kernels shift a
