@@ -593,7 +593,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
             }
             None => {
                 for (((x, t), l), d) in xb.iter().zip(tb).zip(lb.iter_mut()).zip(db.iter_mut()) {
-                    let hid = self.hidden(x, self.label_shift(t));
+                    let hid = self.hidden(x, Some(t));
                     let back = self.backward(&hid, t);
                     *l = back.loss;
                     self.input_grad_product::<T>(&back.d_a, d);

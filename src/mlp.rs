@@ -404,7 +404,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// class label on a network whose logits are bounded
     /// ([`Mlp::logit_bound_limit`]); `None`, the maximum, otherwise.
     #[inline(always)]
-    pub(crate) fn label_shift(&self, target: &Target<OUT, T>) -> Option<usize> {
+    fn label_shift(&self, target: &Target<OUT, T>) -> Option<usize> {
         match target {
             Target::Class(label) if !self.needs_max_shift => Some(label.get()),
             _ => None,
@@ -476,7 +476,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
 
     /// [`Mlp::loss`] by the chunked kernel (any shape).
     fn loss_chunked(&self, x: &RowVec<IN, T>, target: &Target<OUT, T>) -> T {
-        let hid = self.hidden(x, self.label_shift(target));
+        let hid = self.hidden(x, Some(target));
         match target {
             Target::Class(l) => hid
                 .stats
@@ -648,7 +648,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         target: &Target<OUT, T>,
         out: &mut Grads<IN, HID, OUT, T>,
     ) {
-        let hid = self.hidden(x, self.label_shift(target));
+        let hid = self.hidden(x, Some(target));
         let back = self.backward(&hid, target);
         out.loss = back.loss;
         self.input_grad_product::<T>(&back.d_a, &mut out.x);
@@ -658,12 +658,16 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         *out.b2.row_mut() = back.d_theta;
     }
 
-    /// Forward pass up to the exponentials of the shifted logits: shifted by
-    /// `label`'s logit when given (see [`Mlp::label_shift`]), else by their
-    /// maximum.
+    /// Forward pass up to the exponentials of the shifted logits, for the
+    /// call's `target` if it has one: shifted as [`Mlp::label_shift`]
+    /// chooses, else by their maximum.
     #[inline(always)]
-    pub(crate) fn hidden(&self, x: &RowVec<IN, T>, label: Option<usize>) -> Hidden<HID, OUT, T> {
-        self.hidden_as::<T>(x, label)
+    pub(crate) fn hidden(
+        &self,
+        x: &RowVec<IN, T>,
+        target: Option<&Target<OUT, T>>,
+    ) -> Hidden<HID, OUT, T> {
+        self.hidden_as::<T>(x, target)
     }
 
     /// The loss, `dL/dθ` and `dL/da`.
@@ -697,7 +701,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     where
         T: LoadAs<W>,
     {
-        let hid = self.hidden_as::<W>(x, self.label_shift(target));
+        let hid = self.hidden_as::<W>(x, Some(target));
         let back = self.backward_as::<W>(&hid, target);
         let mut dx = RowVec::<IN, T>::zeros();
         self.input_grad_product::<W>(&back.d_a, &mut dx);
@@ -739,7 +743,11 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// mixed-precision path) from the weights as stored.
     #[cfg_attr(debug_assertions, inline(never))]
     #[cfg_attr(not(debug_assertions), inline(always))]
-    fn hidden_as<W: Real>(&self, x: &RowVec<IN, T>, label: Option<usize>) -> Hidden<HID, OUT, W>
+    fn hidden_as<W: Real>(
+        &self,
+        x: &RowVec<IN, T>,
+        target: Option<&Target<OUT, T>>,
+    ) -> Hidden<HID, OUT, W>
     where
         T: LoadAs<W>,
     {
@@ -767,6 +775,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
             |start, v| simd::store(v, &mut theta[start..]),
         );
         let mut e = [W::ZERO; OUT];
+        let label = target.and_then(|t| self.label_shift(t));
         let stats = exp_shifted_by(&theta, &mut e, label);
         Hidden {
             a,
@@ -882,12 +891,12 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     }
 
     /// The register kernel's forward pass, up to the softmax statistics,
-    /// shifted by the maximum logit or by `label`'s ([`Mlp::label_shift`]).
+    /// shifted as [`Mlp::label_shift`] chooses for `target`.
     #[inline(always)]
     fn forward_in_registers<V: Vector<Elem = T>>(
         &self,
         x: &RowVec<IN, T>,
-        label: Option<usize>,
+        target: &Target<OUT, T>,
     ) -> InRegisters<T, V> {
         let splat = V::splat;
         let p = &self.packed;
@@ -905,7 +914,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         // by the label's logit: that logit's own product again, with the
         // label's column of `W2` in every lane, so that every lane holds
         // `θ_l` bit for bit, with no horizontal step after `θ`.
-        let m = match label {
+        let m = match self.label_shift(target) {
             Some(l) => broadcast_dot(
                 h_row,
                 |k| self.w2.rows().get(k).map(|r| splat(r[l])),
@@ -949,10 +958,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         x: &RowVec<IN, T>,
         target: &Target<OUT, T>,
     ) -> T {
-        self.loss_in_registers(
-            &self.forward_in_registers::<V>(x, self.label_shift(target)),
-            target,
-        )
+        self.loss_in_registers(&self.forward_in_registers::<V>(x, target), target)
     }
 
     /// The register kernel's backward pass: `(dL/dθ, dL/da)`. (`input_grad`
@@ -1028,7 +1034,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         x: &RowVec<IN, T>,
         target: &Target<OUT, T>,
     ) -> (T, RowVec<IN, T>) {
-        let f = self.forward_in_registers::<V>(x, self.label_shift(target));
+        let f = self.forward_in_registers::<V>(x, target);
         let loss = self.loss_in_registers(&f, target);
         let (_, g_a) = self.backward_in_registers(&f, target);
         (loss, self.input_grad_from(g_a))
@@ -1043,7 +1049,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         target: &Target<OUT, T>,
         out: &mut Grads<IN, HID, OUT, T>,
     ) {
-        let f = self.forward_in_registers::<V>(x, self.label_shift(target));
+        let f = self.forward_in_registers::<V>(x, target);
         let (d_theta, g_a) = self.backward_in_registers(&f, target);
         out.loss = self.loss_in_registers(&f, target);
         out.x = self.input_grad_from(g_a);
