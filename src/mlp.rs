@@ -858,7 +858,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                     &d_theta,
                     self.w2t.rows(),
                     None,
-                    Some(max_index(&hid.theta, hid.stats.max)),
+                    // Soft targets are always shifted by the maximum.
+                    Some(max_index(&hid.theta, hid.stats.shift)),
                     |start, u| emit(start, u + u),
                 );
                 soft_xent(&hid.theta, y, &hid.stats)
@@ -992,7 +993,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 let rho = splat(f.stats.rest);
                 let d = soft_d_theta::<T, V>(f.e, s, rho, (splat(y_hi), splat(y_lo)), yv);
                 let theta = simd::lanes(f.theta);
-                (d, d, max_index(&theta.0.as_ref()[..OUT], f.stats.max))
+                // Shifted by the maximum, as every soft target is.
+                (d, d, max_index(&theta.0.as_ref()[..OUT], f.stats.shift))
             }
         };
         let pivot = p.w2t.get(pivot).map_or(zero, narrow) * half;

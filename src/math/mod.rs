@@ -172,7 +172,7 @@ pub fn log_softmax<const N: usize, T: Real>(theta: &RowVec<N, T>) -> RowVec<N, T
     let mut e = RowVec::<N, T>::zeros();
     let stats = softmax::exp_shifted(theta.row(), e.row_mut());
     let ln_s = stats.ln_sum();
-    theta.map(|t| (t - stats.max) - ln_s)
+    theta.map(|t| (t - stats.shift) - ln_s)
 }
 
 /// `logsumexp(θ) = ln Σ_j e^(θ_j)`, computed as `m + ln(1 + ρ)`.
@@ -200,7 +200,7 @@ pub fn logsumexp<const N: usize, T: Real>(theta: &RowVec<N, T>) -> T {
     }
     let mut e = RowVec::<N, T>::zeros();
     let stats = softmax::exp_shifted(theta.row(), e.row_mut());
-    stats.max + stats.ln_sum()
+    stats.shift + stats.ln_sum()
 }
 
 /// Cross-entropy from logits: `L = logsumexp(θ)·Σy − y·θ = −Σ_j y_j·log softmax(θ)_j`.

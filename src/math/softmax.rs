@@ -70,7 +70,7 @@ use crate::simd::{self, Vector};
 pub(crate) struct RowStats<T> {
     /// The shift `m`: `max_j θ_j`, or a class label's own logit (see
     /// "Another shift" in the module docs).
-    pub max: T,
+    pub shift: T,
     /// `s = Σ_j e^(θ_j − m)`.
     pub sum: T,
     /// `ρ = s − 1`, summed without cancellation.
@@ -92,7 +92,7 @@ impl<T: Real> RowStats<T> {
     /// `(m − θ_l) + ln(1 + ρ)`.
     #[inline(always)]
     pub fn class_loss(&self, theta_l: T) -> T {
-        (self.max - theta_l) + self.ln_sum()
+        (self.shift - theta_l) + self.ln_sum()
     }
 }
 
@@ -144,16 +144,17 @@ impl<T: Real, V: Vector<Elem = T>> ExpSums<T, V> {
 
     /// The statistics of a row summed by [`ExpSums::add_long`]: the lanes
     /// reduced with their lost parts ([`sum2`]), and `s = 1 + ρ` rounded
-    /// once, which is closer than a plain sum of the `e_j`. (A `+∞` maximum
-    /// makes `s` NaN, as the plain sum's NaN `e^(∞ − ∞)` would.)
+    /// once, which is closer than a plain sum of the `e_j`. (A `+∞` shift,
+    /// the maximum, makes `s` NaN, as the plain sum's NaN `e^(∞ − ∞)`
+    /// would.)
     #[inline(always)]
-    pub fn long_row_stats(&self, max: T) -> RowStats<T> {
+    pub fn long_row_stats(&self, shift: T) -> RowStats<T> {
         let ties = self.ties.reduce_add() - T::ONE;
         let (hi, lo) = kahan_total(self.rest, self.rest_lost, &[ties]);
         let (s_hi, s_lo) = two_sum(T::ONE, hi);
         RowStats {
-            max,
-            sum: if max == T::INFINITY {
+            shift,
+            sum: if shift == T::INFINITY {
                 T::NAN
             } else {
                 s_hi + (s_lo + lo)
@@ -206,9 +207,9 @@ impl<T: Real, V: Vector<Elem = T>> ExpSums<T, V> {
 
     /// The statistics of one row spread across the lanes.
     #[inline(always)]
-    pub fn row_stats(&self, max: T) -> RowStats<T> {
+    pub fn row_stats(&self, shift: T) -> RowStats<T> {
         RowStats {
-            max,
+            shift,
             sum: self.sum.reduce_add(),
             rest: self.rest.reduce_add() + (self.ties.reduce_add() - T::ONE),
         }
@@ -374,7 +375,7 @@ pub(crate) fn exp_shifted_by<T: Real, const N: usize>(
     let lanes = <T::Simd as Vector>::LANES;
     let splat = <T::Simd as Vector>::splat;
     let ninf = T::NEG_INFINITY;
-    let max = match label.and_then(|l| theta.get(l)) {
+    let shift = match label.and_then(|l| theta.get(l)) {
         Some(&theta_l) => theta_l,
         None => {
             // Pass 1: the maximum, lanes past the end padded with −∞.
@@ -388,7 +389,7 @@ pub(crate) fn exp_shifted_by<T: Real, const N: usize>(
             vmax.reduce_max()
         }
     };
-    let m = splat(max);
+    let m = splat(shift);
     // Pass 2: the exponentials, their sum, and the sum without the maxima.
     // (A row of one vector has one term per lane: nothing to compensate.)
     let long = N > lanes;
@@ -405,9 +406,9 @@ pub(crate) fn exp_shifted_by<T: Real, const N: usize>(
         start += lanes;
     }
     if long {
-        sums.long_row_stats(max)
+        sums.long_row_stats(shift)
     } else {
-        sums.row_stats(max)
+        sums.row_stats(shift)
     }
 }
 
@@ -435,7 +436,7 @@ pub(crate) fn soft_xent<T: Real, U: LoadAs<T>, const N: usize>(
 ) -> T {
     let lanes = <T::Simd as Vector>::LANES;
     let splat = <T::Simd as Vector>::splat;
-    let (m, ln_s) = (splat(stats.max), splat(stats.ln_sum()));
+    let (m, ln_s) = (splat(stats.shift), splat(stats.ln_sum()));
     let mut acc = splat(T::ZERO);
     // A row longer than one vector: compensated lanes as well, as
     // `ExpSums::add_long` (plain sums lost 129 f32 ulps at 4096). An
