@@ -3,7 +3,11 @@
 //! Random networks are driven to the regime where the exact input gradient
 //! is tiny but representable: every hidden pre-activation has `|a|` between
 //! 20 and 1000 (σ saturated, σ'(a) ≈ e^-|a|), and the label's logit leads
-//! the others by 10–100 (ŷ_l ≈ 1). The exact gradient is computed in `f64`
+//! the others by 10–100 (ŷ_l ≈ 1). Half as many again lead by 8–13, with
+//! logits bounded for every input (`|b2_j| + Σ_k |W2[k][j]| ≤ 22`), the
+//! networks on which the `f32` kernels shift the softmax by the target's
+//! class (the label, or the soft target's mode) instead of the maximum.
+//! The exact gradient is computed in `f64`
 //! from the same `f32` weights, with the cancellation-free forms
 //! (`σ'(a) = σ(a)·σ(−a)` via `e^-|a|`, `dL/dh = Σ_{j≠l} ŷ_j·(W2[k][j] − W2[k][l])`),
 //! whose rounding errors (~2^-50 relative) are far below the `1e-5` target.
@@ -35,6 +39,10 @@ const TINY_TOL: f64 = 1e-6;
 /// See the module docs: the relative bound is `1e-5 + FLOOR_FACTOR·floor`.
 const FLOOR_FACTOR: f64 = 2.0;
 const SEED: u64 = 0x5eed_0a11;
+/// The `f32` kernels' bound on `|θ_j|` below which they shift by the
+/// target's class (the label, or the mode of probabilities) instead of the
+/// maximum: a quarter of the largest normal `exp` argument.
+const LOGIT_BOUND: f64 = 22.0;
 /// Networks per shape in the regular tests (fewer in slow debug builds).
 const QUICK: usize = if cfg!(debug_assertions) { 500 } else { 2_000 };
 
@@ -69,12 +77,18 @@ fn sigmoid_parts(a: f64) -> (f64, f64) {
 }
 
 impl<const IN: usize, const HID: usize, const OUT: usize> Net<IN, HID, OUT> {
-    fn random(rng: &mut StdRng, regime: Regime) -> Self {
+    /// A random network of the regime. With `bounded`, its logits stay
+    /// within [`LOGIT_BOUND`] for every input (`|b2_j| + Σ_k |W2[k][j]|`), so
+    /// that the kernels shift by the target's class instead of the maximum,
+    /// and the label leads by 8–13 instead of 10–100.
+    fn random(rng: &mut StdRng, regime: Regime, bounded: bool) -> Self {
         let u = |rng: &mut StdRng| rng.gen_range(-1.0f32..1.0);
         let mut w1 = [[0.0f32; HID]; IN];
         w1.iter_mut().flatten().for_each(|v| *v = u(rng));
         let mut w2 = [[0.0f32; OUT]; HID];
-        w2.iter_mut().flatten().for_each(|v| *v = u(rng));
+        // Bounded: Σ_k |W2[k][j]| < 2.
+        let w2_scale = if bounded { 2.0 / HID as f32 } else { 1.0 };
+        w2.iter_mut().flatten().for_each(|v| *v = u(rng) * w2_scale);
         let mut x = [0.0f32; IN];
         x.iter_mut().for_each(|v| *v = u(rng));
         // Hidden pre-activations: |a| log-uniform in [20, 1000], random sign.
@@ -90,7 +104,9 @@ impl<const IN: usize, const HID: usize, const OUT: usize> Net<IN, HID, OUT> {
             let xw: f64 = (0..IN).map(|i| f64::from(x[i]) * f64::from(w1[i][k])).sum();
             *b = (a - xw) as f32;
         }
-        // Logits: the label leads by 10–100, the others spread over 20 more.
+        // Logits: the label leads by 10–100, the others spread over 20 more
+        // (bounded: by 8–13 and 3 more, around a centre within ±1, so every
+        // |θ_j| ≤ 17 and |b2_j| < 19).
         let label = rng.gen_range(0..OUT);
         let h: Vec<f64> = (0..HID)
             .map(|k| {
@@ -101,17 +117,31 @@ impl<const IN: usize, const HID: usize, const OUT: usize> Net<IN, HID, OUT> {
                 sigmoid_parts(a).0
             })
             .collect();
-        let lead = rng.gen_range(10.0..100.0);
-        let c = rng.gen_range(-5.0..5.0);
+        let (lead, centre, spread) = if bounded {
+            (8.0..13.0, 1.0, 3.0)
+        } else {
+            (10.0..100.0, 5.0, 20.0)
+        };
+        let lead = rng.gen_range(lead);
+        let c = rng.gen_range(-centre..centre);
         let mut b2 = [0.0f32; OUT];
         for (j, b) in b2.iter_mut().enumerate() {
             let hw: f64 = (0..HID).map(|k| h[k] * f64::from(w2[k][j])).sum();
             let want = if j == label {
                 c
             } else {
-                c - lead - rng.gen_range(0.0..20.0)
+                c - lead - rng.gen_range(0.0..spread)
             };
             *b = (want - hw) as f32;
+        }
+        if bounded {
+            let bound = (0..OUT)
+                .map(|j| {
+                    let column: f64 = (0..HID).map(|k| f64::from(w2[k][j].abs())).sum();
+                    column + f64::from(b2[j].abs())
+                })
+                .fold(0.0, f64::max);
+            assert!(bound <= LOGIT_BOUND, "logit bound {bound}");
         }
         // Soft target: label smoothing with ε ∈ [1e-3, 0.2], or random
         // probabilities.
@@ -363,13 +393,14 @@ fn run<const IN: usize, const HID: usize, const OUT: usize>(
 ) -> [(Tally, Tally); 2] {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut out: [(Tally, Tally); 2] = Default::default();
-    for n in 0..count {
+    // `count` networks, then half as many again with bounded logits.
+    for n in 0..count + count / 2 {
         let regime = if n % 4 == 3 {
             Regime::Mixed
         } else {
             Regime::Saturated
         };
-        let net = Net::<IN, HID, OUT>::random(&mut rng, regime);
+        let net = Net::<IN, HID, OUT>::random(&mut rng, regime, n >= count);
         let mlp = net.mlp();
         let x = RowVec::from_row(net.x);
         let scale = net.natural_scale();
