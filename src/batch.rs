@@ -325,9 +325,11 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 // against each lane's first maximal logit, doubled (see
                 // `pivot_unscale`).
                 let sum_y = sum2(y.iter().copied(), zero);
+                // Shifted by the maximum: the exact form from e_j ≥ ½.
+                let exact_from = T::from_f64(0.5);
                 let mut loss = zero;
                 for (j, dj) in d_theta.iter_mut().enumerate() {
-                    *dj = soft_d_theta::<T, T::Batch>(*dj, sum, rho, sum_y, y[j]);
+                    *dj = soft_d_theta::<T, T::Batch>(*dj, sum, rho, sum_y, y[j], exact_from);
                     loss = loss + soft_loss_terms::<T, T::Batch>(theta[j], y[j], m, ln_s);
                 }
                 let at_max = |j: usize| theta[j].simd_eq(m);

@@ -31,16 +31,19 @@
 //!   `Σ_{i≠j} e_i` is `(1 − e_j) + (s − 1)`, with `s − 1` summed without the
 //!   maxima, and `Σ_{i≠j} y_i` is `Σy`, kept as an exact pair, minus `y_j`.
 //!   Where `e_j < ½` the plain form is the accurate one (it keeps `y_j`
-//!   exact). `dL/dh` is then `Σ_j dL/dθ_j·(W2ᵀ_j − W2ᵀ_p)` for the first
-//!   maximal logit `p`, which `Σ_j dL/dθ_j = 0` allows.
+//!   exact); so it is on every class of a row shifted by a target's mode
+//!   that is not its maximum (see "Another shift" in `math::softmax`). `dL/dh` is then `Σ_j dL/dθ_j·(W2ᵀ_j − W2ᵀ_p)` for the first
+//!   maximal logit `p` (or the target's mode, below), which
+//!   `Σ_j dL/dθ_j = 0` allows.
 //! - The loss is `(m − θ_l) + ln(1 + ρ)`, see [`crate::math::cross_entropy`].
-//! - The one-sample kernels shift a class-label row by the label's own logit,
-//!   `m = θ_l` (so the loss is `ln(1 + ρ)`), instead of the maximum, when
-//!   the network keeps every logit within a bound whatever the input: since
-//!   `h ∈ [0, 1]`, `|θ_j| ≤ |b2_j| + Σ_k |W2[k][j]|`, checked once per
-//!   network when its weights are set. The values are the same; the
-//!   horizontal maximum, a reduction on the chain between `θ` and the
-//!   exponentials, is skipped. See "Another shift" in `math::softmax`.
+//! - The one-sample kernels shift a row by one class's own logit instead of
+//!   the maximum, when the network keeps every logit within a bound whatever
+//!   the input: since `h ∈ [0, 1]`, `|θ_j| ≤ |b2_j| + Σ_k |W2[k][j]|`,
+//!   checked once per network when its weights are set. The class is the
+//!   label (so the loss is `ln(1 + ρ)`), or for probabilities their first
+//!   largest entry, the mode. The values are the same; the horizontal
+//!   maximum, a reduction on the chain between `θ` and the exponentials, is
+//!   skipped. See "Another shift" in `math::softmax`.
 //! - `a` and `θ` add their bias after the products' sum, not before: the
 //!   partial sums then round at their own scale, not at the bias's.
 //!
@@ -53,8 +56,8 @@
 use crate::mat::{mat_vec_map, vec_mat_map, Mat, RowVec};
 use crate::math::sigmoid::sigmoid_and_slope_guarded_v;
 use crate::math::softmax::{
-    class_e, exp_shifted_by, max_index, pivot_unscale, soft_d_theta, soft_loss_terms, soft_xent,
-    sum2, ExpSums, RowStats,
+    class_e, exp_shifted_by, first_max_index, pivot_unscale, soft_d_theta, soft_exact_from,
+    soft_loss_terms, soft_xent, sum2, ExpSums, RowStats,
 };
 use crate::real::{LoadAs, Real};
 use crate::simd::{self, Vector};
@@ -98,9 +101,10 @@ pub struct Mlp<const IN: usize, const HID: usize, const OUT: usize, T: Real = f3
     packed: Packed<IN, HID, OUT, T>,
     /// `false` when every logit `θ_j = h·W2_j + b2_j` lies within
     /// [`Mlp::logit_bound_limit`] of 0 for every input (see
-    /// [`Mlp::relayout`]): the one-sample kernels then shift a class-label
-    /// row's logits by the label's own logit instead of their maximum
-    /// (`math::softmax`, "Another shift"). `true` otherwise. (Stated this
+    /// [`Mlp::relayout`]): the one-sample kernels then shift a row's logits
+    /// by the logit of the target's class (the label, or the mode of
+    /// probabilities) instead of their maximum (`math::softmax`, "Another
+    /// shift"). `true` otherwise. (Stated this
     /// way round so that the all-zero network, whose logits are bounded, is
     /// all zero bits: [`Mlp::ZERO`] then costs no constant data, and
     /// [`Mlp::new`] starts from a zeroed value, not a copy.)
@@ -388,11 +392,11 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         self.needs_max_shift = !bounded;
     }
 
-    /// The bound on `|θ_j|` under which the one-sample kernels shift a
-    /// class-label row by the label's logit (`needs_max_shift`): a quarter
-    /// of the largest argument whose exponential is a normal number with
-    /// room to spare (22 for `f32`, 177.25 for `f64`). Two logits then
-    /// differ by at most half of that argument, so every `e^(θ_j − θ_l)`
+    /// The bound on `|θ_j|` under which the one-sample kernels shift a row
+    /// by the logit of the target's class (`needs_max_shift`): a quarter of
+    /// the largest argument whose exponential is a normal number with room
+    /// to spare (22 for `f32`, 177.25 for `f64`). Two logits then differ by
+    /// at most half of that argument, so every `e^(θ_j − θ_c)`
     /// lies within `[2^-64, 2^64]` in `f32` (`[2^-511, 2^511]` in `f64`):
     /// no overflow in the sums and products that follow, and no subnormal
     /// terms.
@@ -400,14 +404,19 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         0.25 * T::EXP_NORMAL_MAX.to_f64()
     }
 
-    /// The softmax shift of a one-sample call: the label's logit, for a
-    /// class label on a network whose logits are bounded
-    /// ([`Mlp::logit_bound_limit`]); `None`, the maximum, otherwise.
+    /// The class whose logit shifts the softmax of a one-sample call, on a
+    /// network whose logits are bounded ([`Mlp::logit_bound_limit`]): a
+    /// class label's own, or the first largest entry of probabilities (see
+    /// [`first_max_index`]). `None`, the maximum, otherwise (and for
+    /// `OUT = 0`).
     #[inline(always)]
-    fn label_shift(&self, target: &Target<OUT, T>) -> Option<usize> {
+    fn shift_class(&self, target: &Target<OUT, T>) -> Option<usize> {
+        if self.needs_max_shift {
+            return None;
+        }
         match target {
-            Target::Class(label) if !self.needs_max_shift => Some(label.get()),
-            _ => None,
+            Target::Class(label) => Some(label.get()),
+            Target::Probs(y) => first_max_index(y.row()),
         }
     }
 
@@ -459,10 +468,10 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// # Accuracy
     ///
     /// Computed from the logits as `(m − θ_l) + ln(1 + ρ)` (class) or
-    /// `Σ_j y_j((m − θ_j) + ln s)` (soft), with `m = max θ` (or, for a class
-    /// label on a network whose logits are bounded, `m = θ_l`: see the
-    /// module docs): `≥ 0` for `y ≥ 0`, relative accuracy kept for tiny
-    /// losses. NaN inputs give NaN.
+    /// `Σ_j y_j((m − θ_j) + ln s)` (soft), with `m = max θ` (or, on a network
+    /// whose logits are bounded, the logit of the label or of the target's
+    /// mode: see the module docs): `≥ 0` for `y ≥ 0`, relative accuracy kept
+    /// for tiny losses. NaN inputs give NaN.
     #[must_use]
     pub fn loss(&self, x: &RowVec<IN, T>, target: &Target<OUT, T>) -> T {
         if Self::FITS_NARROW {
@@ -659,7 +668,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     }
 
     /// Forward pass up to the exponentials of the shifted logits, for the
-    /// call's `target` if it has one: shifted as [`Mlp::label_shift`]
+    /// call's `target` if it has one: shifted as [`Mlp::shift_class`]
     /// chooses, else by their maximum.
     #[inline(always)]
     pub(crate) fn hidden(
@@ -775,8 +784,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
             |start, v| simd::store(v, &mut theta[start..]),
         );
         let mut e = [W::ZERO; OUT];
-        let label = target.and_then(|t| self.label_shift(t));
-        let stats = exp_shifted_by(&theta, &mut e, label);
+        let class = target.and_then(|t| self.shift_class(t));
+        let stats = exp_shifted_by(&theta, &mut e, class);
         Hidden {
             a,
             h,
@@ -843,12 +852,14 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 let (y_hi, y_lo) = sum2(y.iter().map(|v| v.widen()), W::ZERO);
                 let sum_y = (splat(y_hi), splat(y_lo));
                 let rho = splat(hid.stats.rest);
+                let pivot = first_max_index(&hid.theta);
+                let exact_from = soft_exact_from(pivot.map(|p| hid.theta[p]), hid.stats.shift);
                 let mut start = 0;
                 while start < OUT {
                     let ev = simd::load::<W::Simd>(&hid.e[start..], W::ZERO);
                     let yv = <T as LoadAs<W>>::load(&y[start..], W::ZERO);
                     simd::store(
-                        soft_d_theta::<W, W::Simd>(ev, s, rho, sum_y, yv),
+                        soft_d_theta::<W, W::Simd>(ev, s, rho, sum_y, yv, exact_from),
                         &mut d_theta[start..],
                     );
                     start += lanes;
@@ -858,8 +869,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                     &d_theta,
                     self.w2t.rows(),
                     None,
-                    // Soft targets are always shifted by the maximum.
-                    Some(max_index(&hid.theta, hid.stats.shift)),
+                    pivot,
                     |start, u| emit(start, u + u),
                 );
                 soft_xent(&hid.theta, y, &hid.stats)
@@ -878,7 +888,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
 /// never leaves the registers; weights come from the zero-padded rows laid
 /// out by [`Mlp::new`], so every load is one full vector; the only
 /// cross-lane work is the horizontal reductions of `θ` (the sums; the
-/// maximum too, unless the row is shifted by its label's logit) and the
+/// maximum too, unless the row is shifted by its target's class) and the
 /// broadcasts of single lanes into the next product. Same formulas, same
 /// special-value behaviour as the general kernel.
 impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, OUT, T> {
@@ -892,7 +902,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     }
 
     /// The register kernel's forward pass, up to the softmax statistics,
-    /// shifted as [`Mlp::label_shift`] chooses for `target`.
+    /// shifted as [`Mlp::shift_class`] chooses for `target`.
     #[inline(always)]
     fn forward_in_registers<V: Vector<Elem = T>>(
         &self,
@@ -912,14 +922,14 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         let theta = V::select(valid, theta, splat(T::NEG_INFINITY));
 
         // Softmax statistics (see math::softmax), shifted by the maximum or
-        // by the label's logit: that logit's own product again, with the
-        // label's column of `W2` in every lane, so that every lane holds
-        // `θ_l` bit for bit, with no horizontal step after `θ`.
-        let m = match self.label_shift(target) {
-            Some(l) => broadcast_dot(
+        // by the logit of the target's class `c`: that logit's own product
+        // again, with column `c` of `W2` in every lane, so that every lane
+        // holds `θ_c` bit for bit, with no horizontal step after `θ`.
+        let m = match self.shift_class(target) {
+            Some(c) => broadcast_dot(
                 h_row,
-                |k| self.w2.rows().get(k).map(|r| splat(r[l])),
-                Some(splat(self.b2.row()[l])),
+                |k| self.w2.rows().get(k).map(|r| splat(r[c])),
+                Some(splat(self.b2.row()[c])),
             ),
             None => splat(theta.reduce_max()),
         };
@@ -991,10 +1001,16 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 let (y_hi, y_lo) = sum2(y.row().iter().copied(), T::ZERO);
                 let yv = simd::load::<V>(y.row(), T::ZERO);
                 let rho = splat(f.stats.rest);
-                let d = soft_d_theta::<T, V>(f.e, s, rho, (splat(y_hi), splat(y_lo)), yv);
+                // The maximum again (the same value when it is the shift):
+                // off the chain here, it runs beside the exponentials. The
+                // pivot is its first lane, as `first_max_index` finds it.
+                let max = f.theta.reduce_max();
+                let exact_from = soft_exact_from(Some(max), f.stats.shift);
+                let sum_y = (splat(y_hi), splat(y_lo));
+                let d = soft_d_theta::<T, V>(f.e, s, rho, sum_y, yv, exact_from);
                 let theta = simd::lanes(f.theta);
-                // Shifted by the maximum, as every soft target is.
-                (d, d, max_index(&theta.0.as_ref()[..OUT], f.stats.shift))
+                let pivot = theta.0.as_ref()[..OUT].iter().position(|&t| t == max);
+                (d, d, pivot.unwrap_or(0))
             }
         };
         let pivot = p.w2t.get(pivot).map_or(zero, narrow) * half;
@@ -1074,7 +1090,8 @@ struct InRegisters<T: Real, V: Vector<Elem = T>> {
     slope: V,
     /// `θ`, padding lanes `−∞`.
     theta: V,
-    /// The softmax shift in every lane: `max θ`, or the label's `θ_l`.
+    /// The softmax shift in every lane: `max θ`, or the target's class's
+    /// `θ_c`.
     m: V,
     /// `e^(θ − m)`, padding lanes 0.
     e: V,
@@ -1204,7 +1221,8 @@ mod tests {
             return;
         }
         let mut r = StdRng::seed_from_u64(seed);
-        // Networks seen with the label shift and with the maximum.
+        // Networks seen with the shift by the target's class and with the
+        // maximum.
         let mut shifts = [0usize; 2];
         for case in 0..2000 {
             // Scales from tame to saturating, and now and then a special value.
@@ -1227,8 +1245,12 @@ mod tests {
             if case % 5 == 0 {
                 y[r.gen_range(0..OUT)] = T::ZERO;
             }
+            if case % 7 == 1 {
+                // Every entry the mode: the first class shifts the row.
+                y = [T::from_f64(1.0 / OUT as f64); OUT];
+            }
             let soft = Target::Probs(RowVec::from_row(y));
-            shifts[usize::from(mlp.label_shift(&label).is_some())] += 1;
+            shifts[usize::from(mlp.shift_class(&label).is_some())] += 1;
             for target in [label, soft] {
                 let ctx = format!("{IN}→{HID}→{OUT} {} case {case}", T::NAME);
                 compare::<IN, HID, OUT, T, T::Simd>(&mlp, &x, &target, &ctx);
@@ -1239,7 +1261,7 @@ mod tests {
         }
         assert!(
             shifts[0] > 100 && shifts[1] > 100,
-            "{IN}→{HID}→{OUT} {}: class labels shifted by the maximum {} times, by the label {} times",
+            "{IN}→{HID}→{OUT} {}: rows shifted by the maximum {} times, by the target's class {} times",
             T::NAME,
             shifts[0],
             shifts[1]
@@ -1286,13 +1308,14 @@ mod tests {
         );
     }
 
-    /// The label shift is taken exactly when `max_j (|b2_j| + Σ_k |W2_kj|)`
-    /// is at most a quarter of `EXP_NORMAL_MAX` (22 in `f32`, 177.25 in
-    /// `f64`), and every way of changing the weights decides again.
+    /// The shift by the target's class is taken exactly when
+    /// `max_j (|b2_j| + Σ_k |W2_kj|)` is at most a quarter of
+    /// `EXP_NORMAL_MAX` (22 in `f32`, 177.25 in `f64`), and every way of
+    /// changing the weights decides again.
     fn check_logit_bound<T: Real>(limit: f64) {
         let class = Target::<4, T>::class(1).expect("1 < 4");
-        let soft = Target::Probs(RowVec::from_row([T::from_f64(0.25); 4]));
-        let shifted = |m: &Mlp<2, 3, 4, T>| m.label_shift(&class).is_some();
+        let probs = |y: [f64; 4]| Target::Probs(RowVec::from_row(y.map(T::from_f64)));
+        let shifted = |m: &Mlp<2, 3, 4, T>| m.shift_class(&class).is_some();
         // Column 2 of W2 holds ±w (signs mixed: the bound adds magnitudes),
         // b2_2 = b; every other entry is 0.
         let net = |w: f64, b: f64| {
@@ -1315,8 +1338,23 @@ mod tests {
         assert!(!shifted(&net(w, above)), "bound above {limit}");
         assert!(!shifted(&net(f64::NAN, 0.0)), "NaN weight");
         assert!(!shifted(&net(0.0, f64::INFINITY)), "infinite bias");
-        // Soft targets always take the maximum.
-        assert_eq!(net(w, 1.0).label_shift(&soft), None);
+        // Probabilities take their first largest entry, or the maximum.
+        let bounded = net(w, 1.0);
+        for (y, mode) in [
+            ([0.1, 0.4, 0.4, 0.1], Some(1)),
+            ([0.25; 4], Some(0)),
+            ([0.0, 0.0, 0.0, 1.0], Some(3)),
+            ([f64::NAN, 0.5, 0.2, 0.3], Some(0)),
+            ([0.2, f64::NAN, 0.5, 0.3], Some(2)),
+        ] {
+            assert_eq!(bounded.shift_class(&probs(y)), mode, "{y:?}");
+        }
+        let soft = probs([0.1, 0.4, 0.4, 0.1]);
+        assert_eq!(net(w, above).shift_class(&soft), None);
+        assert_eq!(
+            Mlp::<2, 3, 0, T>::zeros().shift_class(&Target::Probs(RowVec::zeros())),
+            None
+        );
         // Every mutation lays the flag out again.
         let mut m = net(w, above);
         m.update_params(|_, _, w2, b2| {
@@ -1341,7 +1379,7 @@ mod tests {
     }
 
     #[test]
-    fn label_shift_follows_the_logit_bound() {
+    fn shift_class_follows_the_logit_bound() {
         check_logit_bound::<f32>(22.0);
         check_logit_bound::<f64>(177.25);
     }

@@ -39,6 +39,7 @@ use common::{
 };
 use constgrad::{Mat, Mlp, Real, RowVec, Target};
 use rand::rngs::StdRng;
+use rand::Rng;
 
 /// Seeds per shape, regime and target kind.
 const SEEDS: u64 = 8;
@@ -418,4 +419,99 @@ fn one_one_two_network_matches_closed_form() {
     // f64: the same, in units of 2⁻⁵³.
     approx::assert_relative_eq!(loss, (1.0 + (-1f64).exp()).ln(), max_relative = 1e-15);
     approx::assert_relative_eq!(dx[(0, 0)], -2.0 * s * 0.25, max_relative = 1e-15);
+}
+
+/// Soft-target `f32` `dL/dθ` (`Grads::b2`) where the logits are the output biases
+/// (`W2 = 0`, so `θ = b2` exactly and every logit is bounded: the one-sample
+/// kernels shift by the target's mode, and the row's maximum may be another
+/// class). Against `ŷ_j·Σy − y_j` in `f64` from the same `θ` and `y`:
+///
+/// - a class with `ŷ_j < 10⁻³` keeps `y_j`: within half an ulp of the exact
+///   value, plus `8ε·ŷ_j·Σy` for the rounding of `ŷ_j` (the plain form's
+///   bound; the exact form, which rounds three more times, misses it);
+/// - a one-hot target on a leading class: `dL/dθ_q = −Σ_{j≠q} ŷ_j` within
+///   `8ε` relative, however small (the exact form's bound; the plain
+///   `ŷ_q − 1` keeps only `ε/|dL/dθ_q|`);
+/// - every class within `8ε·(ŷ_j·Σy + y_j)`.
+fn check_soft_d_theta<const OUT: usize, T: Real>(seed: u64) {
+    let mut r = rng(seed);
+    let eps = T::EPSILON.to_f64();
+    let (mut plain, mut leading) = (0, 0);
+    for case in 0..4000 {
+        let mut theta = [0.0f64; OUT];
+        theta.iter_mut().for_each(|t| *t = r.gen_range(-10.0..10.0));
+        let q = r.gen_range(0..OUT);
+        let one_hot = case % 2 == 0;
+        let y: [T; OUT] = if one_hot {
+            // The target's class leads by 3–15.
+            let top = theta.iter().copied().fold(f64::MIN, f64::max);
+            theta[q] = (top + r.gen_range(3.0..15.0)).min(21.0);
+            core::array::from_fn(|j| T::from_f64(f64::from(u8::from(j == q))))
+        } else {
+            let raw: [f64; OUT] = core::array::from_fn(|_| r.gen_range(0.01..1.0));
+            let sum: f64 = raw.iter().sum();
+            raw.map(|v| T::from_f64(v / sum))
+        };
+        let theta = theta.map(T::from_f64);
+        let mlp = Mlp::<2, 3, OUT, T>::new(
+            Mat::from_rows([[T::from_f64(0.5); 3]; 2]),
+            RowVec::zeros(),
+            Mat::zeros(),
+            RowVec::from_row(theta),
+        );
+        let x = RowVec::from_row([T::from_f64(0.25), T::from_f64(-1.0)]);
+        let got = mlp.grads(&x, &Target::probs(y)).b2;
+        // f64 reference from the same values.
+        let t64 = theta.map(T::to_f64);
+        let y64 = y.map(T::to_f64);
+        let top = t64.iter().copied().fold(f64::MIN, f64::max);
+        let e = t64.map(|t| (t - top).exp());
+        let s: f64 = e.iter().sum();
+        let sum_y: f64 = y64.iter().sum();
+        for j in 0..OUT {
+            let p = e[j] / s;
+            // `(e_j·Σ_{i≠j} y_i − y_j·Σ_{i≠j} e_i)/s`: no `1 − ŷ_j` to cancel.
+            let e_off: f64 = (0..OUT).filter(|&i| i != j).map(|i| e[i]).sum();
+            let y_off: f64 = (0..OUT).filter(|&i| i != j).map(|i| y64[i]).sum();
+            let exact = (e[j] * y_off - y64[j] * e_off) / s;
+            let err = (got[(0, j)].to_f64() - exact).abs();
+            let ctx = || format!("{OUT} classes, case {case}, class {j}: θ {t64:?}, y {y64:?}");
+            assert!(
+                err <= 8.0 * eps * (p * sum_y + y64[j].abs()),
+                "{}: {err:e}",
+                ctx()
+            );
+            if p < 1e-3 && y64[j] > 0.0 {
+                plain += 1;
+                let half_ulp = 0.5 * eps * 2f64.powi(exact.abs().log2().floor() as i32);
+                assert!(
+                    err <= half_ulp * 1.01 + 8.0 * eps * p * sum_y,
+                    "{}: {err:e} against half an ulp {half_ulp:e}",
+                    ctx()
+                );
+            }
+            if one_hot && j == q {
+                leading += 1;
+                assert!(
+                    err <= 8.0 * eps * exact.abs(),
+                    "{}: relative {:e}",
+                    ctx(),
+                    err / exact.abs()
+                );
+            }
+        }
+    }
+    assert!(
+        plain > 1000 && leading > 1000,
+        "{plain} small classes, {leading} leading"
+    );
+}
+
+#[test]
+fn soft_d_theta_keeps_its_forms_when_shifted_by_the_mode() {
+    // `f32` only: the `f64` reference is exact to far below an `f32` ulp.
+    // 5 and 8 classes take the register kernel, 17 the chunked one.
+    check_soft_d_theta::<5, f32>(71);
+    check_soft_d_theta::<8, f32>(72);
+    check_soft_d_theta::<17, f32>(73);
 }

@@ -20,17 +20,36 @@
 //!
 //! The formulas hold for any finite shift `m`: every `θ_j − m` moves with it,
 //! and `softmax`, `logsumexp` and the loss do not change. The maximum is the
-//! shift that keeps every `e_j ≤ 1` whatever the logits. A row with a class
-//! label `l` may take `m = θ_l` instead when its logits are known to lie
-//! within a spread `D` of each other, with `e^±D` far inside the type's
-//! range (the network kernels establish this once per network, see `Mlp`'s
-//! `needs_max_shift`). Then:
+//! shift that keeps every `e_j ≤ 1` whatever the logits. A row may take the
+//! logit of a chosen class `c` instead, `m = θ_c`, when its logits are known
+//! to lie within a spread `D` of each other, with `e^±D` far inside the
+//! type's range (the network kernels establish this once per network, see
+//! `Mlp`'s `needs_max_shift`): a class label's own class, or for
+//! probabilities `y` their first largest entry ([`first_max_index`]). Then:
 //!
-//! - `e_l = 1` exactly, and the maxima bookkeeping below counts the lanes
-//!   equal to `θ_l` (each with `e = 1`), so `ρ = Σ_{j≠l} e_j`;
-//! - the loss `(m − θ_l) + ln(1 + ρ)` is `ln(1 + ρ)`: still `≥ 0`, and still
-//!   relatively accurate when tiny (`ρ` small);
-//! - `softmax_j = e_j / s` as before, with `s = 1 + ρ` up to `N·e^D`.
+//! - `e_c = 1` exactly, and the maxima bookkeeping below counts the lanes
+//!   equal to `θ_c` (each with `e = 1`), so `ρ = Σ_{j≠c} e_j`;
+//! - the class-label loss `(m − θ_l) + ln(1 + ρ)` is `ln(1 + ρ)`: still
+//!   `≥ 0`, and still relatively accurate when tiny (`ρ` small);
+//! - the soft-target loss keeps its form. A term `y_j·((θ_c − θ_j) + ln s)`
+//!   with `θ_j > θ_c` is `y_j·ln(1/ŷ_j) ≥ 0` formed from two terms of
+//!   opposite signs, so it may round below 0; but then `ln s >
+//!   θ_j − θ_c`, and the mode's own term `y_c·ln s`, with `y_c ≥ y_j`,
+//!   outweighs every such rounding: the total stays `≥ 0` for `y ≥ 0`;
+//! - `softmax_j = e_j / s` as before, with `s = 1 + ρ` up to `N·e^D`;
+//! - [`soft_d_theta`]'s exact form matters where `ŷ_j` rounds close to 1
+//!   while `dL/dθ_j = ŷ_j·Σy − y_j` is small, so `y_j ≈ Σy`: at the first
+//!   maximal logit, when it is also the target's mode (for `y ≥ 0`, only
+//!   the mode can carry more than half of `Σy`). Then `θ_c` is the
+//!   maximum's value, and every value is the one the maximum gives.
+//!   Otherwise every class takes the plain form ([`soft_exact_from`]): the
+//!   first maximal logit `p` has `y_p ≤ Σy/2`, so its `dL/dθ_p` is small
+//!   only where `ŷ_p ≈ y_p/Σy ≤ ½`, which no rounding near 1 affects. (The
+//!   exact form on the other classes within `e_j ∈ [½, 2]`, where `1 − e_j`
+//!   is still exact, cost accuracy: it rounds three times where the plain
+//!   form rounds once, and on a 5→3→5 network of `tests/relative_accuracy.rs`
+//!   whose `dL/dh` cancels, that took the relative error of `dL/dx` from
+//!   below 1e-5 to 2.3e-5.)
 //!
 //! What it saves is the maximum: on the one-sample kernels, its horizontal
 //! reduction lies on the chain between the logits and the exponentials.
@@ -68,8 +87,8 @@ use crate::simd::{self, Vector};
 /// `m`, `s` and `ρ = s − 1` of a row of logits; see the module docs.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct RowStats<T> {
-    /// The shift `m`: `max_j θ_j`, or a class label's own logit (see
-    /// "Another shift" in the module docs).
+    /// The shift `m`: `max_j θ_j`, or a chosen class's logit (see "Another
+    /// shift" in the module docs).
     pub shift: T,
     /// `s = Σ_j e^(θ_j − m)`.
     pub sum: T,
@@ -287,16 +306,17 @@ pub(crate) fn two_sum<X: Copy + Add<Output = X> + Sub<Output = X>>(a: X, b: X) -
 /// and `s`, its `ρ = s − 1` summed apart ([`ExpSums`]), and `Σy` as a
 /// [`sum2`] pair, in the form that is accurate for each `e_j`:
 ///
-/// - `e_j < ½` (so `ŷ_j < ½`): `ŷ_j·Σy − y_j`, one divide and one FMA, which
-///   keeps `y_j` exact: when `ŷ_j` is small, `dL/dθ_j ≈ −y_j` to half an ulp.
-/// - `e_j ≥ ½`: `(e_j·Σ_{i≠j} y_i − y_j·Σ_{i≠j} e_i)/s`. The plain form
-///   loses a confident row's small `dL/dθ_l`: `ŷ_l` rounds to within an ulp
-///   of 1, which leaves `ε/|dL/dθ_l|` relative accuracy (ACCURACY.md, gap
-///   3). Here both sums skip entry `j` exactly where it would cancel:
+/// - `e_j ≥ exact_from` (½; see [`soft_exact_from`]):
+///   `(e_j·Σ_{i≠j} y_i − y_j·Σ_{i≠j} e_i)/s`. The plain form loses a
+///   confident row's small `dL/dθ_l`: `ŷ_l` rounds to within an ulp of 1,
+///   which leaves `ε/|dL/dθ_l|` relative accuracy (ACCURACY.md, gap 3).
+///   Here both sums skip entry `j` exactly where it would cancel:
 ///   `Σ_{i≠j} e_i = (1 − e_j) + ρ`, whose `1 − e_j` is exact for `e_j ≥ ½`
 ///   (`e_j ≤ 1`; the maximum's `e_j = 1` leaves `ρ`), and
 ///   `Σ_{i≠j} y_i = (hi − y_j) + lo`, whose `hi − y_j` is exact where `y_j`
 ///   carries most of the mass.
+/// - elsewhere: `ŷ_j·Σy − y_j`, one divide and one FMA, which keeps `y_j`
+///   exact: when `ŷ_j` is small, `dL/dθ_j ≈ −y_j` to half an ulp.
 ///
 /// What cancellation is left is the row's own (`ŷ` close to `y/Σy`), which
 /// the logits' rounding bounds anyway.
@@ -307,21 +327,47 @@ pub(crate) fn soft_d_theta<T: Real, V: Vector<Elem = T>>(
     rho: V,
     (y_hi, y_lo): (V, V),
     y: V,
+    exact_from: T,
 ) -> V {
     let one = V::splat(T::ONE);
-    let small = e.simd_lt(V::splat(T::from_f64(0.5)));
+    let plain = e.simd_lt(V::splat(exact_from));
     let e_off = (one - e) + rho;
     let y_off = (y_hi - y) + y_lo;
     let n = e.mul_add(y_off, -(y * e_off));
-    let x = V::select(small, e, n) / s;
-    V::select(small, x.mul_add(y_hi + y_lo, -y), x)
+    let x = V::select(plain, e, n) / s;
+    V::select(plain, x.mul_add(y_hi + y_lo, -y), x)
 }
 
-/// The first class at the row's maximum `max` (0 if none: a NaN row), the
-/// soft-target backward product's pivot (see [`pivot_unscale`]).
+/// [`soft_d_theta`]'s `exact_from` for a row shifted by `shift`, whose
+/// first maximal logit is `θ_p` (`first_max_index`): ½ when the shift is
+/// the maximum's value, `+∞` (every class takes the plain form) when it
+/// is a smaller logit, the target's mode (see "Another shift" in the
+/// module docs).
 #[inline(always)]
-pub(crate) fn max_index<T: Real>(theta: &[T], max: T) -> usize {
-    theta.iter().position(|&t| t == max).unwrap_or(0)
+pub(crate) fn soft_exact_from<T: Real>(theta_p: Option<T>, shift: T) -> T {
+    if theta_p == Some(shift) {
+        T::from_f64(0.5)
+    } else {
+        T::INFINITY
+    }
+}
+
+/// The index of the first largest entry of `row` (`None` for an empty row;
+/// a NaN entry is never larger than another). Of logits `θ`, the first
+/// maximal logit, the soft-target backward product's pivot (see
+/// [`pivot_unscale`]); of a soft target `y`, its mode, the class whose logit
+/// shifts the row when the network bounds its logits (see "Another shift"
+/// in the module docs).
+#[inline(always)]
+pub(crate) fn first_max_index<T: Real>(row: &[T]) -> Option<usize> {
+    let first = row.first()?;
+    let mut best = (0, *first);
+    for (j, &v) in row.iter().enumerate().skip(1) {
+        if v > best.1 {
+            best = (j, v);
+        }
+    }
+    Some(best.0)
 }
 
 /// Class-label `e_j` off the label and 0 on it, the one masked row both
@@ -344,9 +390,13 @@ pub(crate) fn class_e<T: Real, V: Vector<Elem = T>>(e: V, is_label: V) -> V {
 /// rounding, and the mismatch it leaves in `Σ_j dL/dθ_j`, from being
 /// amplified when the columns of `W2` nearly cancel: the label for class
 /// targets (whose `dL/dθ_l = −Σ_{j≠l} ŷ_j` is not even formed), the first
-/// maximal logit for soft ones ([`max_index`]; on a confident row its
+/// maximal logit for soft ones ([`first_max_index`]; on a confident row its
 /// `|dL/dθ_p| ≈ Σ_{j≠p} y_j` leads), which take `dL/dθ` itself and double the
-/// product instead of dividing it. Halving keeps the difference of two
+/// product instead of dividing it. (Soft targets keep this pivot when their
+/// row is shifted by the target's mode instead of the maximum: with the
+/// mode as pivot, on confident rows that disagree with their target,
+/// `tests/relative_accuracy.rs` measured up to 1.26e-5 relative error on
+/// 33-9-17 against 7.54e-6.) Halving keeps the difference of two
 /// finite weights finite and is exact, except that a subnormal weight
 /// loses its last bit (`2^-150` absolute). Dividing the class product once,
 /// rather than each `e_j` before it, takes the denominator's horizontal sum
@@ -363,20 +413,20 @@ pub(crate) fn exp_shifted<T: Real, const N: usize>(theta: &[T; N], e: &mut [T; N
     exp_shifted_by(theta, e, None)
 }
 
-/// [`exp_shifted`] with the shift `m = θ_label` when `label` is given (see
+/// [`exp_shifted`] with the shift `m = θ_c` when a class `c` is given (see
 /// "Another shift" in the module docs; the caller vouches for the logits'
 /// spread), with no pass for the maximum.
 #[inline(always)]
 pub(crate) fn exp_shifted_by<T: Real, const N: usize>(
     theta: &[T; N],
     e: &mut [T; N],
-    label: Option<usize>,
+    class: Option<usize>,
 ) -> RowStats<T> {
     let lanes = <T::Simd as Vector>::LANES;
     let splat = <T::Simd as Vector>::splat;
     let ninf = T::NEG_INFINITY;
-    let shift = match label.and_then(|l| theta.get(l)) {
-        Some(&theta_l) => theta_l,
+    let shift = match class.and_then(|c| theta.get(c)) {
+        Some(&theta_c) => theta_c,
         None => {
             // Pass 1: the maximum, lanes past the end padded with −∞.
             let mut vmax = splat(ninf);
