@@ -406,9 +406,10 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
 
     /// The class whose logit shifts the softmax of a one-sample call, on a
     /// network whose logits are bounded ([`Mlp::logit_bound_limit`]): a
-    /// class label's own, or the first largest entry of probabilities (see
-    /// [`first_max_index`]). `None`, the maximum, otherwise (and for
-    /// `OUT = 0`).
+    /// class label's own, or the first largest entry of probabilities `y ≥ 0`
+    /// (see [`first_max_index`]). `None`, the maximum, otherwise: also for a
+    /// target with a negative or NaN entry, whose loss terms could then
+    /// cancel (`math::softmax`, "Another shift"), and for `OUT = 0`.
     #[inline(always)]
     fn shift_class(&self, target: &Target<OUT, T>) -> Option<usize> {
         if self.needs_max_shift {
@@ -416,7 +417,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         }
         match target {
             Target::Class(label) => Some(label.get()),
-            Target::Probs(y) => first_max_index(y.row()),
+            Target::Probs(y) if y.row().iter().all(|&v| v >= T::ZERO) => first_max_index(y.row()),
+            Target::Probs(_) => None,
         }
     }
 
@@ -1344,8 +1346,12 @@ mod tests {
             ([0.1, 0.4, 0.4, 0.1], Some(1)),
             ([0.25; 4], Some(0)),
             ([0.0, 0.0, 0.0, 1.0], Some(3)),
-            ([f64::NAN, 0.5, 0.2, 0.3], Some(0)),
-            ([0.2, f64::NAN, 0.5, 0.3], Some(2)),
+            ([0.0, -0.0, 0.0, 0.0], Some(0)),
+            // A negative or NaN entry: the maximum.
+            ([-1.125, 0.0, 0.0, 0.0], None),
+            ([0.1, 0.4, -0.1, 0.6], None),
+            ([f64::NAN, 0.5, 0.2, 0.3], None),
+            ([0.2, f64::NAN, 0.5, 0.3], None),
         ] {
             assert_eq!(bounded.shift_class(&probs(y)), mode, "{y:?}");
         }

@@ -200,6 +200,38 @@ fn soft_targets_keep_y_exact_where_the_probability_is_small() {
     pass(checks::check_network(&net, x, &goal, Api::InputGrad));
 }
 
+/// Session 24's first shift by the target's mode, input_grad run, native:
+/// on a network whose logits are bounded, a soft target with a negative
+/// entry, `y = (−1.125, 0, 0, 0, 0)`, was shifted by its first largest
+/// entry's logit, `θ_1`. The loss `−1.125·((θ_1 − θ_0) + ln s)` then
+/// formed a tiny value, `−8.2e-4`, from two terms of about 4 that cancel,
+/// and missed it by 7.9e-7, 189 times the check's bound. Only targets
+/// `y ≥ 0`, whose mode's own term outweighs such rounding, take the mode's
+/// shift now; this one keeps the maximum.
+#[test]
+fn a_soft_target_with_a_negative_entry_keeps_the_maximum_as_its_shift() {
+    let net = Net::<5, 3, 5> {
+        w1: [
+            [-1.1875, 1.9375, -3.5],
+            [3.375, -1.0, -17.175781],
+            [-1.5, 2.0, 0.6875],
+            [-1.375, 3.5, -1.1875],
+            [-0.5, 0.75, 0.6875],
+        ],
+        b1: [-1.375, 3.5, 0.375],
+        w2: [
+            [-0.0625, 0.25, 0.75, 0.6875, -1.375],
+            [3.5, 0.375, -0.0625, 0.25, 3.8125],
+            [3.75, -0.75, -2.6875, -2.3125, -3.4375],
+        ],
+        b2: [1.6875, -2.25, -1.5625, -0.125, -0.6875],
+    };
+    let x = [-2.375, -2.8125, 0.25, -3.4375, 1.6875];
+    let goal = Goal::Probs([-1.125, 0.0, 0.0, 0.0, 0.0]);
+    pass(checks::check_network(&net, x, &goal, Api::InputGrad));
+    pass(checks::check_network(&net, x, &goal, Api::Grads));
+}
+
 /// Session 20's compensated sums for rows longer than one vector,
 /// softmax_family run, native (N = 17 on 16 lanes): a logit of `−f32::MAX`
 /// under a maximum of 1e30 gives a loss term of `f32::MAX`, and the other

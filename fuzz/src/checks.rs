@@ -1002,6 +1002,25 @@ fn net_ref<const IN: usize, const HID: usize, const OUT: usize>(
             let sum_y: f64 = y.iter().sum();
             let e_sum_y = nout * u * y.iter().map(|v| v.abs()).sum::<f64>();
             fits(y.iter().map(|v| v.abs()).sum::<f64>());
+            // On a network that bounds its logits (`|b2_j| + Σ_k |W2[k][j]|`
+            // at most 22), the one-sample kernels shift a target `y ≥ 0` by
+            // the logit of its mode `q` instead of the maximum `m`
+            // (`Mlp::shift_class`). Their loss then forms `(θ_q − θ_j) +
+            // ln s_q` with `ln s_q = ln s + (m − θ_q)`, intermediates larger
+            // by up to `dc = m − θ_q`, and `dL/dθ` takes the plain form on
+            // every class when `q` is not the maximum. Where that may happen
+            // (the bound is tested with a margin), both are budgeted.
+            let bounded = (0..OUT).all(|j| {
+                b2[j].abs() + (0..HID).map(|k| w2[k][j].abs()).sum::<f64>() <= 22.0 * (1.0 + 1e-9)
+            });
+            let mode_shift = bounded && y.iter().all(|&v| v >= 0.0);
+            let dc = match (0..OUT).reduce(|b, j| if y[j] > y[b] { j } else { b }) {
+                Some(q) if mode_shift => {
+                    let top = th.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                    (top - th[q]).max(0.0) + et[q] + emax
+                }
+                _ => 0.0,
+            };
             let mut v = 0.0;
             let mut mag = 0.0;
             let mut bound = nout * t;
@@ -1011,7 +1030,11 @@ fn net_ref<const IN: usize, const HID: usize, const OUT: usize>(
                     v += term;
                     mag += term.abs();
                     bound += y[j].abs()
-                        * (2.0 * u * r.d[j].abs() + r.eps_lns + u * r.lns + xent_prop(&pv, &et, j))
+                        * (2.0 * u * r.d[j].abs()
+                            + r.eps_lns
+                            + u * r.lns
+                            + 7.0 * u * dc
+                            + xent_prop(&pv, &et, j))
                         + u * term.abs();
                 }
                 // `softmax::soft_d_theta`: `ŷ_j·Σy − y_j` where the kernel's
@@ -1035,7 +1058,7 @@ fn net_ref<const IN: usize, const HID: usize, const OUT: usize>(
                 let e_lo = r.e[j] / g - r.eps_e[j];
                 let err = if e_hi < 0.5 {
                     small
-                } else if e_lo >= 0.5 {
+                } else if e_lo >= 0.5 && !mode_shift {
                     big
                 } else {
                     small.max(big)

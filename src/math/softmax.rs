@@ -25,7 +25,10 @@
 //! to lie within a spread `D` of each other, with `e^±D` far inside the
 //! type's range (the network kernels establish this once per network, see
 //! `Mlp`'s `needs_max_shift`): a class label's own class, or for
-//! probabilities `y` their first largest entry ([`first_max_index`]). Then:
+//! probabilities `y ≥ 0` their first largest entry ([`first_max_index`]).
+//! (A target with a negative entry keeps the maximum: its loss terms need
+//! not be outweighed by the mode's, and fuzzing found one whose tiny loss
+//! lost its relative accuracy to the cancellation below.) Then:
 //!
 //! - `e_c = 1` exactly, and the maxima bookkeeping below counts the lanes
 //!   equal to `θ_c` (each with `e = 1`), so `ρ = Σ_{j≠c} e_j`;
@@ -353,7 +356,8 @@ pub(crate) fn soft_exact_from<T: Real>(theta_p: Option<T>, shift: T) -> T {
 }
 
 /// The index of the first largest entry of `row` (`None` for an empty row;
-/// a NaN entry is never larger than another). Of logits `θ`, the first
+/// comparisons with NaN are false, so a leading NaN gives 0 and later ones
+/// are passed over). Of logits `θ`, the first
 /// maximal logit, the soft-target backward product's pivot (see
 /// [`pivot_unscale`]); of a soft target `y`, its mode, the class whose logit
 /// shifts the row when the network bounds its logits (see "Another shift"
