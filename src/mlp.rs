@@ -25,15 +25,16 @@
 //!   `dL/dh = Σ_{j≠l} ŷ_j·(W2ᵀ_j − W2ᵀ_l)`, not `Σ_j dL/dθ_j·W2ᵀ_j`.
 //!   A confident network (`ŷ_l ≈ 1`) has tiny but representable gradients;
 //!   these forms keep their relative precision.
-//! - For probabilities `y`, where `e_j = e^(θ_j − m) ≥ ½`:
-//!   `dL/dθ_j = (e_j·Σ_{i≠j} y_i − y_j·Σ_{i≠j} e_i)/s`, not `ŷ_j·Σy − y_j`
-//!   (whose `ŷ_j` rounds to within an ulp of 1 on a confident row).
-//!   `Σ_{i≠j} e_i` is `(1 − e_j) + (s − 1)`, with `s − 1` summed without the
-//!   maxima, and `Σ_{i≠j} y_i` is `Σy`, kept as an exact pair, minus `y_j`.
-//!   Where `e_j < ½` the plain form is the accurate one (it keeps `y_j`
-//!   exact); so it is on every class of a row shifted by a target's mode
-//!   that is not its maximum (see "Another shift" in `math::softmax`). `dL/dh` is then `Σ_j dL/dθ_j·(W2ᵀ_j − W2ᵀ_p)` for the first
-//!   maximal logit `p` (or the target's mode, below), which
+//! - For probabilities `y`, at the first maximal logit `p` when it is the
+//!   row's shift and ties with no other:
+//!   `dL/dθ_p = (Σ_{i≠p} y_i − y_p·ρ)/s` (the general
+//!   `(e_j·Σ_{i≠j} y_i − y_j·Σ_{i≠j} e_i)/s` with `e_p = 1`), not
+//!   `ŷ_p·Σy − y_p`, whose `ŷ_p` rounds to within an ulp of 1 on a confident
+//!   row. `ρ = s − 1` is summed without the maxima, and `Σ_{i≠p} y_i` is a
+//!   plain sum of the other entries. Every other class has `ŷ_j ≤ ½` and
+//!   takes the plain form, which keeps `y_j` exact (the batch kernels take
+//!   the exact form wherever `e_j ≥ ½`, with `Σy` as an exact pair; see
+//!   `math::softmax`). `dL/dh` is then `Σ_j dL/dθ_j·(W2ᵀ_j − W2ᵀ_p)`, which
 //!   `Σ_j dL/dθ_j = 0` allows.
 //! - The loss is `(m − θ_l) + ln(1 + ρ)`, see [`crate::math::cross_entropy`].
 //! - The one-sample kernels shift a row by one class's own logit instead of
@@ -56,8 +57,8 @@
 use crate::mat::{mat_vec_map, vec_mat_map, Mat, RowVec};
 use crate::math::sigmoid::sigmoid_and_slope_guarded_v;
 use crate::math::softmax::{
-    class_e, exp_shifted_by, first_max_index, pivot_unscale, soft_d_theta, soft_exact_from,
-    soft_loss_terms, soft_xent, sum2, ExpSums, RowStats,
+    class_e, exp_shifted_by, first_max_index, pivot_unscale, soft_d_theta, soft_exact_at_shift,
+    soft_loss_terms, soft_xent, ExpSums, RowStats,
 };
 use crate::real::{LoadAs, Real};
 use crate::simd::{self, Vector};
@@ -851,17 +852,37 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 // dL/dh from dL/dθ against the first maximal logit, doubled
                 // (see `pivot_unscale`).
                 let y = y.row();
-                let (y_hi, y_lo) = sum2(y.iter().map(|v| v.widen()), W::ZERO);
-                let sum_y = (splat(y_hi), splat(y_lo));
                 let rho = splat(hid.stats.rest);
                 let pivot = first_max_index(&hid.theta);
-                let exact_from = soft_exact_from(pivot.map(|p| hid.theta[p]), hid.stats.shift);
+                let max = pivot.map_or(W::NAN, |p| hid.theta[p]);
+                // The class at the shift takes the exact form, if any does.
+                let exact = if soft_exact_at_shift(&hid.stats, max) {
+                    splat(hid.stats.shift)
+                } else {
+                    splat(W::NAN)
+                };
+                let zero = splat(W::ZERO);
+                let at_exact = |start: usize| {
+                    simd::load::<W::Simd>(&hid.theta[start..], W::NEG_INFINITY).simd_eq(exact)
+                };
+                // Σy, and Σ_{i≠p} y_i for the exact class: plain sums.
+                let (mut all, mut off) = (zero, zero);
+                let mut start = 0;
+                while start < OUT {
+                    let yv = <T as LoadAs<W>>::load(&y[start..], W::ZERO);
+                    all = all + yv;
+                    off = off + <W::Simd as Vector>::select(at_exact(start), zero, yv);
+                    start += lanes;
+                }
+                let (sum_y, y_off) = (splat(all.reduce_add()), splat(off.reduce_add()));
+                let ones = zero.simd_eq(zero);
                 let mut start = 0;
                 while start < OUT {
                     let ev = simd::load::<W::Simd>(&hid.e[start..], W::ZERO);
                     let yv = <T as LoadAs<W>>::load(&y[start..], W::ZERO);
+                    let plain = <W::Simd as Vector>::select(at_exact(start), zero, ones);
                     simd::store(
-                        soft_d_theta::<W, W::Simd>(ev, s, rho, sum_y, yv, exact_from),
+                        soft_d_theta::<W, W::Simd>(ev, s, rho, sum_y, yv, (plain, y_off)),
                         &mut d_theta[start..],
                     );
                     start += lanes;
@@ -1000,18 +1021,26 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 (V::select(at_label, splat(-q.reduce_add()), q), e_off, l)
             }
             Target::Probs(y) => {
-                let (y_hi, y_lo) = sum2(y.row().iter().copied(), T::ZERO);
                 let yv = simd::load::<V>(y.row(), T::ZERO);
                 let rho = splat(f.stats.rest);
                 // The maximum again (the same value when it is the shift):
                 // off the chain here, it runs beside the exponentials. The
                 // pivot is its first lane, as `first_max_index` finds it.
                 let max = f.theta.reduce_max();
-                let exact_from = soft_exact_from(Some(max), f.stats.shift);
-                let sum_y = (splat(y_hi), splat(y_lo));
-                let d = soft_d_theta::<T, V>(f.e, s, rho, sum_y, yv, exact_from);
                 let theta = simd::lanes(f.theta);
                 let pivot = theta.0.as_ref()[..OUT].iter().position(|&t| t == max);
+                // The class at the shift takes the exact form, if any does.
+                let at_exact = if soft_exact_at_shift(&f.stats, max) {
+                    f.theta.simd_eq(f.m)
+                } else {
+                    zero
+                };
+                // Σy, and Σ_{i≠p} y_i for the exact class: plain sums, as
+                // the chunked kernel forms them.
+                let sum_y = splat((zero + yv).reduce_add());
+                let y_off = splat((zero + V::select(at_exact, zero, yv)).reduce_add());
+                let plain = V::select(at_exact, zero, zero.simd_eq(zero));
+                let d = soft_d_theta::<T, V>(f.e, s, rho, sum_y, yv, (plain, y_off));
                 (d, d, pivot.unwrap_or(0))
             }
         };

@@ -1007,9 +1007,8 @@ fn net_ref<const IN: usize, const HID: usize, const OUT: usize>(
             // the logit of its mode `q` instead of the maximum `m`
             // (`Mlp::shift_class`). Their loss then forms `(θ_q − θ_j) +
             // ln s_q` with `ln s_q = ln s + (m − θ_q)`, intermediates larger
-            // by up to `dc = m − θ_q`, and `dL/dθ` takes the plain form on
-            // every class when `q` is not the maximum. Where that may happen
-            // (the bound is tested with a margin), both are budgeted.
+            // by up to `dc = m − θ_q`. Where that may happen (the bound is
+            // tested with a margin), they are budgeted.
             let bounded = (0..OUT).all(|j| {
                 b2[j].abs() + (0..HID).map(|k| w2[k][j].abs()).sum::<f64>() <= 22.0 * (1.0 + 1e-9)
             });
@@ -1037,10 +1036,9 @@ fn net_ref<const IN: usize, const HID: usize, const OUT: usize>(
                             + xent_prop(&pv, &et, j))
                         + u * term.abs();
                 }
-                // `softmax::soft_d_theta`: `ŷ_j·Σy − y_j` where the kernel's
-                // `e_j < ½`, `ŷ_j·Σ_{i≠j} y_i − y_j·Σ_{i≠j} ŷ_i` (as
-                // `(e_j·Y≠j − y_j·S≠j)/s`) where it is `≥ ½`; both budgets
-                // where the logits' errors leave `e_j` on either side.
+                // `softmax::soft_d_theta`: `ŷ_j·Σy − y_j`, or
+                // `ŷ_j·Σ_{i≠j} y_i − y_j·Σ_{i≠j} ŷ_i` (as
+                // `(e_j·Y≠j − y_j·S≠j)/s`) where the kernel marks `j` exact.
                 let dt = p[j].0 * sum_y - y[j];
                 let small = p[j].1 * sum_y.abs() + p[j].0 * e_sum_y + u * dt.abs() + t;
                 let y_off = sum_y - y[j];
@@ -1055,14 +1053,11 @@ fn net_ref<const IN: usize, const HID: usize, const OUT: usize>(
                     + t;
                 let g = (et[j] + emax).exp();
                 let e_hi = r.e[j] * g + r.eps_e[j];
-                let e_lo = r.e[j] / g - r.eps_e[j];
-                let err = if e_hi < 0.5 {
-                    small
-                } else if e_lo >= 0.5 && !mode_shift {
-                    big
-                } else {
-                    small.max(big)
-                };
+                // The batch kernels take the second form wherever `e_j ≥ ½`;
+                // the one-sample ones only at a single maximum that is their
+                // shift, and the first elsewhere: both are budgeted wherever
+                // `e_j` may reach ½.
+                let err = if e_hi < 0.5 { small } else { small.max(big) };
                 d_theta[j] = (dt, err);
             }
             fits(mag);

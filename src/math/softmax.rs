@@ -45,7 +45,7 @@
 //!   maximal logit, when it is also the target's mode (for `y ≥ 0`, only
 //!   the mode can carry more than half of `Σy`). Then `θ_c` is the
 //!   maximum's value, and every value is the one the maximum gives.
-//!   Otherwise every class takes the plain form ([`soft_exact_from`]): the
+//!   Otherwise every class takes the plain form ([`soft_exact_at_shift`]): the
 //!   first maximal logit `p` has `y_p ≤ Σy/2`, so its `dL/dθ_p` is small
 //!   only where `ŷ_p ≈ y_p/Σy ≤ ½`, which no rounding near 1 affects. (The
 //!   exact form on the other classes within `e_j ∈ [½, 2]`, where `1 − e_j`
@@ -97,6 +97,8 @@ pub(crate) struct RowStats<T> {
     pub sum: T,
     /// `ρ = s − 1`, summed without cancellation.
     pub rest: T,
+    /// How many logits equal the shift (each with `e = 1`).
+    pub ties: T,
 }
 
 impl<T: Real> RowStats<T> {
@@ -171,8 +173,8 @@ impl<T: Real, V: Vector<Elem = T>> ExpSums<T, V> {
     /// would.)
     #[inline(always)]
     pub fn long_row_stats(&self, shift: T) -> RowStats<T> {
-        let ties = self.ties.reduce_add() - T::ONE;
-        let (hi, lo) = kahan_total(self.rest, self.rest_lost, &[ties]);
+        let ties = self.ties.reduce_add();
+        let (hi, lo) = kahan_total(self.rest, self.rest_lost, &[ties - T::ONE]);
         let (s_hi, s_lo) = two_sum(T::ONE, hi);
         RowStats {
             shift,
@@ -182,6 +184,7 @@ impl<T: Real, V: Vector<Elem = T>> ExpSums<T, V> {
                 s_hi + (s_lo + lo)
             },
             rest: hi + lo,
+            ties,
         }
     }
 
@@ -230,10 +233,12 @@ impl<T: Real, V: Vector<Elem = T>> ExpSums<T, V> {
     /// The statistics of one row spread across the lanes.
     #[inline(always)]
     pub fn row_stats(&self, shift: T) -> RowStats<T> {
+        let ties = self.ties.reduce_add();
         RowStats {
             shift,
             sum: self.sum.reduce_add(),
-            rest: self.rest.reduce_add() + (self.ties.reduce_add() - T::ONE),
+            rest: self.rest.reduce_add() + (ties - T::ONE),
+            ties,
         }
     }
 }
@@ -305,21 +310,23 @@ pub(crate) fn two_sum<X: Copy + Add<Output = X> + Sub<Output = X>>(a: X, b: X) -
     (sum, (a - (sum - back)) + (b - back))
 }
 
-/// Soft-target `dL/dθ_j = ŷ_j·Σy − y_j` from the row's `e_j = e^(θ_j − m)`
-/// and `s`, its `ρ = s − 1` summed apart ([`ExpSums`]), and `Σy` as a
-/// [`sum2`] pair, in the form that is accurate for each `e_j`:
+/// Soft-target `dL/dθ_j = ŷ_j·Σy − y_j` from the row's `e_j = e^(θ_j − m)`,
+/// `s`, and its `ρ = s − 1` summed apart ([`ExpSums`]), in the form that is
+/// accurate for each class; `sum_y` is `Σy`, and the caller marks the
+/// classes of each form:
 ///
-/// - `e_j ≥ exact_from` (½; see [`soft_exact_from`]):
+/// - `plain` lanes: `ŷ_j·Σy − y_j`, one divide and one FMA, which keeps
+///   `y_j` exact: when `ŷ_j` is small, `dL/dθ_j ≈ −y_j` to half an ulp.
+/// - the others, where `ŷ_j` may round close to 1 (at most the first
+///   maximal logit, with `e_j = 1`; the batch kernels, every `e_j ≥ ½`):
 ///   `(e_j·Σ_{i≠j} y_i − y_j·Σ_{i≠j} e_i)/s`. The plain form loses a
 ///   confident row's small `dL/dθ_l`: `ŷ_l` rounds to within an ulp of 1,
 ///   which leaves `ε/|dL/dθ_l|` relative accuracy (ACCURACY.md, gap 3).
 ///   Here both sums skip entry `j` exactly where it would cancel:
-///   `Σ_{i≠j} e_i = (1 − e_j) + ρ`, whose `1 − e_j` is exact for `e_j ≥ ½`
-///   (`e_j ≤ 1`; the maximum's `e_j = 1` leaves `ρ`), and
-///   `Σ_{i≠j} y_i = (hi − y_j) + lo`, whose `hi − y_j` is exact where `y_j`
-///   carries most of the mass.
-/// - elsewhere: `ŷ_j·Σy − y_j`, one divide and one FMA, which keeps `y_j`
-///   exact: when `ŷ_j` is small, `dL/dθ_j ≈ −y_j` to half an ulp.
+///   `Σ_{i≠j} e_i = (1 − e_j) + ρ`, whose `1 − e_j` is exact for
+///   `e_j ∈ [½, 1]` (the maximum's `e_j = 1` leaves `ρ`), and
+///   `Σ_{i≠j} y_i` is `y_off`, which the caller forms without cancelling
+///   (see [`soft_exact_at_shift`] and the batch kernels' [`sum2`] pair).
 ///
 /// What cancellation is left is the row's own (`ŷ` close to `y/Σy`), which
 /// the logits' rounding bounds anyway.
@@ -328,31 +335,32 @@ pub(crate) fn soft_d_theta<T: Real, V: Vector<Elem = T>>(
     e: V,
     s: V,
     rho: V,
-    (y_hi, y_lo): (V, V),
+    sum_y: V,
     y: V,
-    exact_from: T,
+    (plain, y_off): (V, V),
 ) -> V {
     let one = V::splat(T::ONE);
-    let plain = e.simd_lt(V::splat(exact_from));
     let e_off = (one - e) + rho;
-    let y_off = (y_hi - y) + y_lo;
     let n = e.mul_add(y_off, -(y * e_off));
     let x = V::select(plain, e, n) / s;
-    V::select(plain, x.mul_add(y_hi + y_lo, -y), x)
+    V::select(plain, x.mul_add(sum_y, -y), x)
 }
 
-/// [`soft_d_theta`]'s `exact_from` for a row shifted by `shift`, whose
-/// first maximal logit is `θ_p` (`first_max_index`): ½ when the shift is
-/// the maximum's value, `+∞` (every class takes the plain form) when it
-/// is a smaller logit, the target's mode (see "Another shift" in the
-/// module docs).
+/// Whether a one-sample row gives [`soft_d_theta`]'s exact form to the
+/// class at its shift: when the shift is the maximum's value `max` and no
+/// other logit ties it. That class is then the first maximal logit, the
+/// only one whose `ŷ_j` can round close to 1; every other class has
+/// `ŷ_j ≤ ½`, where the plain form is the accurate one, and so do tied
+/// maxima. When the shift is a smaller logit, the target's mode, every
+/// class takes the plain form (see "Another shift" in the module docs).
+///
+/// With a single exact class `p`, its `Σ_{i≠p} y_i` is the plain sum of the
+/// other entries, which for `y ≥ 0` cancels nowhere: the one-sample kernels
+/// need no compensated `Σy` (the batch kernels, whose every `e_j ≥ ½` takes
+/// the exact form, keep [`sum2`]).
 #[inline(always)]
-pub(crate) fn soft_exact_from<T: Real>(theta_p: Option<T>, shift: T) -> T {
-    if theta_p == Some(shift) {
-        T::from_f64(0.5)
-    } else {
-        T::INFINITY
-    }
+pub(crate) fn soft_exact_at_shift<T: Real>(stats: &RowStats<T>, max: T) -> bool {
+    stats.shift == max && stats.ties == T::ONE
 }
 
 /// The index of the first largest entry of `row` (`None` for an empty row;
