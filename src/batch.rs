@@ -327,11 +327,14 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 // Shifted by the maximum: the exact form wherever e_j ≥ ½,
                 // with Σ_{i≠j} y_i from Σy as an exact pair.
                 let (y_hi, y_lo) = sum2(y.iter().copied(), zero);
+                let sum_y = y_hi + y_lo;
                 let half = <T::Batch as Vector>::splat(T::from_f64(0.5));
+                let ones = zero.simd_eq(zero);
                 let mut loss = zero;
                 for (j, dj) in d_theta.iter_mut().enumerate() {
-                    let form = ((*dj).simd_lt(half), (y_hi - y[j]) + y_lo);
-                    *dj = soft_d_theta::<T, T::Batch>(*dj, sum, rho, y_hi + y_lo, y[j], form);
+                    let exact = <T::Batch as Vector>::select((*dj).simd_lt(half), zero, ones);
+                    let form = (exact, (y_hi - y[j]) + y_lo);
+                    *dj = soft_d_theta::<T, T::Batch>(*dj, sum, rho, sum_y, y[j], form);
                     loss = loss + soft_loss_terms::<T, T::Batch>(theta[j], y[j], m, ln_s);
                 }
                 let at_max = |j: usize| theta[j].simd_eq(m);

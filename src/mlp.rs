@@ -57,8 +57,8 @@
 use crate::mat::{mat_vec_map, vec_mat_map, Mat, RowVec};
 use crate::math::sigmoid::sigmoid_and_slope_guarded_v;
 use crate::math::softmax::{
-    class_e, exp_shifted_by, first_max_index, pivot_unscale, soft_d_theta, soft_exact_at_shift,
-    soft_loss_terms, soft_xent, ExpSums, RowStats,
+    class_e, exp_shifted_by, first_max_index, pivot_unscale, row_max, soft_d_theta,
+    soft_exact_at_shift, soft_loss_terms, soft_xent, soft_y_sums, ExpSums, RowStats,
 };
 use crate::real::{LoadAs, Real};
 use crate::simd::{self, Vector};
@@ -853,36 +853,28 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 // (see `pivot_unscale`).
                 let y = y.row();
                 let rho = splat(hid.stats.rest);
-                let pivot = first_max_index(&hid.theta);
-                let max = pivot.map_or(W::NAN, |p| hid.theta[p]);
-                // The class at the shift takes the exact form, if any does.
-                let exact = if soft_exact_at_shift(&hid.stats, max) {
-                    splat(hid.stats.shift)
+                // The first maximal logit: the pivot, and the one class
+                // that may take the exact form (if it is the shift).
+                let max = row_max(&hid.theta);
+                let pivot = hid.theta.iter().position(|&t| t == max);
+                let exact = splat(if soft_exact_at_shift(&hid.stats, max) {
+                    hid.stats.shift
                 } else {
-                    splat(W::NAN)
-                };
-                let zero = splat(W::ZERO);
-                let at_exact = |start: usize| {
-                    simd::load::<W::Simd>(&hid.theta[start..], W::NEG_INFINITY).simd_eq(exact)
-                };
-                // Σy, and Σ_{i≠p} y_i for the exact class: plain sums.
-                let (mut all, mut off) = (zero, zero);
-                let mut start = 0;
-                while start < OUT {
+                    W::NAN
+                });
+                let chunk = |start: usize| {
+                    let theta = simd::load::<W::Simd>(&hid.theta[start..], W::NEG_INFINITY);
                     let yv = <T as LoadAs<W>>::load(&y[start..], W::ZERO);
-                    all = all + yv;
-                    off = off + <W::Simd as Vector>::select(at_exact(start), zero, yv);
-                    start += lanes;
-                }
-                let (sum_y, y_off) = (splat(all.reduce_add()), splat(off.reduce_add()));
-                let ones = zero.simd_eq(zero);
+                    (yv, theta.simd_eq(exact))
+                };
+                let (sum_y, y_off) = soft_y_sums((0..OUT).step_by(lanes).map(chunk));
+                let (sum_y, y_off) = (splat(sum_y), splat(y_off));
                 let mut start = 0;
                 while start < OUT {
                     let ev = simd::load::<W::Simd>(&hid.e[start..], W::ZERO);
-                    let yv = <T as LoadAs<W>>::load(&y[start..], W::ZERO);
-                    let plain = <W::Simd as Vector>::select(at_exact(start), zero, ones);
+                    let (yv, at_exact) = chunk(start);
                     simd::store(
-                        soft_d_theta::<W, W::Simd>(ev, s, rho, sum_y, yv, (plain, y_off)),
+                        soft_d_theta::<W, W::Simd>(ev, s, rho, sum_y, yv, (at_exact, y_off)),
                         &mut d_theta[start..],
                     );
                     start += lanes;
@@ -1025,7 +1017,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 let rho = splat(f.stats.rest);
                 // The maximum again (the same value when it is the shift):
                 // off the chain here, it runs beside the exponentials. The
-                // pivot is its first lane, as `first_max_index` finds it.
+                // pivot is its first lane, as in the chunked kernel.
                 let max = f.theta.reduce_max();
                 let theta = simd::lanes(f.theta);
                 let pivot = theta.0.as_ref()[..OUT].iter().position(|&t| t == max);
@@ -1035,12 +1027,9 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 } else {
                     zero
                 };
-                // Σy, and Σ_{i≠p} y_i for the exact class: plain sums, as
-                // the chunked kernel forms them.
-                let sum_y = splat((zero + yv).reduce_add());
-                let y_off = splat((zero + V::select(at_exact, zero, yv)).reduce_add());
-                let plain = V::select(at_exact, zero, zero.simd_eq(zero));
-                let d = soft_d_theta::<T, V>(f.e, s, rho, sum_y, yv, (plain, y_off));
+                let (sum_y, y_off) = soft_y_sums([(yv, at_exact)]);
+                let (sum_y, y_off) = (splat(sum_y), splat(y_off));
+                let d = soft_d_theta::<T, V>(f.e, s, rho, sum_y, yv, (at_exact, y_off));
                 (d, d, pivot.unwrap_or(0))
             }
         };

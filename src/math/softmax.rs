@@ -313,11 +313,11 @@ pub(crate) fn two_sum<X: Copy + Add<Output = X> + Sub<Output = X>>(a: X, b: X) -
 /// Soft-target `dL/dθ_j = ŷ_j·Σy − y_j` from the row's `e_j = e^(θ_j − m)`,
 /// `s`, and its `ρ = s − 1` summed apart ([`ExpSums`]), in the form that is
 /// accurate for each class; `sum_y` is `Σy`, and the caller marks the
-/// classes of each form:
+/// lanes of the exact form:
 ///
-/// - `plain` lanes: `ŷ_j·Σy − y_j`, one divide and one FMA, which keeps
+/// - unmarked lanes: `ŷ_j·Σy − y_j`, one divide and one FMA, which keeps
 ///   `y_j` exact: when `ŷ_j` is small, `dL/dθ_j ≈ −y_j` to half an ulp.
-/// - the others, where `ŷ_j` may round close to 1 (at most the first
+/// - `exact` lanes, where `ŷ_j` may round close to 1 (at most the first
 ///   maximal logit, with `e_j = 1`; the batch kernels, every `e_j ≥ ½`):
 ///   `(e_j·Σ_{i≠j} y_i − y_j·Σ_{i≠j} e_i)/s`. The plain form loses a
 ///   confident row's small `dL/dθ_l`: `ŷ_l` rounds to within an ulp of 1,
@@ -337,13 +337,30 @@ pub(crate) fn soft_d_theta<T: Real, V: Vector<Elem = T>>(
     rho: V,
     sum_y: V,
     y: V,
-    (plain, y_off): (V, V),
+    (exact, y_off): (V, V),
 ) -> V {
     let one = V::splat(T::ONE);
     let e_off = (one - e) + rho;
     let n = e.mul_add(y_off, -(y * e_off));
-    let x = V::select(plain, e, n) / s;
-    V::select(plain, x.mul_add(sum_y, -y), x)
+    let x = V::select(exact, n, e) / s;
+    V::select(exact, x, x.mul_add(sum_y, -y))
+}
+
+/// `Σy` and the sum of the entries off the `exact` lanes (`Σ_{i≠p} y_i`
+/// for [`soft_d_theta`]'s one exact class), both plain sums, from a row's
+/// `(y, exact)` chunks. The register and chunked kernels share it, so
+/// that they sum in the same order.
+#[inline(always)]
+pub(crate) fn soft_y_sums<T: Real, V: Vector<Elem = T>>(
+    chunks: impl IntoIterator<Item = (V, V)>,
+) -> (T, T) {
+    let zero = V::splat(T::ZERO);
+    let (all, off) = chunks
+        .into_iter()
+        .fold((zero, zero), |(all, off), (y, exact)| {
+            (all + y, off + V::select(exact, zero, y))
+        });
+    (all.reduce_add(), off.reduce_add())
 }
 
 /// Whether a one-sample row gives [`soft_d_theta`]'s exact form to the
@@ -365,9 +382,7 @@ pub(crate) fn soft_exact_at_shift<T: Real>(stats: &RowStats<T>, max: T) -> bool 
 
 /// The index of the first largest entry of `row` (`None` for an empty row;
 /// comparisons with NaN are false, so a leading NaN gives 0 and later ones
-/// are passed over). Of logits `θ`, the first
-/// maximal logit, the soft-target backward product's pivot (see
-/// [`pivot_unscale`]); of a soft target `y`, its mode, the class whose logit
+/// are passed over): of a soft target `y`, its mode, the class whose logit
 /// shifts the row when the network bounds its logits (see "Another shift"
 /// in the module docs).
 #[inline(always)]
@@ -402,7 +417,7 @@ pub(crate) fn class_e<T: Real, V: Vector<Elem = T>>(e: V, is_label: V) -> V {
 /// rounding, and the mismatch it leaves in `Σ_j dL/dθ_j`, from being
 /// amplified when the columns of `W2` nearly cancel: the label for class
 /// targets (whose `dL/dθ_l = −Σ_{j≠l} ŷ_j` is not even formed), the first
-/// maximal logit for soft ones ([`first_max_index`]; on a confident row its
+/// maximal logit for soft ones ([`row_max`], then its first lane; on a confident row its
 /// `|dL/dθ_p| ≈ Σ_{j≠p} y_j` leads), which take `dL/dθ` itself and double the
 /// product instead of dividing it. (Soft targets keep this pivot when their
 /// row is shifted by the target's mode instead of the maximum: with the
@@ -417,6 +432,22 @@ pub(crate) fn class_e<T: Real, V: Vector<Elem = T>>(e: V, is_label: V) -> V {
 #[inline(always)]
 pub(crate) fn pivot_unscale<T: Real, V: Vector<Elem = T>>(u: V, s: V) -> V {
     u / (s * V::splat(T::from_f64(0.5)))
+}
+
+/// `max_j θ_j`, a vector at a time (lanes past the end padded with `−∞`),
+/// with raw-`max` semantics: a NaN may be dropped (the sums that follow
+/// make a NaN row's results NaN).
+#[inline(always)]
+pub(crate) fn row_max<T: Real, const N: usize>(theta: &[T; N]) -> T {
+    let lanes = <T::Simd as Vector>::LANES;
+    let ninf = T::NEG_INFINITY;
+    let mut vmax = <T::Simd as Vector>::splat(ninf);
+    let mut start = 0;
+    while start < N {
+        vmax = vmax.max(simd::load_at::<T::Simd>(theta, start, ninf));
+        start += lanes;
+    }
+    vmax.reduce_max()
 }
 
 /// Writes `e_j = e^(θ_j − m)` into `e` and returns the row's statistics.
@@ -439,17 +470,8 @@ pub(crate) fn exp_shifted_by<T: Real, const N: usize>(
     let ninf = T::NEG_INFINITY;
     let shift = match class.and_then(|c| theta.get(c)) {
         Some(&theta_c) => theta_c,
-        None => {
-            // Pass 1: the maximum, lanes past the end padded with −∞.
-            let mut vmax = splat(ninf);
-            let mut start = 0;
-            while start < N {
-                let v = simd::load_at::<T::Simd>(theta, start, ninf);
-                vmax = vmax.max(v);
-                start += lanes;
-            }
-            vmax.reduce_max()
-        }
+        // Pass 1: the maximum.
+        None => row_max(theta),
     };
     let m = splat(shift);
     // Pass 2: the exponentials, their sum, and the sum without the maxima.
