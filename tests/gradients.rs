@@ -461,19 +461,17 @@ fn check_soft_d_theta<const OUT: usize, T: Real>(seed: u64) {
         );
         let x = RowVec::from_row([T::from_f64(0.25), T::from_f64(-1.0)]);
         let got = mlp.grads(&x, &Target::probs(y)).b2;
-        // f64 reference from the same values.
-        let t64 = theta.map(T::to_f64);
+        // The f64 reference network's softmax, from the same values.
+        let f = RefNet::from_mlp(&mlp).forward(&to_f64(x.as_slice()));
+        let (t64, y_hat) = (&f.theta, &f.y_hat);
         let y64 = y.map(T::to_f64);
-        let top = t64.iter().copied().fold(f64::MIN, f64::max);
-        let e = t64.map(|t| (t - top).exp());
-        let s: f64 = e.iter().sum();
         let sum_y: f64 = y64.iter().sum();
         for j in 0..OUT {
-            let p = e[j] / s;
-            // `(e_j·Σ_{i≠j} y_i − y_j·Σ_{i≠j} e_i)/s`: no `1 − ŷ_j` to cancel.
-            let e_off: f64 = (0..OUT).filter(|&i| i != j).map(|i| e[i]).sum();
+            let p = y_hat[j];
+            // `ŷ_j·Σ_{i≠j} y_i − y_j·Σ_{i≠j} ŷ_i`: no `1 − ŷ_j` to cancel.
+            let p_off: f64 = (0..OUT).filter(|&i| i != j).map(|i| y_hat[i]).sum();
             let y_off: f64 = (0..OUT).filter(|&i| i != j).map(|i| y64[i]).sum();
-            let exact = (e[j] * y_off - y64[j] * e_off) / s;
+            let exact = p * y_off - y64[j] * p_off;
             let err = (got[(0, j)].to_f64() - exact).abs();
             let ctx = || format!("{OUT} classes, case {case}, class {j}: θ {t64:?}, y {y64:?}");
             assert!(
