@@ -30,7 +30,9 @@ use crate::error::Error;
 use crate::mat::RowVec;
 use crate::math::ln::ln_1p_v;
 use crate::math::sigmoid::sigmoid_and_slope_v;
-use crate::math::softmax::{class_e, pivot_unscale, soft_d_theta, soft_loss_terms, sum2, ExpSums};
+use crate::math::softmax::{
+    class_e, pivot_unscale, soft_d_theta, soft_loss_terms, soft_y_sum_lanes, ExpSums,
+};
 use crate::mlp::{Grads, Mlp};
 use crate::real::Real;
 use crate::simd::Vector;
@@ -324,16 +326,16 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 // dL/dθ replaces e_j in `d_theta`; the product takes it
                 // against each lane's first maximal logit, doubled (see
                 // `pivot_unscale`).
-                // Shifted by the maximum: the exact form wherever e_j ≥ ½,
-                // with Σ_{i≠j} y_i from Σy as an exact pair.
-                let (y_hi, y_lo) = sum2(y.iter().copied(), zero);
-                let sum_y = y_hi + y_lo;
-                let half = <T::Batch as Vector>::splat(T::from_f64(0.5));
-                let ones = zero.simd_eq(zero);
+                // Shifted by the maximum: the exact form at the lane's
+                // maximal logit when it is not tied, as in the one-sample
+                // kernels (see `soft_exact_at_shift`), with plain sums of y.
+                let single = sums.single_max_lanes();
+                let exact =
+                    |j: usize| <T::Batch as Vector>::select(single, theta[j].simd_eq(m), zero);
+                let (sum_y, y_off) = soft_y_sum_lanes((0..OUT).map(|j| (y[j], exact(j))));
                 let mut loss = zero;
                 for (j, dj) in d_theta.iter_mut().enumerate() {
-                    let exact = <T::Batch as Vector>::select((*dj).simd_lt(half), zero, ones);
-                    let form = (exact, (y_hi - y[j]) + y_lo);
+                    let form = (exact(j), y_off);
                     *dj = soft_d_theta::<T, T::Batch>(*dj, sum, rho, sum_y, y[j], form);
                     loss = loss + soft_loss_terms::<T, T::Batch>(theta[j], y[j], m, ln_s);
                 }

@@ -32,8 +32,8 @@
 //!   `ŷ_p·Σy − y_p`, whose `ŷ_p` rounds to within an ulp of 1 on a confident
 //!   row. `ρ = s − 1` is summed without the maxima, and `Σ_{i≠p} y_i` is a
 //!   plain sum of the other entries. Every other class has `ŷ_j ≤ ½` and
-//!   takes the plain form, which keeps `y_j` exact (the batch kernels take
-//!   the exact form wherever `e_j ≥ ½`, with `Σy` as an exact pair; see
+//!   takes the plain form, which keeps `y_j` exact (the batch kernels, whose
+//!   shift is always the maximum, take the same rule in each lane; see
 //!   `math::softmax`). `dL/dh` is then `Σ_j dL/dθ_j·(W2ᵀ_j − W2ᵀ_p)`, which
 //!   `Σ_j dL/dθ_j = 0` allows.
 //! - The loss is `(m − θ_l) + ln(1 + ρ)`, see [`crate::math::cross_entropy`].

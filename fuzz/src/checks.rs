@@ -1053,10 +1053,10 @@ fn net_ref<const IN: usize, const HID: usize, const OUT: usize>(
                     + t;
                 let g = (et[j] + emax).exp();
                 let e_hi = r.e[j] * g + r.eps_e[j];
-                // The batch kernels take the second form wherever `e_j ≥ ½`;
-                // the one-sample ones only at a single maximum that is their
-                // shift, and the first elsewhere: both are budgeted wherever
-                // `e_j` may reach ½.
+                // The kernels take the second form only at a single maximum
+                // that is their shift (the batch kernels' is always the
+                // maximum), and the first elsewhere: both are budgeted
+                // wherever `e_j` may reach ½.
                 let err = if e_hi < 0.5 { small } else { small.max(big) };
                 d_theta[j] = (dt, err);
             }

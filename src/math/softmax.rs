@@ -224,6 +224,13 @@ impl<T: Real, V: Vector<Elem = T>> ExpSums<T, V> {
         V::select(at_max, V::splat(T::ZERO), e)
     }
 
+    /// The lanes whose maximum is not tied (one `θ = m`): where
+    /// [`soft_d_theta`] gives the exact form to that class.
+    #[inline(always)]
+    pub fn single_max_lanes(&self) -> V {
+        self.ties.simd_eq(V::splat(T::ONE))
+    }
+
     /// `ρ = s − 1` of every lane (each lane its own row).
     #[inline(always)]
     pub fn rest_lanes(&self) -> V {
@@ -317,16 +324,16 @@ pub(crate) fn two_sum<X: Copy + Add<Output = X> + Sub<Output = X>>(a: X, b: X) -
 ///
 /// - unmarked lanes: `ŷ_j·Σy − y_j`, one divide and one FMA, which keeps
 ///   `y_j` exact: when `ŷ_j` is small, `dL/dθ_j ≈ −y_j` to half an ulp.
-/// - `exact` lanes, where `ŷ_j` may round close to 1 (at most the first
-///   maximal logit, with `e_j = 1`; the batch kernels, every `e_j ≥ ½`):
+/// - `exact` lanes, where `ŷ_j` may round close to 1 (at most a row's
+///   single maximal logit, with `e_j = 1`: see [`soft_exact_at_shift`]):
 ///   `(e_j·Σ_{i≠j} y_i − y_j·Σ_{i≠j} e_i)/s`. The plain form loses a
 ///   confident row's small `dL/dθ_l`: `ŷ_l` rounds to within an ulp of 1,
 ///   which leaves `ε/|dL/dθ_l|` relative accuracy (ACCURACY.md, gap 3).
 ///   Here both sums skip entry `j` exactly where it would cancel:
 ///   `Σ_{i≠j} e_i = (1 − e_j) + ρ`, whose `1 − e_j` is exact for
 ///   `e_j ∈ [½, 1]` (the maximum's `e_j = 1` leaves `ρ`), and
-///   `Σ_{i≠j} y_i` is `y_off`, which the caller forms without cancelling
-///   (see [`soft_exact_at_shift`] and the batch kernels' [`sum2`] pair).
+///   `Σ_{i≠j} y_i` is `y_off`, the plain sum of the other entries
+///   ([`soft_y_sums`]), which cancels nowhere for `y ≥ 0`.
 ///
 /// What cancellation is left is the row's own (`ŷ` close to `y/Σy`), which
 /// the logits' rounding bounds anyway.
@@ -348,19 +355,28 @@ pub(crate) fn soft_d_theta<T: Real, V: Vector<Elem = T>>(
 
 /// `Σy` and the sum of the entries off the `exact` lanes (`Σ_{i≠p} y_i`
 /// for [`soft_d_theta`]'s one exact class), both plain sums, from a row's
-/// `(y, exact)` chunks. The register and chunked kernels share it, so
-/// that they sum in the same order.
+/// `(y, exact)` chunks, reduced across the lanes. The register and chunked
+/// kernels share it, so that they sum in the same order.
 #[inline(always)]
 pub(crate) fn soft_y_sums<T: Real, V: Vector<Elem = T>>(
     chunks: impl IntoIterator<Item = (V, V)>,
 ) -> (T, T) {
+    let (all, off) = soft_y_sum_lanes(chunks);
+    (all.reduce_add(), off.reduce_add())
+}
+
+/// [`soft_y_sums`] before the reduction: each lane's own sums (in a batch
+/// block, each sample's, over its classes in order).
+#[inline(always)]
+pub(crate) fn soft_y_sum_lanes<T: Real, V: Vector<Elem = T>>(
+    chunks: impl IntoIterator<Item = (V, V)>,
+) -> (V, V) {
     let zero = V::splat(T::ZERO);
-    let (all, off) = chunks
+    chunks
         .into_iter()
         .fold((zero, zero), |(all, off), (y, exact)| {
             (all + y, off + V::select(exact, zero, y))
-        });
-    (all.reduce_add(), off.reduce_add())
+        })
 }
 
 /// Whether a one-sample row gives [`soft_d_theta`]'s exact form to the
@@ -372,9 +388,11 @@ pub(crate) fn soft_y_sums<T: Real, V: Vector<Elem = T>>(
 /// class takes the plain form (see "Another shift" in the module docs).
 ///
 /// With a single exact class `p`, its `Σ_{i≠p} y_i` is the plain sum of the
-/// other entries, which for `y ≥ 0` cancels nowhere: the one-sample kernels
-/// need no compensated `Σy` (the batch kernels, whose every `e_j ≥ ½` takes
-/// the exact form, keep [`sum2`]).
+/// other entries, which for `y ≥ 0` cancels nowhere: no compensated `Σy` is
+/// needed. The batch kernels, which shift every lane by its maximum, take
+/// the same rule lane by lane ([`ExpSums::single_max_lanes`]); until
+/// session 25 they took the exact form wherever `e_j ≥ ½`, with `Σy` as a
+/// [`sum2`] pair, which cost their soft-target block about 2.5%.
 #[inline(always)]
 pub(crate) fn soft_exact_at_shift<T: Real>(stats: &RowStats<T>, max: T) -> bool {
     stats.shift == max && stats.ties == T::ONE
