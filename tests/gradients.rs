@@ -37,7 +37,7 @@ use common::{
     assert_close, class_target, natural_scale, random_case, rng, soft_target, strict_grad_scale,
     strict_loss_scale, target_row, to_f64, widen_grads, RefGrads, RefNet, Regime,
 };
-use constgrad::{Mat, Mlp, Real, RowVec, Target};
+use constgrad::{Grads, Mat, Mlp, Real, Reduction, RowVec, Target};
 use rand::rngs::StdRng;
 use rand::Rng;
 
@@ -443,10 +443,18 @@ fn check_soft_d_theta<const OUT: usize, T: Real>(seed: u64) {
         let q = r.gen_range(0..OUT);
         let one_hot = case % 2 == 0;
         let y: [T; OUT] = if one_hot {
-            // The target's class leads by 3–15.
+            // The target's class leads by 3–15; every other case smooths the
+            // target a little (`1 − δ` on the class), where `Σ_{i≠q} y_i = δ`
+            // cancels if it is taken as `Σy − y_q`.
             let top = theta.iter().copied().fold(f64::MIN, f64::max);
             theta[q] = (top + r.gen_range(3.0..15.0)).min(21.0);
-            core::array::from_fn(|j| T::from_f64(f64::from(u8::from(j == q))))
+            let delta = if case % 4 == 0 {
+                0.0
+            } else {
+                r.gen_range(1e-6..1e-3)
+            };
+            let rest = delta / (OUT - 1) as f64;
+            core::array::from_fn(|j| T::from_f64(if j == q { 1.0 - delta } else { rest }))
         } else {
             let raw: [f64; OUT] = core::array::from_fn(|_| r.gen_range(0.01..1.0));
             let sum: f64 = raw.iter().sum();
@@ -460,42 +468,70 @@ fn check_soft_d_theta<const OUT: usize, T: Real>(seed: u64) {
             RowVec::from_row(theta),
         );
         let x = RowVec::from_row([T::from_f64(0.25), T::from_f64(-1.0)]);
-        let got = mlp.grads(&x, &Target::probs(y)).b2;
+        let target = Target::probs(y);
+        let single = mlp.grads(&x, &target).b2;
+        // The batch kernel, on a batch of this one sample: its `dL/dθ`.
+        let (mut loss, mut dx, mut batch) = ([T::ZERO], [RowVec::zeros()], Grads::default());
+        mlp.grads_batch(
+            &[x],
+            &[target],
+            Reduction::Sum,
+            &mut loss,
+            &mut dx,
+            &mut batch,
+        )
+        .expect("one sample, one target");
         // The f64 reference network's softmax, from the same values.
         let f = RefNet::from_mlp(&mlp).forward(&to_f64(x.as_slice()));
         let (t64, y_hat) = (&f.theta, &f.y_hat);
         let y64 = y.map(T::to_f64);
         let sum_y: f64 = y64.iter().sum();
-        for j in 0..OUT {
-            let p = y_hat[j];
-            // `ŷ_j·Σ_{i≠j} y_i − y_j·Σ_{i≠j} ŷ_i`: no `1 − ŷ_j` to cancel.
-            let p_off: f64 = (0..OUT).filter(|&i| i != j).map(|i| y_hat[i]).sum();
-            let y_off: f64 = (0..OUT).filter(|&i| i != j).map(|i| y64[i]).sum();
-            let exact = p * y_off - y64[j] * p_off;
-            let err = (got[(0, j)].to_f64() - exact).abs();
-            let ctx = || format!("{OUT} classes, case {case}, class {j}: θ {t64:?}, y {y64:?}");
-            assert!(
-                err <= 8.0 * eps * (p * sum_y + y64[j].abs()),
-                "{}: {err:e}",
-                ctx()
-            );
-            if p < 1e-3 && y64[j] > 0.0 {
-                plain += 1;
-                let half_ulp = 0.5 * eps * 2f64.powi(exact.abs().log2().floor() as i32);
+        let top = t64.iter().copied().fold(f64::MIN, f64::max);
+        for (kernel, got) in [("grads", &single), ("grads_batch", &batch.b2)] {
+            for j in 0..OUT {
+                let p = y_hat[j];
+                // The batch kernel rounds `θ_i − max θ` before its `exp`
+                // (`ExpSums::add_lanes`): `|θ_i − max θ|·ε/2` of `ŷ_i` more.
+                let shifted = |i: usize| match kernel {
+                    "grads" => 0.0,
+                    _ => 0.5 * eps * (top - t64[i]) * y_hat[i],
+                };
+                let shift_err = shifted(j) * sum_y;
+                // `ŷ_j·Σ_{i≠j} y_i − y_j·Σ_{i≠j} ŷ_i`: no `1 − ŷ_j` to cancel.
+                let p_off: f64 = (0..OUT).filter(|&i| i != j).map(|i| y_hat[i]).sum();
+                let y_off: f64 = (0..OUT).filter(|&i| i != j).map(|i| y64[i]).sum();
+                let exact = p * y_off - y64[j] * p_off;
+                let err = (got[(0, j)].to_f64() - exact).abs();
+                let ctx = || {
+                    format!("{kernel}, {OUT} classes, case {case}, class {j}: θ {t64:?}, y {y64:?}")
+                };
                 assert!(
-                    err <= half_ulp * 1.01 + 8.0 * eps * p * sum_y,
-                    "{}: {err:e} against half an ulp {half_ulp:e}",
+                    err <= 8.0 * eps * (p * sum_y + y64[j].abs()) + shift_err,
+                    "{}: {err:e}",
                     ctx()
                 );
-            }
-            if one_hot && j == q {
-                leading += 1;
-                assert!(
-                    err <= 8.0 * eps * exact.abs(),
-                    "{}: relative {:e}",
-                    ctx(),
-                    err / exact.abs()
-                );
+                if p < 1e-3 && y64[j] > 0.0 {
+                    plain += 1;
+                    let half_ulp = 0.5 * eps * 2f64.powi(exact.abs().log2().floor() as i32);
+                    assert!(
+                        err <= half_ulp * 1.01 + 8.0 * eps * p * sum_y + shift_err,
+                        "{}: {err:e} against half an ulp {half_ulp:e}",
+                        ctx()
+                    );
+                }
+                if one_hot && j == q {
+                    // Within 8ε of the two terms' magnitudes (for a one-hot
+                    // target, 8ε relative): no cancellation but the row's own.
+                    leading += 1;
+                    let terms = p * y_off + y64[j] * p_off;
+                    let off_err: f64 = (0..OUT).filter(|&i| i != j).map(shifted).sum();
+                    assert!(
+                        err <= 8.0 * eps * terms + y64[j] * off_err,
+                        "{}: {:e} of the terms",
+                        ctx(),
+                        err / terms
+                    );
+                }
             }
         }
     }
@@ -506,9 +542,10 @@ fn check_soft_d_theta<const OUT: usize, T: Real>(seed: u64) {
 }
 
 #[test]
-fn soft_d_theta_keeps_its_forms_when_shifted_by_the_mode() {
+fn soft_d_theta_keeps_its_forms_in_every_kernel() {
     // `f32` only: the `f64` reference is exact to far below an `f32` ulp.
-    // 5 and 8 classes take the register kernel, 17 the chunked one.
+    // 5 and 8 classes take the register kernel, 17 the chunked one; the
+    // batch kernel shifts by the maximum, and each check runs it too.
     check_soft_d_theta::<5, f32>(71);
     check_soft_d_theta::<8, f32>(72);
     check_soft_d_theta::<17, f32>(73);
