@@ -31,7 +31,8 @@ use crate::mat::RowVec;
 use crate::math::ln::ln_1p_v;
 use crate::math::sigmoid::sigmoid_and_slope_v;
 use crate::math::softmax::{
-    class_e, pivot_unscale, soft_d_theta, soft_loss_terms, soft_y_sum_lanes, ExpSums,
+    class_e, pivot_unscale, soft_d_theta, soft_d_theta_at_max, soft_loss_terms, soft_y_sum_lanes,
+    ExpSums,
 };
 use crate::mlp::{Grads, Mlp};
 use crate::real::Real;
@@ -326,24 +327,28 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 // dL/dθ replaces e_j in `d_theta`; the product takes it
                 // against each lane's first maximal logit, doubled (see
                 // `pivot_unscale`).
-                // Shifted by the maximum: the exact form at the lane's
+                // Shifted by the maximum: `soft_d_theta_at_max` at the lane's
                 // maximal logit when it is not tied, as in the one-sample
-                // kernels (see `soft_exact_at_shift`), with plain sums of y.
+                // kernels (see `soft_exact_at_shift`), with plain sums of y;
+                // the product takes the plain form there too (its term
+                // vanishes), and the other form follows it, for `grads_batch`.
                 let single = sums.single_max_lanes();
-                let exact =
-                    |j: usize| <T::Batch as Vector>::select(single, theta[j].simd_eq(m), zero);
+                let at_max = |j: usize| theta[j].simd_eq(m);
+                let exact = |j: usize| <T::Batch as Vector>::select(single, at_max(j), zero);
                 let (sum_y, y_off) = soft_y_sum_lanes((0..OUT).map(|j| (y[j], exact(j))));
                 let mut loss = zero;
                 for (j, dj) in d_theta.iter_mut().enumerate() {
-                    let form = (exact(j), y_off);
-                    *dj = soft_d_theta::<T, T::Batch>(*dj, sum, rho, sum_y, y[j], form);
+                    *dj = soft_d_theta::<T, T::Batch>(*dj, sum, sum_y, y[j]);
                     loss = loss + soft_loss_terms::<T, T::Batch>(theta[j], y[j], m, ln_s);
                 }
-                let at_max = |j: usize| theta[j].simd_eq(m);
                 let w2_at_max = |k: usize| pivot_half::<T, OUT>(&self.w2.rows()[k], at_max);
                 lanes_times_rows(d_theta, self.w2.rows(), None, Some(&w2_at_max), |k, u| {
                     g_a[k] = (u + u) * g_a[k]
                 });
+                for (j, dj) in d_theta.iter_mut().enumerate() {
+                    let d_max = soft_d_theta_at_max(sum, rho, y[j], y_off);
+                    *dj = <T::Batch as Vector>::select(exact(j), d_max, *dj);
+                }
                 loss
             }
         };

@@ -35,7 +35,9 @@
 //!   takes the plain form, which keeps `y_j` exact (the batch kernels, whose
 //!   shift is always the maximum, take the same rule in each lane; see
 //!   `math::softmax`). `dL/dh` is then `Σ_j dL/dθ_j·(W2ᵀ_j − W2ᵀ_p)`, which
-//!   `Σ_j dL/dθ_j = 0` allows.
+//!   `Σ_j dL/dθ_j = 0` allows. Class `p`'s own term vanishes there, so the
+//!   product takes the plain form of every class, and only `dL/dθ`
+//!   (`grads`) forms `p`'s other one.
 //! - The loss is `(m − θ_l) + ln(1 + ρ)`, see [`crate::math::cross_entropy`].
 //! - The one-sample kernels shift a row by one class's own logit instead of
 //!   the maximum, when the network keeps every logit within a bound whatever
@@ -58,7 +60,8 @@ use crate::mat::{mat_vec_map, vec_mat_map, Mat, RowVec};
 use crate::math::sigmoid::sigmoid_and_slope_guarded_v;
 use crate::math::softmax::{
     class_e, exp_shifted_by, first_max_index, pivot_unscale, row_max, soft_d_theta,
-    soft_exact_at_shift, soft_loss_terms, soft_xent, soft_y_sums, ExpSums, RowStats,
+    soft_d_theta_at_max, soft_exact_at_shift, soft_loss_terms, soft_xent, soft_y_sums, ExpSums,
+    RowStats,
 };
 use crate::real::{LoadAs, Real};
 use crate::simd::{self, Vector};
@@ -852,33 +855,31 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 // dL/dh from dL/dθ against the first maximal logit, doubled
                 // (see `pivot_unscale`).
                 let y = y.row();
-                let rho = splat(hid.stats.rest);
                 // The first maximal logit: the pivot, and the one class
-                // that may take the exact form (if it is the shift).
+                // that may take `soft_d_theta_at_max` (if it is the shift).
                 let max = row_max(&hid.theta);
                 let pivot = hid.theta.iter().position(|&t| t == max);
-                let exact = splat(if soft_exact_at_shift(&hid.stats, max) {
-                    hid.stats.shift
-                } else {
-                    W::NAN
-                });
+                let at_max = soft_exact_at_shift(&hid.stats, max);
+                let exact = splat(if at_max { hid.stats.shift } else { W::NAN });
                 let chunk = |start: usize| {
                     let theta = simd::load::<W::Simd>(&hid.theta[start..], W::NEG_INFINITY);
                     let yv = <T as LoadAs<W>>::load(&y[start..], W::ZERO);
                     (yv, theta.simd_eq(exact))
                 };
                 let (sum_y, y_off) = soft_y_sums((0..OUT).step_by(lanes).map(chunk));
-                let (sum_y, y_off) = (splat(sum_y), splat(y_off));
+                let sum_y = splat(sum_y);
                 let mut start = 0;
                 while start < OUT {
                     let ev = simd::load::<W::Simd>(&hid.e[start..], W::ZERO);
-                    let (yv, at_exact) = chunk(start);
+                    let (yv, _) = chunk(start);
                     simd::store(
-                        soft_d_theta::<W, W::Simd>(ev, s, rho, sum_y, yv, (at_exact, y_off)),
+                        soft_d_theta::<W, W::Simd>(ev, s, sum_y, yv),
                         &mut d_theta[start..],
                     );
                     start += lanes;
                 }
+                // The product takes the plain form at the pivot too (its term
+                // vanishes, see `soft_d_theta_at_max`); dL/dθ_p after it.
                 let mut emit = times_slope(&hid.slope, &mut d_a);
                 vec_mat_map::<W, W, T, OUT, HID>(
                     &d_theta,
@@ -887,6 +888,10 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                     pivot,
                     |start, u| emit(start, u + u),
                 );
+                if let Some(p) = pivot.filter(|_| at_max) {
+                    let y_p = W::from_f64(y[p].to_f64());
+                    d_theta[p] = soft_d_theta_at_max(hid.stats.sum, hid.stats.rest, y_p, y_off);
+                }
                 soft_xent(&hid.theta, y, &hid.stats)
             }
         };
@@ -1021,16 +1026,18 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 let max = f.theta.reduce_max();
                 let theta = simd::lanes(f.theta);
                 let pivot = theta.0.as_ref()[..OUT].iter().position(|&t| t == max);
-                // The class at the shift takes the exact form, if any does.
-                let at_exact = if soft_exact_at_shift(&f.stats, max) {
+                // The class at the shift takes `soft_d_theta_at_max`, if any
+                // does; the product takes the plain form there too (its term
+                // vanishes), so `input_grad` drops the other.
+                let at_max = if soft_exact_at_shift(&f.stats, max) {
                     f.theta.simd_eq(f.m)
                 } else {
                     zero
                 };
-                let (sum_y, y_off) = soft_y_sums([(yv, at_exact)]);
-                let (sum_y, y_off) = (splat(sum_y), splat(y_off));
-                let d = soft_d_theta::<T, V>(f.e, s, rho, sum_y, yv, (at_exact, y_off));
-                (d, d, pivot.unwrap_or(0))
+                let (sum_y, y_off) = soft_y_sums([(yv, at_max)]);
+                let d = soft_d_theta::<T, V>(f.e, s, splat(sum_y), yv);
+                let d_max = soft_d_theta_at_max(s, rho, yv, splat(y_off));
+                (V::select(at_max, d_max, d), d, pivot.unwrap_or(0))
             }
         };
         let pivot = p.w2t.get(pivot).map_or(zero, narrow) * half;

@@ -40,7 +40,7 @@
 //!   θ_j − θ_c`, and the mode's own term `y_c·ln s`, with `y_c ≥ y_j`,
 //!   outweighs every such rounding: the total stays `≥ 0` for `y ≥ 0`;
 //! - `softmax_j = e_j / s` as before, with `s = 1 + ρ` up to `N·e^D`;
-//! - [`soft_d_theta`]'s exact form matters where `ŷ_j` rounds close to 1
+//! - [`soft_d_theta_at_max`]'s form matters where `ŷ_j` rounds close to 1
 //!   while `dL/dθ_j = ŷ_j·Σy − y_j` is small, so `y_j ≈ Σy`: at the first
 //!   maximal logit, when it is also the target's mode (for `y ≥ 0`, only
 //!   the mode can carry more than half of `Σy`). Then `θ_c` is the
@@ -80,7 +80,7 @@
 //! `logsumexp = −∞` and NaN softmax / log-softmax. An empty row (`N = 0`)
 //! has `logsumexp = −∞` and cross-entropy 0.
 
-use core::ops::{Add, Sub};
+use core::ops::{Add, Div, Mul, Sub};
 
 use crate::math::exp::{exp_v_guarded_plus, exp_v_nonpositive};
 use crate::math::ln::ln_1p_v;
@@ -224,8 +224,8 @@ impl<T: Real, V: Vector<Elem = T>> ExpSums<T, V> {
         V::select(at_max, V::splat(T::ZERO), e)
     }
 
-    /// The lanes whose maximum is not tied (one `θ = m`): where
-    /// [`soft_d_theta`] gives the exact form to that class.
+    /// The lanes whose maximum is not tied (one `θ = m`): where that class
+    /// takes [`soft_d_theta_at_max`]'s form.
     #[inline(always)]
     pub fn single_max_lanes(&self) -> V {
         self.ties.simd_eq(V::splat(T::ONE))
@@ -318,43 +318,46 @@ pub(crate) fn two_sum<X: Copy + Add<Output = X> + Sub<Output = X>>(a: X, b: X) -
 }
 
 /// Soft-target `dL/dθ_j = ŷ_j·Σy − y_j` from the row's `e_j = e^(θ_j − m)`,
-/// `s`, and its `ρ = s − 1` summed apart ([`ExpSums`]), in the form that is
-/// accurate for each class; `sum_y` is `Σy`, and the caller marks the
-/// lanes of the exact form:
-///
-/// - unmarked lanes: `ŷ_j·Σy − y_j`, one divide and one FMA, which keeps
-///   `y_j` exact: when `ŷ_j` is small, `dL/dθ_j ≈ −y_j` to half an ulp.
-/// - `exact` lanes, where `ŷ_j` may round close to 1 (at most a row's
-///   single maximal logit, with `e_j = 1`: see [`soft_exact_at_shift`]):
-///   `(e_j·Σ_{i≠j} y_i − y_j·Σ_{i≠j} e_i)/s`. The plain form loses a
-///   confident row's small `dL/dθ_l`: `ŷ_l` rounds to within an ulp of 1,
-///   which leaves `ε/|dL/dθ_l|` relative accuracy (ACCURACY.md, gap 3).
-///   Here both sums skip entry `j` exactly where it would cancel:
-///   `Σ_{i≠j} e_i = (1 − e_j) + ρ`, whose `1 − e_j` is exact for
-///   `e_j ∈ [½, 1]` (the maximum's `e_j = 1` leaves `ρ`), and
-///   `Σ_{i≠j} y_i` is `y_off`, the plain sum of the other entries
-///   ([`soft_y_sums`]), which cancels nowhere for `y ≥ 0`.
-///
-/// What cancellation is left is the row's own (`ŷ` close to `y/Σy`), which
-/// the logits' rounding bounds anyway.
+/// its `s` and `sum_y = Σy`: one divide and one FMA, which keeps `y_j`
+/// exact, so that where `ŷ_j` is small `dL/dθ_j ≈ −y_j` is within half an
+/// ulp. The accurate form for every class but a confident row's maximum
+/// ([`soft_d_theta_at_max`]), and the one the backward product takes for
+/// every class, that one included (see there).
 #[inline(always)]
-pub(crate) fn soft_d_theta<T: Real, V: Vector<Elem = T>>(
-    e: V,
-    s: V,
-    rho: V,
-    sum_y: V,
-    y: V,
-    (exact, y_off): (V, V),
-) -> V {
-    let one = V::splat(T::ONE);
-    let e_off = (one - e) + rho;
-    let n = e.mul_add(y_off, -(y * e_off));
-    let x = V::select(exact, n, e) / s;
-    V::select(exact, x, x.mul_add(sum_y, -y))
+pub(crate) fn soft_d_theta<T: Real, V: Vector<Elem = T>>(e: V, s: V, sum_y: V, y: V) -> V {
+    (e / s).mul_add(sum_y, -y)
+}
+
+/// Soft-target `dL/dθ_p` at a row's single maximal logit `p` (whose
+/// `e_p = 1`; see [`soft_exact_at_shift`]) in the form that keeps its
+/// relative accuracy: `(Σ_{i≠p} y_i − y_p·ρ)/s`, the cancellation-free
+/// `(e_j·Σ_{i≠j} y_i − y_j·Σ_{i≠j} e_i)/s` at `e_p = 1`, where
+/// `Σ_{i≠p} e_i = ρ` (summed apart, [`ExpSums`]). The plain
+/// [`soft_d_theta`] loses a confident row's small `dL/dθ_p`: `ŷ_p` rounds
+/// to within an ulp of 1, which leaves `ε/|dL/dθ_p|` relative accuracy
+/// (ACCURACY.md, gap 3). `y_off = Σ_{i≠p} y_i` is the plain sum of the
+/// other entries ([`soft_y_sums`]), which cancels nowhere for `y ≥ 0`;
+/// what cancellation is left is the row's own (`ŷ` close to `y/Σy`), which
+/// the logits' rounding bounds anyway. Every other class, and tied maxima,
+/// have `ŷ_j ≤ ½`, where the plain form is the accurate one.
+///
+/// Only `dL/dθ` itself (`grads`) needs this form. The backward product
+/// takes `dL/dθ` against halved differences from this same class (see
+/// [`pivot_unscale`]), so the class's own term is multiplied by
+/// `W2ᵀ_p/2 − W2ᵀ_p/2 = 0` (to the last bit of a subnormal weight's half):
+/// the kernels give the product the plain form of every class, and
+/// `input_grad` never forms this one (session 25: 5% of the 5→3→5 soft
+/// `input_grad`). Scalars and vectors alike.
+#[inline(always)]
+pub(crate) fn soft_d_theta_at_max<X>(s: X, rho: X, y: X, y_off: X) -> X
+where
+    X: Copy + Sub<Output = X> + Mul<Output = X> + Div<Output = X>,
+{
+    (y_off - y * rho) / s
 }
 
 /// `Σy` and the sum of the entries off the `exact` lanes (`Σ_{i≠p} y_i`
-/// for [`soft_d_theta`]'s one exact class), both plain sums, from a row's
+/// for [`soft_d_theta_at_max`]'s class), both plain sums, from a row's
 /// `(y, exact)` chunks, reduced across the lanes. The register and chunked
 /// kernels share it, so that they sum in the same order.
 #[inline(always)]
@@ -379,7 +382,7 @@ pub(crate) fn soft_y_sum_lanes<T: Real, V: Vector<Elem = T>>(
         })
 }
 
-/// Whether a one-sample row gives [`soft_d_theta`]'s exact form to the
+/// Whether a one-sample row gives [`soft_d_theta_at_max`]'s form to the
 /// class at its shift: when the shift is the maximum's value `max` and no
 /// other logit ties it. That class is then the first maximal logit, the
 /// only one whose `ŷ_j` can round close to 1; every other class has
