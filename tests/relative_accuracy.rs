@@ -382,6 +382,9 @@ enum Method {
     Fused,
     /// [`Mlp::input_grad_accurate`]: the same pass carried in f64.
     Accurate,
+    /// [`Mlp::input_grad_batch`] on a batch of this one sample: the batch
+    /// kernel (one sample per lane, shifted by the maximum).
+    Batch,
 }
 
 /// Runs `count` networks of one shape; returns (kernel, naive) tallies for
@@ -415,6 +418,12 @@ fn run<const IN: usize, const HID: usize, const OUT: usize>(
             let (_, g) = match method {
                 Method::Fused => mlp.input_grad(&x, &target),
                 Method::Accurate => mlp.input_grad_accurate(&x, &target),
+                Method::Batch => {
+                    let (mut loss, mut dx) = ([0.0], [RowVec::zeros()]);
+                    mlp.input_grad_batch(&[x], &[target], &mut loss, &mut dx)
+                        .expect("one sample, one target");
+                    (loss[0], dx[0])
+                }
             };
             let case = || {
                 format!(
@@ -510,6 +519,15 @@ const MILLION_SOFT_BOUND: f64 = 0.02;
 #[test]
 fn input_grad_relative_error_is_bounded_on_confident_saturated_networks() {
     let all = check(QUICK, SEED, Method::Fused);
+    assert_within(class_only(&all), CLASS_BOUND);
+    assert_within(soft_only(&all), SOFT_BOUND);
+}
+
+#[test]
+fn input_grad_batch_relative_error_is_bounded_on_confident_saturated_networks() {
+    // The batch kernel on the same networks, one sample per call (a
+    // partial block): the same regression guards as `input_grad`'s.
+    let all = check(QUICK, SEED, Method::Batch);
     assert_within(class_only(&all), CLASS_BOUND);
     assert_within(soft_only(&all), SOFT_BOUND);
 }
