@@ -345,8 +345,11 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 lanes_times_rows(d_theta, self.w2.rows(), None, Some(&w2_at_max), |k, u| {
                     g_a[k] = (u + u) * g_a[k]
                 });
+                let y_max = (0..OUT).fold(zero, |acc, j| {
+                    <T::Batch as Vector>::select(exact(j), y[j], acc)
+                });
+                let d_max = soft_d_theta_at_max(sum, rho, y_max, y_off);
                 for (j, dj) in d_theta.iter_mut().enumerate() {
-                    let d_max = soft_d_theta_at_max(sum, rho, y[j], y_off);
                     *dj = <T::Batch as Vector>::select(exact(j), d_max, *dj);
                 }
                 loss
