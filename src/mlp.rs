@@ -59,7 +59,7 @@
 use crate::mat::{mat_vec_map, vec_mat_map, Mat, RowVec};
 use crate::math::sigmoid::sigmoid_and_slope_guarded_v;
 use crate::math::softmax::{
-    class_e, exp_shifted_by, first_max_index, pivot_unscale, row_max, soft_d_theta,
+    class_e, exp_shifted_by, nonnegative_mode, pivot_unscale, row_max, soft_d_theta,
     soft_d_theta_at_max, soft_exact_at_shift, soft_loss_terms, soft_xent, soft_y_sums, ExpSums,
     RowStats,
 };
@@ -411,7 +411,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// The class whose logit shifts the softmax of a one-sample call, on a
     /// network whose logits are bounded ([`Mlp::logit_bound_limit`]): a
     /// class label's own, or the first largest entry of probabilities `y ≥ 0`
-    /// (see [`first_max_index`]). `None`, the maximum, otherwise: also for a
+    /// (see [`nonnegative_mode`]). `None`, the maximum, otherwise: also for a
     /// target with a negative or NaN entry, whose loss terms could then
     /// cancel (`math::softmax`, "Another shift"), and for `OUT = 0`.
     #[inline(always)]
@@ -421,8 +421,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         }
         match target {
             Target::Class(label) => Some(label.get()),
-            Target::Probs(y) if y.row().iter().all(|&v| v >= T::ZERO) => first_max_index(y.row()),
-            Target::Probs(_) => None,
+            Target::Probs(y) => nonnegative_mode(y.row()),
         }
     }
 

@@ -25,7 +25,7 @@
 //! to lie within a spread `D` of each other, with `e^±D` far inside the
 //! type's range (the network kernels establish this once per network, see
 //! `Mlp`'s `needs_max_shift`): a class label's own class, or for
-//! probabilities `y ≥ 0` their first largest entry ([`first_max_index`]).
+//! probabilities `y ≥ 0` their first largest entry ([`nonnegative_mode`]).
 //! (A target with a negative entry keeps the maximum: its loss terms need
 //! not be outweighed by the mode's, and fuzzing found one whose tiny loss
 //! lost its relative accuracy to the cancellation below.) Then:
@@ -401,21 +401,23 @@ pub(crate) fn soft_exact_at_shift<T: Real>(stats: &RowStats<T>, max: T) -> bool 
     stats.shift == max && stats.ties == T::ONE
 }
 
-/// The index of the first largest entry of `row` (`None` for an empty row;
-/// comparisons with NaN are false, so a leading NaN gives 0 and later ones
-/// are passed over): of a soft target `y`, its mode, the class whose logit
-/// shifts the row when the network bounds its logits (see "Another shift"
-/// in the module docs).
+/// The mode of a soft target `y ≥ 0`, its first largest entry: the class
+/// whose logit shifts the row when the network bounds its logits (see
+/// "Another shift" in the module docs). `None` for an empty target and for
+/// one with a negative or NaN entry, which keeps the maximum. One pass.
 #[inline(always)]
-pub(crate) fn first_max_index<T: Real>(row: &[T]) -> Option<usize> {
-    let first = row.first()?;
-    let mut best = (0, *first);
-    for (j, &v) in row.iter().enumerate().skip(1) {
-        if v > best.1 {
-            best = (j, v);
+pub(crate) fn nonnegative_mode<T: Real>(y: &[T]) -> Option<usize> {
+    let mut best: Option<(usize, T)> = None;
+    for (j, &v) in y.iter().enumerate() {
+        if v >= T::ZERO {
+            if best.is_none_or(|(_, top)| v > top) {
+                best = Some((j, v));
+            }
+        } else {
+            return None;
         }
     }
-    Some(best.0)
+    best.map(|(j, _)| j)
 }
 
 /// Class-label `e_j` off the label and 0 on it, the one masked row both
