@@ -860,17 +860,17 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 let pivot = hid.theta.iter().position(|&t| t == max);
                 let at_max = soft_exact_at_shift(&hid.stats, max);
                 let exact = splat(if at_max { hid.stats.shift } else { W::NAN });
+                let y_at = |start: usize| <T as LoadAs<W>>::load(&y[start..], W::ZERO);
                 let chunk = |start: usize| {
                     let theta = simd::load::<W::Simd>(&hid.theta[start..], W::NEG_INFINITY);
-                    let yv = <T as LoadAs<W>>::load(&y[start..], W::ZERO);
-                    (yv, theta.simd_eq(exact))
+                    (y_at(start), theta.simd_eq(exact))
                 };
                 let (sum_y, y_off) = soft_y_sums((0..OUT).step_by(lanes).map(chunk));
                 let sum_y = splat(sum_y);
                 let mut start = 0;
                 while start < OUT {
                     let ev = simd::load::<W::Simd>(&hid.e[start..], W::ZERO);
-                    let (yv, _) = chunk(start);
+                    let yv = y_at(start);
                     simd::store(
                         soft_d_theta::<W, W::Simd>(ev, s, sum_y, yv),
                         &mut d_theta[start..],
@@ -888,7 +888,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                     |start, u| emit(start, u + u),
                 );
                 if let Some(p) = pivot.filter(|_| at_max) {
-                    let y_p = W::from_f64(y[p].to_f64());
+                    let y_p = y[p].widen();
                     d_theta[p] = soft_d_theta_at_max(hid.stats.sum, hid.stats.rest, y_p, y_off);
                 }
                 soft_xent(&hid.theta, y, &hid.stats)
