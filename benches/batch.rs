@@ -510,6 +510,7 @@ fn seed(c: &mut Criterion) {
     // constgrad's probability-row path.
     let soft = batches::<5, 5, _>(4096, -2.0, 2.0, |l| Probs::smoothed(l, SMOOTHING));
     batch_group(c, "seed_batch4096_soft", &t, None, &soft);
+    grads_group(c, "seed_grads_batch4096_soft", &t, &soft);
 }
 
 /// 784→128→10 on 256 samples per call; every network on the heap.

@@ -30,13 +30,20 @@ def grads_sum_flops(i, h, o):
 def soft_flops(i, h, o):
     return input_grad_flops(i, h, o) + 5 * o
 
+# Loss only: 2·IN·HID + 2·HID·OUT + 3·HID + 3·OUT (max, shift, sum, ln/loss
+# adds); soft targets add Σy and y·θ (3·OUT).
+def loss_flops(i, h, o):
+    return 2 * i * h + 2 * h * o + 3 * h + 3 * o
+
 FLOPS = {
     "seed_input_grad": input_grad_flops(5, 3, 5),
     "seed_batch4096": input_grad_flops(5, 3, 5),
     "seed_input_grad_soft": soft_flops(5, 3, 5),
     "seed_batch4096_soft": soft_flops(5, 3, 5),
-    # loss only: 2·IN·HID + 2·HID·OUT + 3·HID + 3·OUT (max, shift, sum, ln/loss adds)
-    "seed_loss": 2 * 5 * 3 + 2 * 3 * 5 + 3 * 3 + 3 * 5,
+    "seed_loss_soft": loss_flops(5, 3, 5) + 3 * 5,
+    "seed_grads_soft": soft_flops(5, 3, 5) + 5 * 3 + 3 * 5,
+    "seed_grads_batch4096_soft": grads_sum_flops(5, 3, 5) + 5 * 5,
+    "seed_loss": loss_flops(5, 3, 5),
     # plus the two outer products xᵀ·dL/da and hᵀ·dL/dθ
     "seed_grads": input_grad_flops(5, 3, 5) + 5 * 3 + 3 * 5,
     "mnist_input_grad": input_grad_flops(784, 128, 10),
@@ -45,8 +52,10 @@ FLOPS = {
     "mnist_grads_batch256": grads_sum_flops(784, 128, 10),
 }
 ORDER = [
-    "seed_input_grad", "seed_loss", "seed_grads", "seed_input_grad_soft",
-    "seed_batch4096", "seed_grads_batch4096", "seed_batch4096_soft",
+    "seed_input_grad", "seed_loss", "seed_grads",
+    "seed_input_grad_soft", "seed_loss_soft", "seed_grads_soft",
+    "seed_batch4096", "seed_grads_batch4096",
+    "seed_batch4096_soft", "seed_grads_batch4096_soft",
     "mnist_input_grad", "mnist_batch256",
     "mnist_grads_batch256",
     "math_exp_1024", "math_sigmoid_1024", "math_softmax_10", "math_xent_10",
