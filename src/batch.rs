@@ -31,8 +31,8 @@ use crate::mat::RowVec;
 use crate::math::ln::ln_1p_v;
 use crate::math::sigmoid::sigmoid_and_slope_v;
 use crate::math::softmax::{
-    class_e, pivot_unscale, soft_d_theta, soft_d_theta_at_max, soft_loss_terms, soft_y_sum_lanes,
-    ExpSums,
+    class_e, pivot_unscale, soft_d_theta, soft_d_theta_at_max, soft_loss_shifts, soft_loss_v,
+    soft_y_sum_lanes, ExpSums,
 };
 use crate::mlp::{Grads, Mlp};
 use crate::real::Real;
@@ -336,10 +336,10 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 let at_max = |j: usize| theta[j].simd_eq(m);
                 let exact = |j: usize| <T::Batch as Vector>::select(single, at_max(j), zero);
                 let (sum_y, y_off) = soft_y_sum_lanes((0..OUT).map(|j| (y[j], exact(j))));
-                let mut loss = zero;
+                let mut shifts = zero;
                 for (j, dj) in d_theta.iter_mut().enumerate() {
                     *dj = soft_d_theta::<T, T::Batch>(*dj, sum, sum_y, y[j]);
-                    loss = loss + soft_loss_terms::<T, T::Batch>(theta[j], y[j], m, ln_s);
+                    shifts = shifts + soft_loss_shifts::<T, T::Batch>(theta[j], y[j], m);
                 }
                 let w2_at_max = |k: usize| pivot_half::<T, OUT>(&self.w2.rows()[k], at_max);
                 lanes_times_rows(d_theta, self.w2.rows(), None, Some(&w2_at_max), |k, u| {
@@ -352,7 +352,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 for (j, dj) in d_theta.iter_mut().enumerate() {
                     *dj = <T::Batch as Vector>::select(exact(j), d_max, *dj);
                 }
-                loss
+                soft_loss_v::<T, T::Batch>(shifts, sum_y, ln_s)
             }
         };
 

@@ -60,7 +60,7 @@ use crate::mat::{mat_vec_map, vec_mat_map, Mat, RowVec};
 use crate::math::sigmoid::sigmoid_and_slope_guarded_v;
 use crate::math::softmax::{
     class_e, exp_shifted_by, nonnegative_mode, pivot_unscale, row_max, soft_d_theta,
-    soft_d_theta_at_max, soft_exact_at_shift, soft_loss_terms, soft_xent, soft_y_sums, ExpSums,
+    soft_d_theta_at_max, soft_exact_at_shift, soft_loss_shifts, soft_xent, soft_y_sums, ExpSums,
     RowStats,
 };
 use crate::real::{LoadAs, Real};
@@ -473,7 +473,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// # Accuracy
     ///
     /// Computed from the logits as `(m − θ_l) + ln(1 + ρ)` (class) or
-    /// `Σ_j y_j((m − θ_j) + ln s)` (soft), with `m = max θ` (or, on a network
+    /// `Σ_j y_j·(m − θ_j) + Σy·ln s` (soft), with `m = max θ` (or, on a network
     /// whose logits are bounded, the logit of the label or of the target's
     /// mode: see the module docs): `≥ 0` for `y ≥ 0`, relative accuracy kept
     /// for tiny losses. NaN inputs give NaN.
@@ -976,7 +976,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
             Target::Class(label) => f.stats.class_loss(simd::lane(f.theta, label.get())),
             Target::Probs(y) => {
                 let yv = simd::load::<V>(y.row(), T::ZERO);
-                soft_loss_terms::<T, V>(f.theta, yv, f.m, V::splat(f.stats.ln_sum())).reduce_add()
+                let shifts = soft_loss_shifts::<T, V>(f.theta, yv, f.m).reduce_add();
+                f.stats.soft_loss(shifts, yv.reduce_add())
             }
         }
     }

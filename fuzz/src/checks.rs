@@ -1005,10 +1005,14 @@ fn net_ref<const IN: usize, const HID: usize, const OUT: usize>(
             // On a network that bounds its logits (`|b2_j| + Σ_k |W2[k][j]|`
             // at most 22), the one-sample kernels shift a target `y ≥ 0` by
             // the logit of its mode `q` instead of the maximum `m`
-            // (`Mlp::shift_class`). Their loss then forms `(θ_q − θ_j) +
-            // ln s_q` with `ln s_q = ln s + (m − θ_q)`, intermediates larger
-            // by up to `dc = m − θ_q`. Where that may happen (the bound is
-            // tested with a margin), they are budgeted.
+            // (`Mlp::shift_class`). Their loss then forms `y_j·(θ_q − θ_j)`,
+            // its sum, and `Σy·ln s_q` with `ln s_q = ln s + (m − θ_q)`
+            // (`softmax::soft_loss_v`), intermediates larger by up to
+            // `dc = m − θ_q`: per unit of target, two roundings of the
+            // shift, the two sums' `OUT` each, and `ln s_q`'s (four, as
+            // before session 26, when the terms were `y_j·((θ_q − θ_j) +
+            // ln s_q)` and seven covered them). Where that may happen (the
+            // bound is tested with a margin), they are budgeted.
             let bounded = (0..OUT).all(|j| {
                 b2[j].abs() + (0..HID).map(|k| w2[k][j].abs()).sum::<f64>() <= 22.0 * (1.0 + 1e-9)
             });
@@ -1032,7 +1036,7 @@ fn net_ref<const IN: usize, const HID: usize, const OUT: usize>(
                         * (2.0 * u * r.d[j].abs()
                             + r.eps_lns
                             + u * r.lns
-                            + 7.0 * u * dc
+                            + (2.0 * nout + 6.0) * u * dc
                             + xent_prop(&pv, &et, j))
                         + u * term.abs();
                 }

@@ -8,10 +8,12 @@
 //! - `softmax(θ)_j = e_j / s` (no overflow: every `e_j ≤ 1`);
 //! - `logsumexp(θ) = m + ln s`;
 //! - `log_softmax(θ)_j = (θ_j − m) − ln s`, never `ln(softmax)`, so no `ln 0`;
-//! - `xent(y, θ) = Σ_j y_j·(logsumexp(θ) − θ_j) = Σ_j y_j·((m − θ_j) + ln s)`.
+//! - `xent(y, θ) = Σ_j y_j·(logsumexp(θ) − θ_j) = Σ_j y_j·(m − θ_j) + Σy·ln s`.
 //!
-//! Every term of the last sum is `≥ 0` when `y ≥ 0`, so the loss is `≥ 0`
-//! without cancellation. `ln s` is computed as `ln(1 + ρ)` where
+//! Both parts of the last line are `≥ 0` when `y ≥ 0`, so the loss is `≥ 0`
+//! without cancellation (the kernels sum the first part and `Σy` beside
+//! the exponentials and finish with one FMA after `ln s`: [`soft_loss_v`]).
+//! `ln s` is computed as `ln(1 + ρ)` where
 //! `ρ = s − 1 = Σ_{j: θ_j ≠ m} e_j + (number of maxima − 1)` is summed
 //! directly (the maxima contribute exactly 1 each), so a confident row with a
 //! tiny loss keeps its relative precision instead of rounding `1 + ρ` first.
@@ -34,11 +36,13 @@
 //!   equal to `θ_c` (each with `e = 1`), so `ρ = Σ_{j≠c} e_j`;
 //! - the class-label loss `(m − θ_l) + ln(1 + ρ)` is `ln(1 + ρ)`: still
 //!   `≥ 0`, and still relatively accurate when tiny (`ρ` small);
-//! - the soft-target loss keeps its form. A term `y_j·((θ_c − θ_j) + ln s)`
-//!   with `θ_j > θ_c` is `y_j·ln(1/ŷ_j) ≥ 0` formed from two terms of
-//!   opposite signs, so it may round below 0; but then `ln s >
-//!   θ_j − θ_c`, and the mode's own term `y_c·ln s`, with `y_c ≥ y_j`,
-//!   outweighs every such rounding: the total stays `≥ 0` for `y ≥ 0`;
+//! - the soft-target loss keeps its form, but a shift `y_j·(θ_c − θ_j)`
+//!   with `θ_j > θ_c` is negative. Then `ln s > θ_j − θ_c`, so `Σy·ln s`
+//!   exceeds every such shift's magnitude by at least the mode's own
+//!   `y_c·ln s`, with `y_c ≥ y_j`: that margin outweighs every rounding,
+//!   and the total stays `≥ 0` for `y ≥ 0`. The parts may each be up to
+//!   about `N` times the loss, and their rounding grows with `max θ − θ_c`
+//!   ([`soft_loss_v`]);
 //! - `softmax_j = e_j / s` as before, with `s = 1 + ρ` up to `N·e^D`;
 //! - [`soft_d_theta_at_max`]'s form matters where `ŷ_j` rounds close to 1
 //!   while `dL/dθ_j = ŷ_j·Σy − y_j` is small, so `y_j ≈ Σy`: at the first
@@ -108,6 +112,18 @@ impl<T: Real> RowStats<T> {
     pub fn ln_sum(&self) -> T {
         simd::lane(
             ln_1p_v::<T, T::Narrow>(<T::Narrow as Vector>::splat(self.rest)),
+            0,
+        )
+    }
+
+    /// The soft-target loss from `Σ_j y_j·(m − θ_j)` ([`soft_loss_shifts`])
+    /// and `Σy`: [`soft_loss_v`], in the vector that holds `ln s`.
+    #[inline(always)]
+    pub fn soft_loss(&self, shifts: T, sum_y: T) -> T {
+        let splat = <T::Narrow as Vector>::splat;
+        let ln_s = ln_1p_v::<T, T::Narrow>(splat(self.rest));
+        simd::lane(
+            soft_loss_v::<T, T::Narrow>(splat(shifts), splat(sum_y), ln_s),
             0,
         )
     }
@@ -264,12 +280,34 @@ fn exp_minus_max<T: Real, V: Vector<Elem = T>>(theta: V, m: V) -> V {
     exp_v_guarded_plus::<T, V>(d, err)
 }
 
-/// Soft-target loss terms `y·((m − θ) + ln s)`, 0 where `y = 0` (so a `−∞`
-/// logit with no target mass costs nothing).
+/// Soft-target loss shifts `y·(m − θ)`, 0 where `y = 0` (so a `−∞` logit
+/// with no target mass costs nothing). Their sum and `Σy` give the loss
+/// ([`soft_loss_v`]).
 #[inline(always)]
-pub(crate) fn soft_loss_terms<T: Real, V: Vector<Elem = T>>(theta: V, y: V, m: V, ln_s: V) -> V {
+pub(crate) fn soft_loss_shifts<T: Real, V: Vector<Elem = T>>(theta: V, y: V, m: V) -> V {
     let zero = V::splat(T::ZERO);
-    V::select(y.simd_eq(zero), zero, y * ((m - theta) + ln_s))
+    V::select(y.simd_eq(zero), zero, y * (m - theta))
+}
+
+/// The soft-target loss `L = Σ_j y_j·(m − θ_j) + Σy·ln s`, one FMA from the
+/// sum of [`soft_loss_shifts`] and `Σy`.
+///
+/// Both sums are taken before `ln s` is known, beside the exponentials, so
+/// that one FMA is all that follows the logarithm, which is the last link
+/// of a one-sample call. (Until session 26 the terms were
+/// `y_j·((m − θ_j) + ln s)`, each `y_j·(−ln ŷ_j)`, summed after the
+/// logarithm: a horizontal sum more at the end of the call, 2–3 ns of the
+/// 5→3→5 soft-target `loss` and `input_grad`.)
+///
+/// For `y ≥ 0` shifted by the maximum, every term is non-negative and
+/// nothing cancels. Shifted by the target's mode `q` instead (see "Another
+/// shift" above), `m − θ_j` is negative where `θ_j > θ_q`; but then `L ≥
+/// y_q·ln s ≥ y_j·(θ_j − θ_q)`, so the sum of the shifts and `Σy·ln s` are
+/// each at most about `OUT·L` and their rounding grows with `m − max θ`
+/// (the fuzz model budgets `(2·OUT + 6)·ε/2` of it per unit of target).
+#[inline(always)]
+pub(crate) fn soft_loss_v<T: Real, V: Vector<Elem = T>>(shifts: V, sum_y: V, ln_s: V) -> V {
+    sum_y.mul_add(ln_s, shifts)
 }
 
 /// `Σ x` as a pair `(hi, lo)` with `hi + lo` the sum to within about
@@ -532,9 +570,10 @@ pub(crate) fn div_row<T: Real, const N: usize>(row: &mut [T; N], den: T) {
     }
 }
 
-/// `Σ_j y_j·((m − θ_j) + ln s)` with terms where `y_j = 0` counted as 0 (so a
-/// `−∞` logit with zero target mass costs nothing). `y` may be stored
-/// narrower than `T` (see [`LoadAs`]).
+/// The soft-target loss `Σ_j y_j·(m − θ_j) + Σy·ln s` ([`soft_loss_v`]),
+/// with terms where `y_j = 0` counted as 0 (so a `−∞` logit with zero target
+/// mass costs nothing). `y` may be stored narrower than `T` (see
+/// [`LoadAs`]).
 #[inline(always)]
 pub(crate) fn soft_xent<T: Real, U: LoadAs<T>, const N: usize>(
     theta: &[T; N],
@@ -542,30 +581,33 @@ pub(crate) fn soft_xent<T: Real, U: LoadAs<T>, const N: usize>(
     stats: &RowStats<T>,
 ) -> T {
     let lanes = <T::Simd as Vector>::LANES;
-    let splat = <T::Simd as Vector>::splat;
-    let (m, ln_s) = (splat(stats.shift), splat(stats.ln_sum()));
-    let mut acc = splat(T::ZERO);
+    let zero = <T::Simd as Vector>::splat(T::ZERO);
+    let m = <T::Simd as Vector>::splat(stats.shift);
+    let (mut shifts, mut sum_y) = (zero, zero);
     // A row longer than one vector: compensated lanes as well, as
     // `ExpSums::add_long` (plain sums lost 129 f32 ulps at 4096). An
     // infinite term, or a compensated lane that overflows where the plain
-    // one did not, would make the correction NaN, so the plain sum stands
+    // one did not, would make the correction NaN, so the plain sums stand
     // wherever either is not finite (`+∞` for target mass at a `−∞` logit).
-    let (mut comp, mut lost) = (acc, acc);
+    let (mut comp, mut lost, mut comp_y, mut lost_y) = (zero, zero, zero, zero);
     let mut start = 0;
     while start < N {
         let t = simd::load_at::<T::Simd>(theta, start, T::ZERO);
         let yv = U::load_over(y, start);
-        let term = soft_loss_terms::<T, T::Simd>(t, yv, m, ln_s);
-        acc = acc + term;
+        let shift = soft_loss_shifts::<T, T::Simd>(t, yv, m);
+        shifts = shifts + shift;
+        sum_y = sum_y + yv;
         if N > lanes {
-            (comp, lost) = kahan(comp, lost, term);
+            (comp, lost) = kahan(comp, lost, shift);
+            (comp_y, lost_y) = kahan(comp_y, lost_y, yv);
         }
         start += lanes;
     }
-    let plain = acc.reduce_add();
+    let plain = stats.soft_loss(shifts.reduce_add(), sum_y.reduce_add());
     if N > lanes && plain.is_finite() {
-        let (hi, lo) = kahan_total(comp, lost, &[]);
-        let sum = hi + lo;
+        let (a_hi, a_lo) = kahan_total(comp, lost, &[]);
+        let (y_hi, y_lo) = kahan_total(comp_y, lost_y, &[]);
+        let sum = stats.soft_loss(a_hi, y_hi) + (a_lo + y_lo * stats.ln_sum());
         if sum.is_finite() {
             return sum;
         }
