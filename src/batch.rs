@@ -352,7 +352,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 for (j, dj) in d_theta.iter_mut().enumerate() {
                     *dj = <T::Batch as Vector>::select(exact(j), d_max, *dj);
                 }
-                soft_loss_v::<T, T::Batch>(shifts, sum_y, ln_s)
+                soft_loss_v::<T, T::Batch>(shifts, sum_y, rho, ln_s)
             }
         };
 

@@ -15,6 +15,7 @@
 mod checks;
 
 use checks::{Api, Goal, Net};
+use constgrad::{Mat, Mlp, RowVec, Target};
 
 fn pass(result: checks::Check) {
     if let Err(msg) = result {
@@ -248,6 +249,34 @@ fn soft_loss_of_a_long_row_near_overflow_is_not_nan() {
     y[10] = 5.75;
     y[16] = 0.0;
     pass(checks::check_softmax_row(theta, 6, y));
+}
+
+/// Session 26's soft-target loss `Σ_j y_j·(m − θ_j) + Σy·ln s`,
+/// softmax_family, strict native run, 3254 executions in: targets of
+/// 3.4e38 each make `Σy` overflow to `+∞`, and a logit far above the others
+/// makes `ρ = 0` and `ln s = 0`, so the final FMA formed `∞·0`, NaN, for a
+/// loss that overflows (its first term alone is about 1.2e77). `Σy·ln s` is
+/// now 0 wherever `ρ = 0` (`softmax::soft_loss_v`), in the row kernel and
+/// in the network kernels, one sample and batched, which share it.
+#[test]
+fn soft_loss_whose_target_sum_overflows_is_infinite_not_nan() {
+    let big = f32::from_bits(0x7f7f_ffbf);
+    let theta = [0.011_718_75, 0.125, 0.429_687_5, -2.660_156_3, big];
+    let y = [big; 5];
+    pass(checks::check_softmax_row(theta, 0, y));
+    let target = Target::probs(y);
+    let row = RowVec::from_row(theta);
+    assert_eq!(constgrad::math::cross_entropy(&row, &target), f32::INFINITY);
+    // The same logits from a network: zero weights, `b2 = θ`.
+    let mlp = Mlp::<1, 1, 5>::new(Mat::zeros(), RowVec::zeros(), Mat::zeros(), row);
+    let x = RowVec::from_row([0.5]);
+    assert_eq!(mlp.loss(&x, &target), f32::INFINITY);
+    assert_eq!(mlp.input_grad(&x, &target).0, f32::INFINITY);
+    assert_eq!(mlp.grads(&x, &target).loss, f32::INFINITY);
+    let (mut losses, mut dxs) = ([0.0f32; 3], [RowVec::zeros(); 3]);
+    mlp.input_grad_batch(&[x; 3], &[target; 3], &mut losses, &mut dxs)
+        .expect("batch lengths agree");
+    assert_eq!(losses, [f32::INFINITY; 3]);
 }
 
 // (crashes of the harness's own bounds, kept as edge-case tests of src/)

@@ -123,7 +123,7 @@ impl<T: Real> RowStats<T> {
         let splat = <T::Narrow as Vector>::splat;
         let ln_s = ln_1p_v::<T, T::Narrow>(splat(self.rest));
         simd::lane(
-            soft_loss_v::<T, T::Narrow>(splat(shifts), splat(sum_y), ln_s),
+            soft_loss_v::<T, T::Narrow>(splat(shifts), splat(sum_y), splat(self.rest), ln_s),
             0,
         )
     }
@@ -305,9 +305,15 @@ pub(crate) fn soft_loss_shifts<T: Real, V: Vector<Elem = T>>(theta: V, y: V, m: 
 /// y_q·ln s ≥ y_j·(θ_j − θ_q)`, so the sum of the shifts and `Σy·ln s` are
 /// each at most about `OUT·L` and their rounding grows with `m − max θ`
 /// (the fuzz model budgets `(2·OUT + 6)·ε/2` of it per unit of target).
+///
+/// Where `ρ = 0`, `ln s = 0` and `Σy·ln s` is taken as 0 even if `Σy`
+/// overflowed (targets near the largest finite value): `∞·0` would make
+/// NaN of a loss that overflows to `+∞` (the fuzzer found it). The select
+/// waits only for `ρ`, not for the logarithm.
 #[inline(always)]
-pub(crate) fn soft_loss_v<T: Real, V: Vector<Elem = T>>(shifts: V, sum_y: V, ln_s: V) -> V {
-    sum_y.mul_add(ln_s, shifts)
+pub(crate) fn soft_loss_v<T: Real, V: Vector<Elem = T>>(shifts: V, sum_y: V, rho: V, ln_s: V) -> V {
+    let zero = V::splat(T::ZERO);
+    V::select(rho.simd_eq(zero), zero, sum_y).mul_add(ln_s, shifts)
 }
 
 /// `Σ x` as a pair `(hi, lo)` with `hi + lo` the sum to within about
