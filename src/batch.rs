@@ -31,8 +31,8 @@ use crate::mat::RowVec;
 use crate::math::ln::ln_1p_v;
 use crate::math::sigmoid::sigmoid_and_slope_v;
 use crate::math::softmax::{
-    class_e, pivot_unscale, soft_d_theta, soft_d_theta_at_max, soft_loss_shifts, soft_loss_v,
-    soft_y_sum_lanes, ExpSums,
+    class_e, pivot_unscale, soft_d_theta, soft_d_theta_at_max, soft_loss_shifts, soft_loss_terms,
+    soft_loss_v, soft_y_sum_lanes, ExpSums,
 };
 use crate::mlp::{Grads, Mlp};
 use crate::real::Real;
@@ -352,7 +352,17 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 for (j, dj) in d_theta.iter_mut().enumerate() {
                     *dj = <T::Batch as Vector>::select(exact(j), d_max, *dj);
                 }
-                soft_loss_v::<T, T::Batch>(shifts, sum_y, rho, ln_s)
+                // Where Σy overflowed, the terms (see `soft_loss_v`).
+                let loss = soft_loss_v::<T, T::Batch>(shifts, sum_y, ln_s);
+                let overflowed = sum_y.neg_abs().simd_eq(splat(T::NEG_INFINITY));
+                if overflowed.any() {
+                    let terms = (0..OUT).fold(zero, |acc, j| {
+                        acc + soft_loss_terms::<T, T::Batch>(theta[j], y[j], m, ln_s)
+                    });
+                    <T::Batch as Vector>::select(overflowed, terms, loss)
+                } else {
+                    loss
+                }
             }
         };
 

@@ -60,8 +60,8 @@ use crate::mat::{mat_vec_map, vec_mat_map, Mat, RowVec};
 use crate::math::sigmoid::sigmoid_and_slope_guarded_v;
 use crate::math::softmax::{
     class_e, exp_shifted_by, nonnegative_mode, pivot_unscale, row_max, soft_d_theta,
-    soft_d_theta_at_max, soft_exact_at_shift, soft_loss_shifts, soft_xent, soft_y_sums, ExpSums,
-    RowStats,
+    soft_d_theta_at_max, soft_exact_at_shift, soft_loss_shifts, soft_loss_terms, soft_xent,
+    soft_y_sums, ExpSums, RowStats,
 };
 use crate::real::{LoadAs, Real};
 use crate::simd::{self, Vector};
@@ -976,8 +976,15 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
             Target::Class(label) => f.stats.class_loss(simd::lane(f.theta, label.get())),
             Target::Probs(y) => {
                 let yv = simd::load::<V>(y.row(), T::ZERO);
-                let shifts = soft_loss_shifts::<T, V>(f.theta, yv, f.m).reduce_add();
-                f.stats.soft_loss(shifts, yv.reduce_add())
+                let sum_y = yv.reduce_add();
+                if sum_y.is_finite() {
+                    let shifts = soft_loss_shifts::<T, V>(f.theta, yv, f.m).reduce_add();
+                    f.stats.soft_loss(shifts, sum_y)
+                } else {
+                    // `Σy` overflowed: the terms (see `soft_loss_v`).
+                    let ln_s = V::splat(f.stats.ln_sum());
+                    soft_loss_terms::<T, V>(f.theta, yv, f.m, ln_s).reduce_add()
+                }
             }
         }
     }

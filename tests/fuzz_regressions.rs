@@ -252,31 +252,93 @@ fn soft_loss_of_a_long_row_near_overflow_is_not_nan() {
 }
 
 /// Session 26's soft-target loss `Σ_j y_j·(m − θ_j) + Σy·ln s`,
-/// softmax_family, strict native run, 3254 executions in: targets of
-/// 3.4e38 each make `Σy` overflow to `+∞`, and a logit far above the others
-/// makes `ρ = 0` and `ln s = 0`, so the final FMA formed `∞·0`, NaN, for a
-/// loss that overflows (its first term alone is about 1.2e77). `Σy·ln s` is
-/// now 0 wherever `ρ = 0` (`softmax::soft_loss_v`), in the row kernel and
-/// in the network kernels, one sample and batched, which share it.
+/// softmax_family, strict native runs: `Σy` can overflow where the loss
+/// does not. First (3254 executions in), targets of 3.4e38 each and a logit
+/// far above the others (`ρ = 0`, `ln s = 0`): the final FMA formed
+/// `∞·0`, NaN, for a loss that overflows. Then (4130 executions into the
+/// run after a first fix), `f32::MAX` and 8.7e35 on two classes: `Σy =
+/// +∞` and the loss `+∞`, where it is 9.29e36. Where `Σy` is not finite
+/// the kernels now take the terms `y_j·((m − θ_j) + ln s)`
+/// (`softmax::soft_loss_terms`): the row kernel, and the network kernels
+/// one sample at a time (register and chunked) and batched.
 #[test]
-fn soft_loss_whose_target_sum_overflows_is_infinite_not_nan() {
+fn soft_loss_whose_target_sum_overflows_takes_the_terms() {
     let big = f32::from_bits(0x7f7f_ffbf);
     let theta = [0.011_718_75, 0.125, 0.429_687_5, -2.660_156_3, big];
-    let y = [big; 5];
+    pass(checks::check_softmax_row(theta, 0, [big; 5]));
+    let theta = [
+        -0.0,
+        4.316_268_3e-38,
+        1.328_125,
+        -2.792_968_8,
+        f32::NEG_INFINITY,
+        -2.753_906_3,
+        12.011_719,
+        -9.953_125,
+        -0.0625,
+    ];
+    let y = [
+        0.0,
+        -0.0,
+        8.682_489e35,
+        0.0,
+        0.0,
+        8.261_719,
+        f32::MAX,
+        1.131_228e-25,
+        1e-45,
+    ];
     pass(checks::check_softmax_row(theta, 0, y));
-    let target = Target::probs(y);
-    let row = RowVec::from_row(theta);
-    assert_eq!(constgrad::math::cross_entropy(&row, &target), f32::INFINITY);
-    // The same logits from a network: zero weights, `b2 = θ`.
-    let mlp = Mlp::<1, 1, 5>::new(Mat::zeros(), RowVec::zeros(), Mat::zeros(), row);
-    let x = RowVec::from_row([0.5]);
-    assert_eq!(mlp.loss(&x, &target), f32::INFINITY);
-    assert_eq!(mlp.input_grad(&x, &target).0, f32::INFINITY);
-    assert_eq!(mlp.grads(&x, &target).loss, f32::INFINITY);
-    let (mut losses, mut dxs) = ([0.0f32; 3], [RowVec::zeros(); 3]);
-    mlp.input_grad_batch(&[x; 3], &[target; 3], &mut losses, &mut dxs)
-        .expect("batch lengths agree");
-    assert_eq!(losses, [f32::INFINITY; 3]);
+
+    // Both rows as a network's logits (zero weights, `b2 = θ`), the second
+    // with its `−∞` logit made finite, and again padded to 17 classes (the
+    // chunked kernel), against `Σ_j y_j·(lse − θ_j)` in f64.
+    fn net_loss<const OUT: usize>(theta: [f32; OUT], y: [f32; OUT]) {
+        let lse = theta.iter().map(|&t| f64::from(t).exp()).sum::<f64>().ln();
+        let max = theta
+            .iter()
+            .fold(f64::NEG_INFINITY, |m, &t| m.max(f64::from(t)));
+        let lse = if lse.is_finite() { lse } else { max };
+        let want: f64 = (0..OUT)
+            .filter(|&j| y[j] != 0.0)
+            .map(|j| f64::from(y[j]) * (lse - f64::from(theta[j])))
+            .sum();
+        let want = want as f32;
+        let mlp = Mlp::<1, 1, OUT>::new(
+            Mat::zeros(),
+            RowVec::zeros(),
+            Mat::zeros(),
+            RowVec::from_row(theta),
+        );
+        let (x, target) = (RowVec::from_row([0.5]), Target::probs(y));
+        let (mut losses, mut dxs) = ([0.0f32; 3], [RowVec::zeros(); 3]);
+        mlp.input_grad_batch(&[x; 3], &[target; 3], &mut losses, &mut dxs)
+            .expect("batch lengths agree");
+        for (what, got) in [
+            ("loss", mlp.loss(&x, &target)),
+            ("input_grad", mlp.input_grad(&x, &target).0),
+            ("grads", mlp.grads(&x, &target).loss),
+            ("input_grad_batch", losses[0]),
+        ] {
+            let ok = if want.is_finite() {
+                (got - want).abs() <= 1e-5 * want.abs()
+            } else {
+                got == want
+            };
+            assert!(ok, "{what}, {OUT} classes: loss {got:e}, want {want:e}");
+        }
+    }
+    net_loss(
+        [0.011_718_75, 0.125, 0.429_687_5, -2.660_156_3, big],
+        [big; 5],
+    );
+    let mut finite = theta;
+    finite[4] = -30.0;
+    net_loss(finite, y);
+    let (mut theta17, mut y17) = ([0.0f32; 17], [0.0f32; 17]);
+    theta17[..9].copy_from_slice(&finite);
+    y17[..9].copy_from_slice(&y);
+    net_loss(theta17, y17);
 }
 
 // (crashes of the harness's own bounds, kept as edge-case tests of src/)

@@ -123,7 +123,7 @@ impl<T: Real> RowStats<T> {
         let splat = <T::Narrow as Vector>::splat;
         let ln_s = ln_1p_v::<T, T::Narrow>(splat(self.rest));
         simd::lane(
-            soft_loss_v::<T, T::Narrow>(splat(shifts), splat(sum_y), splat(self.rest), ln_s),
+            soft_loss_v::<T, T::Narrow>(splat(shifts), splat(sum_y), ln_s),
             0,
         )
     }
@@ -306,14 +306,23 @@ pub(crate) fn soft_loss_shifts<T: Real, V: Vector<Elem = T>>(theta: V, y: V, m: 
 /// each at most about `OUT·L` and their rounding grows with `m − max θ`
 /// (the fuzz model budgets `(2·OUT + 6)·ε/2` of it per unit of target).
 ///
-/// Where `ρ = 0`, `ln s = 0` and `Σy·ln s` is taken as 0 even if `Σy`
-/// overflowed (targets near the largest finite value): `∞·0` would make
-/// NaN of a loss that overflows to `+∞` (the fuzzer found it). The select
-/// waits only for `ρ`, not for the logarithm.
+/// `Σy` alone may overflow where the loss does not (targets near the
+/// largest finite value; the fuzzer found both `∞·0 = NaN` and a finite
+/// loss of 9.3e36 returned as `+∞`). Where it is not finite, the kernels
+/// take the terms [`soft_loss_terms`] instead, on a branch that waits only
+/// for `Σy`.
 #[inline(always)]
-pub(crate) fn soft_loss_v<T: Real, V: Vector<Elem = T>>(shifts: V, sum_y: V, rho: V, ln_s: V) -> V {
+pub(crate) fn soft_loss_v<T: Real, V: Vector<Elem = T>>(shifts: V, sum_y: V, ln_s: V) -> V {
+    sum_y.mul_add(ln_s, shifts)
+}
+
+/// The soft-target loss terms `y·((m − θ) + ln s)`, each `y_j·(−ln ŷ_j)`,
+/// 0 where `y = 0`: the loss of a row whose `Σy` overflows
+/// ([`soft_loss_v`]).
+#[inline(always)]
+pub(crate) fn soft_loss_terms<T: Real, V: Vector<Elem = T>>(theta: V, y: V, m: V, ln_s: V) -> V {
     let zero = V::splat(T::ZERO);
-    V::select(rho.simd_eq(zero), zero, sum_y).mul_add(ln_s, shifts)
+    V::select(y.simd_eq(zero), zero, y * ((m - theta) + ln_s))
 }
 
 /// `Σ x` as a pair `(hi, lo)` with `hi + lo` the sum to within about
@@ -578,7 +587,8 @@ pub(crate) fn div_row<T: Real, const N: usize>(row: &mut [T; N], den: T) {
 
 /// The soft-target loss `Σ_j y_j·(m − θ_j) + Σy·ln s` ([`soft_loss_v`]),
 /// with terms where `y_j = 0` counted as 0 (so a `−∞` logit with zero target
-/// mass costs nothing). `y` may be stored narrower than `T` (see
+/// mass costs nothing), or where `Σy` is not finite the sum of
+/// [`soft_loss_terms`]. `y` may be stored narrower than `T` (see
 /// [`LoadAs`]).
 #[inline(always)]
 pub(crate) fn soft_xent<T: Real, U: LoadAs<T>, const N: usize>(
@@ -586,34 +596,47 @@ pub(crate) fn soft_xent<T: Real, U: LoadAs<T>, const N: usize>(
     y: &[U; N],
     stats: &RowStats<T>,
 ) -> T {
+    let m = <T::Simd as Vector>::splat(stats.shift);
+    let theta_at = |start| simd::load_at::<T::Simd>(theta, start, T::ZERO);
+    let sum_y = row_sum::<T, N>(|start| U::load_over(y, start));
+    if sum_y.is_finite() {
+        let shifts = row_sum::<T, N>(|start| {
+            soft_loss_shifts::<T, T::Simd>(theta_at(start), U::load_over(y, start), m)
+        });
+        stats.soft_loss(shifts, sum_y)
+    } else {
+        let ln_s = <T::Simd as Vector>::splat(stats.ln_sum());
+        row_sum::<T, N>(|start| {
+            soft_loss_terms::<T, T::Simd>(theta_at(start), U::load_over(y, start), m, ln_s)
+        })
+    }
+}
+
+/// `Σ` over a row of `N` entries, given as vectors `part(start)` of
+/// `T::Simd::LANES` entries each (padded with 0). A row longer than one
+/// vector is summed with compensated lanes as well, as `ExpSums::add_long`
+/// (plain sums lost 129 f32 ulps of the soft-target loss at 4096); an
+/// infinite part, or a compensated lane that overflows where the plain one
+/// did not, would make the correction NaN, so the plain sum stands wherever
+/// either is not finite (`+∞` for target mass at a `−∞` logit).
+#[inline(always)]
+fn row_sum<T: Real, const N: usize>(part: impl Fn(usize) -> T::Simd) -> T {
     let lanes = <T::Simd as Vector>::LANES;
     let zero = <T::Simd as Vector>::splat(T::ZERO);
-    let m = <T::Simd as Vector>::splat(stats.shift);
-    let (mut shifts, mut sum_y) = (zero, zero);
-    // A row longer than one vector: compensated lanes as well, as
-    // `ExpSums::add_long` (plain sums lost 129 f32 ulps at 4096). An
-    // infinite term, or a compensated lane that overflows where the plain
-    // one did not, would make the correction NaN, so the plain sums stand
-    // wherever either is not finite (`+∞` for target mass at a `−∞` logit).
-    let (mut comp, mut lost, mut comp_y, mut lost_y) = (zero, zero, zero, zero);
+    let (mut acc, mut comp, mut lost) = (zero, zero, zero);
     let mut start = 0;
     while start < N {
-        let t = simd::load_at::<T::Simd>(theta, start, T::ZERO);
-        let yv = U::load_over(y, start);
-        let shift = soft_loss_shifts::<T, T::Simd>(t, yv, m);
-        shifts = shifts + shift;
-        sum_y = sum_y + yv;
+        let v = part(start);
+        acc = acc + v;
         if N > lanes {
-            (comp, lost) = kahan(comp, lost, shift);
-            (comp_y, lost_y) = kahan(comp_y, lost_y, yv);
+            (comp, lost) = kahan(comp, lost, v);
         }
         start += lanes;
     }
-    let plain = stats.soft_loss(shifts.reduce_add(), sum_y.reduce_add());
+    let plain = acc.reduce_add();
     if N > lanes && plain.is_finite() {
-        let (a_hi, a_lo) = kahan_total(comp, lost, &[]);
-        let (y_hi, y_lo) = kahan_total(comp_y, lost_y, &[]);
-        let sum = stats.soft_loss(a_hi, y_hi) + (a_lo + y_lo * stats.ln_sum());
+        let (hi, lo) = kahan_total(comp, lost, &[]);
+        let sum = hi + lo;
         if sum.is_finite() {
             return sum;
         }
