@@ -12,8 +12,9 @@
 //! index: LLVM then vectorises the scalar and nalgebra loops across samples
 //! (16 per `zmm`), which more than doubles their speed on 5→3→5.
 //!
-//! `seed_batch4096_soft` is the same 5→3→5 group on label-smoothed
-//! probability rows instead of class labels (constgrad's soft-target path).
+//! `seed_batch4096_soft` and `seed_grads_batch4096_soft` are the same
+//! 5→3→5 groups on label-smoothed probability rows instead of class labels
+//! (constgrad's soft-target path).
 //!
 //! The `*_grads_*` groups time the parameter-gradient accumulation (loss,
 //! `dL/dx` and the sums of `dL/dW1 … dL/db2` over the batch): constgrad's

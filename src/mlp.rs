@@ -981,7 +981,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                     let shifts = soft_loss_shifts::<T, V>(f.theta, yv, f.m).reduce_add();
                     f.stats.soft_loss(shifts, sum_y)
                 } else {
-                    // `Σy` overflowed: the terms (see `soft_loss_v`).
+                    // `Σy` overflowed (or is NaN): the terms (see
+                    // `soft_loss_v`).
                     let ln_s = V::splat(f.stats.ln_sum());
                     soft_loss_terms::<T, V>(f.theta, yv, f.m, ln_s).reduce_add()
                 }

@@ -208,7 +208,8 @@ pub fn logsumexp<const N: usize, T: Real>(theta: &RowVec<N, T>) -> T {
 /// Derivative: `∂L/∂θ = softmax(θ)·Σy − y` (`= ŷ − y` when `Σy = 1`).
 ///
 /// Computed as `Σ_j y_j·(m − θ_j) + Σy·ln s` with `m = max θ`, both parts
-/// `≥ 0` for `y ≥ 0`, never as `log(softmax)`. For a class label `l` that is `(m − θ_l) + ln(1 + ρ)`.
+/// `≥ 0` for `y ≥ 0`, never as `log(softmax)`. For a class label `l` that
+/// is `(m − θ_l) + ln(1 + ρ)`.
 ///
 /// # Accuracy
 ///

@@ -303,7 +303,7 @@ pub(crate) fn soft_loss_shifts<T: Real, V: Vector<Elem = T>>(theta: V, y: V, m: 
 /// nothing cancels. Shifted by the target's mode `q` instead (see "Another
 /// shift" above), `m − θ_j` is negative where `θ_j > θ_q`; but then `L ≥
 /// y_q·ln s ≥ y_j·(θ_j − θ_q)`, so the sum of the shifts and `Σy·ln s` are
-/// each at most about `OUT·L` and their rounding grows with `m − max θ`
+/// each at most about `OUT·L` and their rounding grows with `max θ − m`
 /// (the fuzz model budgets `(2·OUT + 6)·ε/2` of it per unit of target).
 ///
 /// `Σy` alone may overflow where the loss does not (targets near the
