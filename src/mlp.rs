@@ -976,7 +976,9 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
             Target::Class(label) => f.stats.class_loss(simd::lane(f.theta, label.get())),
             Target::Probs(y) => {
                 let yv = simd::load::<V>(y.row(), T::ZERO);
-                let sum_y = yv.reduce_add();
+                // `Σy` as the backward pass sums it, so that `input_grad`
+                // and `grads` reduce `y` once.
+                let (sum_y, _) = soft_y_sums([(yv, V::splat(T::ZERO))]);
                 if sum_y.is_finite() {
                     let shifts = soft_loss_shifts::<T, V>(f.theta, yv, f.m).reduce_add();
                     f.stats.soft_loss(shifts, sum_y)
