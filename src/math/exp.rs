@@ -47,13 +47,14 @@
 //! microcode assist on some CPUs: on Zen 4, the `−∞` padding lanes of the
 //! 5→3→5 softmax, whose `e^−∞` came out of such a product, cost the
 //! one-sample kernel about 60 cycles per call (271 against 209 cycles,
-//! BENCHMARKS.md). So `exp_v_guarded`, which the one-sample kernels use for
-//! their sigmoids and softmax, first tests its lanes. Arguments below
-//! `EXP_ZERO_BELOW` (f32 −104, f64 −746; their results round to 0) get 0
-//! by a select, and the rest are evaluated from an argument clamped at
-//! `EXP_NORMAL_MIN` (f32 −87, f64 −708), where every result is normal, so
-//! that one product by a normal `2^n` scales them exactly (one product
-//! fewer on the chain than `2^n1·2^n2`: 209 → 200 cycles). Only when some
+//! `docs/benchmarks-history.md`). So `exp_v_guarded`, which the one-sample
+//! kernels use for their sigmoids and softmax, first tests its lanes.
+//! Arguments below `EXP_ZERO_BELOW` (f32 −104, f64 −746; their results
+//! round to 0) get 0 by a select, and the rest are evaluated from an
+//! argument clamped at `EXP_NORMAL_MIN` (f32 −87, f64 −708), where every
+//! result is normal, so that one product by a normal `2^n` scales them
+//! exactly (one product fewer on the chain than `2^n1·2^n2`: 209 → 200
+//! cycles). Only when some
 //! lane lies between the two (a subnormal result), or above
 //! `EXP_NORMAL_MAX` (f32 88, f64 709; `2^n` would pass the largest
 //! exponent), does a branch evaluate every lane as `exp_v` does. The values
