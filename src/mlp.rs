@@ -513,7 +513,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// exponentials, and consecutive calls barely overlap in the core, so a
     /// loop of `input_grad` runs at its latency per sample. For many
     /// samples call [`Mlp::input_grad_batch`], which puts one sample in each
-    /// SIMD lane: for the 5→3→5 network it is about 5.5 times faster per
+    /// SIMD lane: for the 5→3→5 network it is about 5 times faster per
     /// sample than such a loop, and 3 times faster than a plain scalar
     /// loop that the compiler vectorises across samples (`BENCHMARKS.md`).
     ///
