@@ -979,15 +979,11 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 // `Σy` as the backward pass sums it, so that `input_grad`
                 // and `grads` reduce `y` once.
                 let (sum_y, _) = soft_y_sums([(yv, V::splat(T::ZERO))]);
-                if sum_y.is_finite() {
-                    let shifts = soft_loss_shifts::<T, V>(f.theta, yv, f.m).reduce_add();
-                    f.stats.soft_loss(shifts, sum_y)
-                } else {
-                    // `Σy` overflowed (or is NaN): the terms (see
-                    // `soft_loss_v`).
-                    let ln_s = V::splat(f.stats.ln_sum());
-                    soft_loss_terms::<T, V>(f.theta, yv, f.m, ln_s).reduce_add()
-                }
+                f.stats.soft_loss(
+                    sum_y,
+                    || soft_loss_shifts::<T, V>(f.theta, yv, f.m).reduce_add(),
+                    |ln_s| soft_loss_terms::<T, V>(f.theta, yv, f.m, V::splat(ln_s)).reduce_add(),
+                )
             }
         }
     }

@@ -116,14 +116,21 @@ impl<T: Real> RowStats<T> {
         )
     }
 
-    /// The soft-target loss from `Σ_j y_j·(m − θ_j)` ([`soft_loss_shifts`])
-    /// and `Σy`: [`soft_loss_v`], in the vector that holds `ln s`.
+    /// The soft-target loss of a row whose targets sum to `sum_y`:
+    /// [`soft_loss_v`] of `shifts()`, the row's sum of [`soft_loss_shifts`],
+    /// in the vector that holds `ln s`; or, where `Σy` is not finite (it may
+    /// overflow where the loss does not), `terms(ln s)`, the row's sum of
+    /// [`soft_loss_terms`]. One rule for the register and the row kernels;
+    /// the batch kernel applies it lane by lane.
     #[inline(always)]
-    pub fn soft_loss(&self, shifts: T, sum_y: T) -> T {
+    pub fn soft_loss(&self, sum_y: T, shifts: impl FnOnce() -> T, terms: impl FnOnce(T) -> T) -> T {
+        if !sum_y.is_finite() {
+            return terms(self.ln_sum());
+        }
         let splat = <T::Narrow as Vector>::splat;
         let ln_s = ln_1p_v::<T, T::Narrow>(splat(self.rest));
         simd::lane(
-            soft_loss_v::<T, T::Narrow>(splat(shifts), splat(sum_y), ln_s),
+            soft_loss_v::<T, T::Narrow>(splat(shifts()), splat(sum_y), ln_s),
             0,
         )
     }
@@ -599,17 +606,20 @@ pub(crate) fn soft_xent<T: Real, U: LoadAs<T>, const N: usize>(
     let m = <T::Simd as Vector>::splat(stats.shift);
     let theta_at = |start| simd::load_at::<T::Simd>(theta, start, T::ZERO);
     let sum_y = row_sum::<T, N>(|start| U::load_over(y, start));
-    if sum_y.is_finite() {
-        let shifts = row_sum::<T, N>(|start| {
-            soft_loss_shifts::<T, T::Simd>(theta_at(start), U::load_over(y, start), m)
-        });
-        stats.soft_loss(shifts, sum_y)
-    } else {
-        let ln_s = <T::Simd as Vector>::splat(stats.ln_sum());
-        row_sum::<T, N>(|start| {
-            soft_loss_terms::<T, T::Simd>(theta_at(start), U::load_over(y, start), m, ln_s)
-        })
-    }
+    stats.soft_loss(
+        sum_y,
+        || {
+            row_sum::<T, N>(|start| {
+                soft_loss_shifts::<T, T::Simd>(theta_at(start), U::load_over(y, start), m)
+            })
+        },
+        |ln_s| {
+            let ln_s = <T::Simd as Vector>::splat(ln_s);
+            row_sum::<T, N>(|start| {
+                soft_loss_terms::<T, T::Simd>(theta_at(start), U::load_over(y, start), m, ln_s)
+            })
+        },
+    )
 }
 
 /// `Σ` over a row of `N` entries, given as vectors `part(start)` of
