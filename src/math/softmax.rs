@@ -161,14 +161,21 @@ pub(crate) struct ExpSums<T: Real, V: Vector<Elem = T>> {
 }
 
 impl<T: Real, V: Vector<Elem = T>> ExpSums<T, V> {
+    /// Empty sums. The running sums start at `−0`, the identity of
+    /// floating-point addition (`x + (−0) = x` for every `x`, `+0` and NaN
+    /// included; `x + (+0)` turns `−0` into `+0`), so the compiler drops
+    /// the first add of a row that fits one vector, which `+0` would keep
+    /// on the chain of the one-sample kernels' two tails. The same values
+    /// for every row that adds at least one vector.
     #[inline(always)]
     pub fn new() -> Self {
-        let zero = V::splat(T::ZERO);
+        let identity = V::splat(-T::ZERO);
         Self {
-            sum: zero,
-            rest: zero,
-            rest_lost: zero,
-            ties: zero,
+            sum: identity,
+            rest: identity,
+            // Subtracted (`kahan`), where `+0` is the identity.
+            rest_lost: V::splat(T::ZERO),
+            ties: identity,
         }
     }
 
