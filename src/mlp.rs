@@ -492,9 +492,9 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     fn loss_chunked(&self, x: &RowVec<IN, T>, target: &Target<OUT, T>) -> T {
         let hid = self.hidden(x, Some(target));
         match target {
-            Target::Class(l) => hid
-                .stats
-                .class_loss(hid.theta.get(l.get()).copied().unwrap_or(T::NAN)),
+            Target::Class(l) => hid.stats.class_loss(l.get(), || {
+                hid.theta.get(l.get()).copied().unwrap_or(T::NAN)
+            }),
             Target::Probs(y) => soft_xent(&hid.theta, y.row(), &hid.stats),
         }
     }
@@ -848,7 +848,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                     |start, u| emit(start, pivot_unscale::<W, W::Simd>(u, s)),
                 );
                 hid.stats
-                    .class_loss(hid.theta.get(l).copied().unwrap_or(W::NAN))
+                    .class_loss(l, || hid.theta.get(l).copied().unwrap_or(W::NAN))
             }
             Target::Probs(y) => {
                 // dL/dh from dL/dθ against the first maximal logit, doubled
@@ -944,7 +944,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         // by the logit of the target's class `c`: that logit's own product
         // again, with column `c` of `W2` in every lane, so that every lane
         // holds `θ_c` bit for bit, with no horizontal step after `θ`.
-        let m = match self.shift_class(target) {
+        let class = self.shift_class(target);
+        let m = match class {
             Some(c) => broadcast_dot(
                 h_row,
                 |k| self.w2.rows().get(k).map(|r| splat(r[c])),
@@ -954,7 +955,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         };
         let mut sums = ExpSums::<T, V>::new();
         let e = sums.add(theta, m);
-        let stats = sums.row_stats(simd::lane(m, 0));
+        let stats = sums.row_stats(simd::lane(m, 0), class);
         InRegisters {
             h: h_lanes,
             slope,
@@ -973,7 +974,10 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         target: &Target<OUT, T>,
     ) -> T {
         match target {
-            Target::Class(label) => f.stats.class_loss(simd::lane(f.theta, label.get())),
+            Target::Class(label) => {
+                let l = label.get();
+                f.stats.class_loss(l, || simd::lane(f.theta, l))
+            }
             Target::Probs(y) => {
                 let yv = simd::load::<V>(y.row(), T::ZERO);
                 // `Σy` as the backward pass sums it, so that `input_grad`
