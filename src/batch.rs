@@ -28,6 +28,7 @@
 
 use crate::error::Error;
 use crate::mat::RowVec;
+use crate::math::exp::exp_v_normal;
 use crate::math::ln::ln_1p_v;
 use crate::math::sigmoid::sigmoid_and_slope_v;
 use crate::math::softmax::{
@@ -276,16 +277,39 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
 
         // Softmax statistics, vertically (within each lane); the exps wait
         // in `d_theta`, which the backward pass turns into dL/dθ in place.
-        let mut m = splat(T::NEG_INFINITY);
-        for &t in &theta {
-            m = m.max(t);
-        }
+        // Class labels on a network whose weights bound its logits (see
+        // `Mlp::shift_class`) shift each lane by its label's own logit, as
+        // the one-sample kernels do: every `θ_j − θ_l` lies within half of
+        // `exp`'s normal range, so no maximum, no clamps, no ties to count;
+        // `e_l = 1`, and `d_theta` takes the exponentials off the label (see
+        // `class_e`), whose sum is `ρ` (each `θ_j − θ_l` rounded, as
+        // `ExpSums::add_lanes` rounds `θ_j − m`). Other blocks shift by the
+        // maximum.
+        let is_label = |labels: &T::Batch, j: usize| labels.simd_eq(splat(T::from_f64(j as f64)));
+        let label_shift = match targets {
+            BlockTargets::Class(labels) if !self.needs_max_shift => Some(labels),
+            _ => None,
+        };
         let mut sums = ExpSums::<T, T::Batch>::new();
-        for (ej, &t) in d_theta.iter_mut().zip(&theta) {
-            *ej = sums.add_lanes(t, m);
-        }
-        let sum = sums.sum;
-        let rho = sums.rest_lanes();
+        let (m, sum, rho) = if let Some(labels) = label_shift {
+            let theta_l = label_logit::<T, OUT>(&theta, |j| is_label(labels, j));
+            let mut rho = splat(-T::ZERO);
+            for (j, (ej, &t)) in d_theta.iter_mut().zip(&theta).enumerate() {
+                let e = exp_v_normal::<T, T::Batch>(t - theta_l);
+                *ej = class_e::<T, T::Batch>(e, is_label(labels, j));
+                rho = rho + *ej;
+            }
+            (theta_l, rho + splat(T::ONE), rho)
+        } else {
+            let mut m = splat(T::NEG_INFINITY);
+            for &t in &theta {
+                m = m.max(t);
+            }
+            for (ej, &t) in d_theta.iter_mut().zip(&theta) {
+                *ej = sums.add_lanes(t, m);
+            }
+            (m, sums.sum, sums.rest_lanes())
+        };
         let ln_s = ln_1p_v::<T, T::Batch>(rho);
 
         // Backward to dL/dh, then dL/da = dL/dh ∘ σ'(a). (`dL/dθ` is formed
@@ -295,15 +319,19 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
             BlockTargets::Class(labels) => {
                 // Each lane's label as a mask per class, formed where it is
                 // used (a compare is cheaper than keeping OUT masks live
-                // across the backward product); e_j off the label (see
-                // `class_e`) replaces e_j in `d_theta`, and θ_l per lane.
-                let is_label = |j: usize| labels.simd_eq(splat(T::from_f64(j as f64)));
-                let mut theta_l = zero;
-                for (j, ej) in d_theta.iter_mut().enumerate() {
-                    let at_label = is_label(j);
-                    *ej = class_e::<T, T::Batch>(*ej, at_label);
-                    theta_l = <T::Batch as Vector>::select(at_label, theta[j], theta_l);
-                }
+                // across the backward product). Shifted by the label's
+                // logit, m − θ_l = 0 (or NaN, and then so is ρ): the loss is
+                // ln s. Shifted by the maximum, e_j off the label (see
+                // `class_e`) replaces e_j in `d_theta`.
+                let is_label = |j: usize| is_label(labels, j);
+                let loss = if label_shift.is_some() {
+                    ln_s
+                } else {
+                    for (j, ej) in d_theta.iter_mut().enumerate() {
+                        *ej = class_e::<T, T::Batch>(*ej, is_label(j));
+                    }
+                    (m - label_logit::<T, OUT>(&theta, is_label)) + ln_s
+                };
                 // W2[k][l] of each lane's own label, then Σ_j e_j·(W2[k][j] − W2[k][l])/2
                 // (halved so the difference of two finite weights stays finite),
                 // divided by s/2 (see `pivot_unscale`).
@@ -321,7 +349,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 for (j, dj) in d_theta.iter_mut().enumerate() {
                     *dj = <T::Batch as Vector>::select(is_label(j), -q_sum, *dj);
                 }
-                (m - theta_l) + ln_s
+                loss
             }
             BlockTargets::Probs(y) => {
                 // dL/dθ replaces e_j in `d_theta`; the product takes it
@@ -369,6 +397,20 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         // dL/dx = dL/da · W1ᵀ.
         lanes_times_rows(g_a, self.w1.rows(), None, None, |i, v| dx[i] = v);
     }
+}
+
+/// `θ_l` in each lane, for the lane's label `l`, the one class whose mask
+/// `is_label(l)` holds there.
+#[inline(always)]
+fn label_logit<T: Real, const OUT: usize>(
+    theta: &[T::Batch; OUT],
+    is_label: impl Fn(usize) -> T::Batch,
+) -> T::Batch {
+    let mut theta_l = <T::Batch as Vector>::splat(T::ZERO);
+    for (j, &t) in theta.iter().enumerate() {
+        theta_l = <T::Batch as Vector>::select(is_label(j), t, theta_l);
+    }
+    theta_l
 }
 
 /// `row[p]/2` in each lane, for the lane's pivot class `p`: the first `j`

@@ -108,11 +108,12 @@ pub struct Mlp<const IN: usize, const HID: usize, const OUT: usize, T: Real = f3
     /// [`Mlp::relayout`]): the one-sample kernels then shift a row's logits
     /// by the logit of the target's class (the label, or the mode of
     /// probabilities) instead of their maximum (`math::softmax`, "Another
-    /// shift"). `true` otherwise. (Stated this
+    /// shift"), and the batch kernels shift each lane by its label's logit
+    /// (class labels only). `true` otherwise. (Stated this
     /// way round so that the all-zero network, whose logits are bounded, is
     /// all zero bits: [`Mlp::ZERO`] then costs no constant data, and
     /// [`Mlp::new`] starts from a zeroed value, not a copy.)
-    needs_max_shift: bool,
+    pub(crate) needs_max_shift: bool,
 }
 
 /// See [`Mlp`]'s `packed` field.

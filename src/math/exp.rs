@@ -61,7 +61,9 @@
 //! are `exp_v`'s, bit for bit (a release test in this module holds every
 //! f32 to it). The batch kernels do not use it: their lanes are samples, not
 //! padding, and the test cost them about 10% (9.3 against 10.3 ns per
-//! 5→3→5 sample); they use `exp_v_nonpositive` (above).
+//! 5→3→5 sample); they use `exp_v_nonpositive` (above), and where a
+//! network bounds its logits, the guarded route's own scaling without the
+//! guard, `exp_v_normal`, whose arguments then stay inside the normal range.
 //!
 //! # Special values
 //!
@@ -129,7 +131,7 @@ fn exp_v_with<T: Real, V: Vector<Elem = T>>(x: V, t: Option<V>) -> V {
 /// docs. It costs three compares, a select and a predictable branch, so the
 /// one-sample kernels use it (their rows' tails are padded with `−∞`, and
 /// their latency is what counts) and the batch kernels, whose every lane is
-/// a sample, use [`exp_v_nonpositive`].
+/// a sample, use [`exp_v_nonpositive`] and [`exp_v_normal`].
 #[inline(always)]
 pub(crate) fn exp_v_guarded<T: Real, V: Vector<Elem = T>>(x: V) -> V {
     exp_v_guarded_with(x, None)
@@ -159,12 +161,29 @@ fn exp_v_guarded_with<T: Real, V: Vector<Elem = T>>(x: V, t: Option<V>) -> V {
     }
     // Every result is 0 or normal, and 2^n is normal: one exact product.
     // (Deep lanes get 0 by the select, whatever `t` made of them.)
-    let (head, tail, n) = exp_parts::<T, V>(s(T::EXP_NORMAL_MIN).max(x), t);
+    let e = exp_v_normal_with(s(T::EXP_NORMAL_MIN).max(x), t);
+    V::select(deep, s(T::ZERO), e)
+}
+
+/// [`exp_v`]'s values (the same bits) for arguments in `[EXP_NORMAL_MIN,
+/// EXP_NORMAL_MAX]` and NaN, whose results and `2^n` are normal, with no
+/// clamp, select or branch: [`exp_v_guarded`]'s route once its guard has
+/// passed. The 5→3→5 batch kernel's softmax, shifted by each lane's label
+/// logit on a network whose weights bound the logits, has such arguments.
+#[inline(always)]
+pub(crate) fn exp_v_normal<T: Real, V: Vector<Elem = T>>(x: V) -> V {
+    exp_v_normal_with(x, None)
+}
+
+/// [`exp_v_normal`] of `x + t` ([`exp_v_guarded_plus`]'s correction).
+#[inline(always)]
+fn exp_v_normal_with<T: Real, V: Vector<Elem = T>>(x: V, t: Option<V>) -> V {
+    let (head, tail, n) = exp_parts::<T, V>(x, t);
     let scale = V::pow2(n);
-    let e = if cfg!(target_feature = "fma") {
+    if cfg!(target_feature = "fma") {
         // tail·2^n + head·2^n, fused: head·2^n waits only for head, so the
         // one rounding comes an add earlier on the chain (6 cycles of a
-        // 5→3→5 call). head·2^n is exact: the clamp keeps every result at
+        // 5→3→5 call). head·2^n is exact: the domain keeps every result at
         // least 1.4 times the smallest normal, and head is within 10% of
         // head + tail. The sum is normal, so rounding it commutes with the
         // scaling: the bits are exp_v's (a release test checks every f32).
@@ -173,8 +192,7 @@ fn exp_v_guarded_with<T: Real, V: Vector<Elem = T>>(x: V, t: Option<V>) -> V {
         tail.mul_add(scale, head * scale)
     } else {
         (head + tail) * scale
-    };
-    V::select(deep, s(T::ZERO), e)
+    }
 }
 
 /// [`exp_v_with`] out of line, for [`exp_v_guarded`]'s rare lanes: one copy of
@@ -256,7 +274,7 @@ pub(crate) fn estrin<T: Real, V: Vector<Elem = T>>(z: V, coeffs: &[T]) -> V {
 
 #[cfg(test)]
 mod tests {
-    use super::{exp_v, exp_v_guarded, exp_v_nonpositive};
+    use super::{exp_v, exp_v_guarded, exp_v_nonpositive, exp_v_normal};
     use crate::real::{sealed::Kernel, Real};
     use crate::simd::Vector;
 
@@ -350,6 +368,59 @@ mod tests {
         for base in (1u32 << 31..=u32::MAX).step_by(lanes as usize) {
             let x = V::from_array(core::array::from_fn(|i| f32::from_bits(base + i as u32)));
             agree(x, nonpositive);
+        }
+    }
+
+    /// `exp_v_normal` against `exp_v` at the ends of its domain
+    /// `[EXP_NORMAL_MIN, EXP_NORMAL_MAX]`, on `±0`, NaN and `2^20` arguments
+    /// spread evenly over it (each in a vector of its neighbours).
+    fn normal<T: Real>() {
+        type S<T> = <T as crate::real::sealed::Kernel>::Simd;
+        let lanes = <S<T> as Vector>::LANES;
+        let (lo, hi) = (T::EXP_NORMAL_MIN.to_f64(), T::EXP_NORMAL_MAX.to_f64());
+        let steps = 1 << 20;
+        let spread = (0..=steps).map(|k| lo + (hi - lo) * f64::from(k) / f64::from(steps));
+        let all: std::vec::Vec<f64> = [lo, hi, 0.0, -0.0].into_iter().chain(spread).collect();
+        let normal = ("normal", exp_v_normal::<T, S<T>> as fn(S<T>) -> S<T>);
+        for chunk in all.chunks(lanes) {
+            let mut v = S::<T>::splat(T::ZERO).to_array();
+            for (d, &a) in v.as_mut().iter_mut().zip(chunk) {
+                // The spread's ends may round outside the domain.
+                *d = T::from_f64(a.clamp(lo, hi));
+            }
+            agree(S::<T>::from_array(v), normal);
+        }
+        agree(S::<T>::splat(T::NAN), normal);
+    }
+
+    #[test]
+    fn normal_exp_agrees_with_exp_on_chosen_and_spread_arguments() {
+        normal::<f32>();
+        normal::<f64>();
+    }
+
+    /// Every f32 in `[EXP_NORMAL_MIN, EXP_NORMAL_MAX]`, in vectors of
+    /// consecutive inputs.
+    #[test]
+    #[ignore = "2^31 evaluations: run in release (see .ci/run)"]
+    fn normal_exp_agrees_with_exp_on_every_f32_of_its_domain() {
+        type V = <f32 as crate::real::sealed::Kernel>::Simd;
+        let normal = ("normal", exp_v_normal::<f32, V> as fn(V) -> V);
+        let lanes = <V as Vector>::LANES as u32;
+        // Every bit pattern from +0 up to EXP_NORMAL_MAX, and from −0 up to
+        // (in magnitude) −EXP_NORMAL_MIN; a vector's tail past either end
+        // repeats the end.
+        let ends = [
+            (0u32, f32::EXP_NORMAL_MAX.to_bits()),
+            ((-0.0f32).to_bits(), f32::EXP_NORMAL_MIN.to_bits()),
+        ];
+        for (from, to) in ends {
+            for base in (from..=to).step_by(lanes as usize) {
+                let x = V::from_array(core::array::from_fn(|i| {
+                    f32::from_bits((base + i as u32).min(to))
+                }));
+                agree(x, normal);
+            }
         }
     }
 
