@@ -493,9 +493,9 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     fn loss_chunked(&self, x: &RowVec<IN, T>, target: &Target<OUT, T>) -> T {
         let hid = self.hidden(x, Some(target));
         match target {
-            Target::Class(l) => hid.stats.class_loss(l.get(), || {
-                hid.theta.get(l.get()).copied().unwrap_or(T::NAN)
-            }),
+            Target::Class(l) => hid
+                .stats
+                .class_loss(hid.theta.get(l.get()).copied().unwrap_or(T::NAN)),
             Target::Probs(y) => soft_xent(&hid.theta, y.row(), &hid.stats),
         }
     }
@@ -849,7 +849,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                     |start, u| emit(start, pivot_unscale::<W, W::Simd>(u, s)),
                 );
                 hid.stats
-                    .class_loss(l, || hid.theta.get(l).copied().unwrap_or(W::NAN))
+                    .class_loss(hid.theta.get(l).copied().unwrap_or(W::NAN))
             }
             Target::Probs(y) => {
                 // dL/dh from dL/dθ against the first maximal logit, doubled
@@ -945,8 +945,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         // by the logit of the target's class `c`: that logit's own product
         // again, with column `c` of `W2` in every lane, so that every lane
         // holds `θ_c` bit for bit, with no horizontal step after `θ`.
-        let class = self.shift_class(target);
-        let m = match class {
+        let m = match self.shift_class(target) {
             Some(c) => broadcast_dot(
                 h_row,
                 |k| self.w2.rows().get(k).map(|r| splat(r[c])),
@@ -956,7 +955,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         };
         let mut sums = ExpSums::<T, V>::new();
         let e = sums.add(theta, m);
-        let stats = sums.row_stats(simd::lane(m, 0), class);
+        let stats = sums.row_stats(simd::lane(m, 0));
         InRegisters {
             h: h_lanes,
             slope,
@@ -975,10 +974,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         target: &Target<OUT, T>,
     ) -> T {
         match target {
-            Target::Class(label) => {
-                let l = label.get();
-                f.stats.class_loss(l, || simd::lane(f.theta, l))
-            }
+            Target::Class(label) => f.stats.class_loss(simd::lane(f.theta, label.get())),
             Target::Probs(y) => {
                 let yv = simd::load::<V>(y.row(), T::ZERO);
                 // `Σy` as the backward pass sums it, so that `input_grad`

@@ -237,9 +237,7 @@ pub fn cross_entropy<const N: usize, T: Real>(theta: &RowVec<N, T>, target: &Tar
     let mut e = RowVec::<N, T>::zeros();
     let stats = softmax::exp_shifted(theta.row(), e.row_mut());
     match target {
-        Target::Class(l) => stats.class_loss(l.get(), || {
-            theta.row().get(l.get()).copied().unwrap_or(T::NAN)
-        }),
+        Target::Class(l) => stats.class_loss(theta.row().get(l.get()).copied().unwrap_or(T::NAN)),
         Target::Probs(y) => softmax::soft_xent(theta.row(), y.row(), &stats),
     }
 }

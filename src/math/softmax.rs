@@ -103,9 +103,6 @@ pub(crate) struct RowStats<T> {
     pub rest: T,
     /// How many logits equal the shift (each with `e = 1`).
     pub ties: T,
-    /// The class whose logit is the shift, bit for bit, if the row was
-    /// shifted by one (see [`exp_shifted_by`]).
-    pub class: Option<usize>,
 }
 
 impl<T: Real> RowStats<T> {
@@ -140,19 +137,9 @@ impl<T: Real> RowStats<T> {
 
     /// The cross-entropy for class label `l`, from its logit `θ_l`:
     /// `(m − θ_l) + ln(1 + ρ)`.
-    ///
-    /// A row shifted by `θ_l` itself has `m − θ_l = 0` exactly, or NaN where
-    /// `θ_l` is NaN, and then `ρ` is NaN too (`θ_l`'s own term is); so the
-    /// loss is `ln(1 + ρ)` alone, the same value without the add after the
-    /// logarithm, the last step of a one-sample call (a shift class's logit
-    /// is never infinite: [`exp_shifted_by`]). `theta_l` is called only
-    /// where it is needed.
     #[inline(always)]
-    pub fn class_loss(&self, l: usize, theta_l: impl FnOnce() -> T) -> T {
-        if self.class == Some(l) {
-            return self.ln_sum();
-        }
-        (self.shift - theta_l()) + self.ln_sum()
+    pub fn class_loss(&self, theta_l: T) -> T {
+        (self.shift - theta_l) + self.ln_sum()
     }
 }
 
@@ -213,9 +200,9 @@ impl<T: Real, V: Vector<Elem = T>> ExpSums<T, V> {
     /// reduced with their lost parts ([`sum2`]), and `s = 1 + ρ` rounded
     /// once, which is closer than a plain sum of the `e_j`. (A `+∞` shift,
     /// the maximum, makes `s` NaN, as the plain sum's NaN `e^(∞ − ∞)`
-    /// would.) `shift` and `class` as in [`ExpSums::row_stats`].
+    /// would.)
     #[inline(always)]
-    pub fn long_row_stats(&self, shift: T, class: Option<usize>) -> RowStats<T> {
+    pub fn long_row_stats(&self, shift: T) -> RowStats<T> {
         let ties = self.ties.reduce_add();
         let (hi, lo) = kahan_total(self.rest, self.rest_lost, &[ties - T::ONE]);
         let (s_hi, s_lo) = two_sum(T::ONE, hi);
@@ -228,7 +215,6 @@ impl<T: Real, V: Vector<Elem = T>> ExpSums<T, V> {
             },
             rest: hi + lo,
             ties,
-            class,
         }
     }
 
@@ -281,17 +267,15 @@ impl<T: Real, V: Vector<Elem = T>> ExpSums<T, V> {
         self.rest + (self.ties - V::splat(T::ONE))
     }
 
-    /// The statistics of one row spread across the lanes, shifted by
-    /// `shift`, the logit of `class` if given.
+    /// The statistics of one row spread across the lanes.
     #[inline(always)]
-    pub fn row_stats(&self, shift: T, class: Option<usize>) -> RowStats<T> {
+    pub fn row_stats(&self, shift: T) -> RowStats<T> {
         let ties = self.ties.reduce_add();
         RowStats {
             shift,
             sum: self.sum.reduce_add(),
             rest: self.rest.reduce_add() + (ties - T::ONE),
             ties,
-            class,
         }
     }
 }
@@ -564,7 +548,7 @@ pub(crate) fn exp_shifted<T: Real, const N: usize>(theta: &[T; N], e: &mut [T; N
 
 /// [`exp_shifted`] with the shift `m = θ_c` when a class `c` is given (see
 /// "Another shift" in the module docs; the caller vouches for the logits'
-/// spread, and that `θ_c` is finite or NaN), with no pass for the maximum.
+/// spread), with no pass for the maximum.
 #[inline(always)]
 pub(crate) fn exp_shifted_by<T: Real, const N: usize>(
     theta: &[T; N],
@@ -595,11 +579,10 @@ pub(crate) fn exp_shifted_by<T: Real, const N: usize>(
         simd::store_at(ev, e, start);
         start += lanes;
     }
-    let class = class.filter(|&c| c < N);
     if long {
-        sums.long_row_stats(shift, class)
+        sums.long_row_stats(shift)
     } else {
-        sums.row_stats(shift, class)
+        sums.row_stats(shift)
     }
 }
 
