@@ -168,8 +168,8 @@ fn exp_v_guarded_with<T: Real, V: Vector<Elem = T>>(x: V, t: Option<V>) -> V {
 /// [`exp_v`]'s values (the same bits) for arguments in `[EXP_NORMAL_MIN,
 /// EXP_NORMAL_MAX]` and NaN, whose results and `2^n` are normal, with no
 /// clamp, select or branch: [`exp_v_guarded`]'s route once its guard has
-/// passed. The 5→3→5 batch kernel's softmax, shifted by each lane's label
-/// logit on a network whose weights bound the logits, has such arguments.
+/// passed. The batch kernels' softmax, shifted by each lane's label logit
+/// on a network whose weights bound the logits, has such arguments.
 #[inline(always)]
 pub(crate) fn exp_v_normal<T: Real, V: Vector<Elem = T>>(x: V) -> V {
     exp_v_normal_with(x, None)

@@ -460,9 +460,10 @@ pub(crate) fn soft_y_sum_lanes<T: Real, V: Vector<Elem = T>>(
 /// With a single exact class `p`, its `Σ_{i≠p} y_i` is the plain sum of the
 /// other entries, which for `y ≥ 0` cancels nowhere: no compensated `Σy` is
 /// needed. The batch kernels, which shift every soft-target lane by its
-/// maximum, take the same rule lane by lane ([`ExpSums::single_max_lanes`]); until
-/// session 25 they took the exact form wherever `e_j ≥ ½`, with `Σy` as a
-/// [`sum2`] pair, which cost their soft-target block about 2.5%.
+/// maximum, take the same rule lane by lane
+/// ([`ExpSums::single_max_lanes`]); until session 25 they took the exact
+/// form wherever `e_j ≥ ½`, with `Σy` as a [`sum2`] pair, which cost their
+/// soft-target block about 2.5%.
 #[inline(always)]
 pub(crate) fn soft_exact_at_shift<T: Real>(stats: &RowStats<T>, max: T) -> bool {
     stats.shift == max && stats.ties == T::ONE
