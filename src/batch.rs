@@ -278,25 +278,24 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         // Softmax statistics, vertically (within each lane); the exps wait
         // in `d_theta`, which the backward pass turns into dL/dθ in place.
         // Class labels on a network whose weights bound its logits (see
-        // `Mlp::shift_class`) shift each lane by its label's own logit, as
+        // `Mlp::logits_bounded`) shift each lane by its label's own logit, as
         // the one-sample kernels do: every `θ_j − θ_l` lies within half of
         // `exp`'s normal range, so no maximum, no clamps, no ties to count;
         // `e_l = 1`, and `d_theta` takes the exponentials off the label (see
         // `class_e`), whose sum is `ρ` (each `θ_j − θ_l` rounded, as
         // `ExpSums::add_lanes` rounds `θ_j − m`). Other blocks shift by the
         // maximum.
-        let is_label = |labels: &T::Batch, j: usize| labels.simd_eq(splat(T::from_f64(j as f64)));
         let label_shift = match targets {
-            BlockTargets::Class(labels) if !self.needs_max_shift => Some(labels),
+            BlockTargets::Class(labels) if self.logits_bounded() => Some(labels),
             _ => None,
         };
         let mut sums = ExpSums::<T, T::Batch>::new();
         let (m, sum, rho) = if let Some(labels) = label_shift {
-            let theta_l = label_logit::<T, OUT>(&theta, |j| is_label(labels, j));
+            let theta_l = label_logit::<T, OUT>(&theta, |j| label_mask::<T>(labels, j));
             let mut rho = splat(-T::ZERO);
             for (j, (ej, &t)) in d_theta.iter_mut().zip(&theta).enumerate() {
                 let e = exp_v_normal::<T, T::Batch>(t - theta_l);
-                *ej = class_e::<T, T::Batch>(e, is_label(labels, j));
+                *ej = class_e::<T, T::Batch>(e, label_mask::<T>(labels, j));
                 rho = rho + *ej;
             }
             (theta_l, rho + splat(T::ONE), rho)
@@ -323,7 +322,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 // logit, m − θ_l = 0 (or NaN, and then so is ρ): the loss is
                 // ln s. Shifted by the maximum, e_j off the label (see
                 // `class_e`) replaces e_j in `d_theta`.
-                let is_label = |j: usize| is_label(labels, j);
+                let is_label = |j: usize| label_mask::<T>(labels, j);
                 let loss = if label_shift.is_some() {
                     ln_s
                 } else {
@@ -397,6 +396,12 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         // dL/dx = dL/da · W1ᵀ.
         lanes_times_rows(g_a, self.w1.rows(), None, None, |i, v| dx[i] = v);
     }
+}
+
+/// The lanes whose label (a float, see [`Mlp::block_targets`]) is class `j`.
+#[inline(always)]
+fn label_mask<T: Real>(labels: &T::Batch, j: usize) -> T::Batch {
+    labels.simd_eq(<T::Batch as Vector>::splat(T::from_f64(j as f64)))
 }
 
 /// `θ_l` in each lane, for the lane's label `l`, the one class whose mask

@@ -113,7 +113,7 @@ pub struct Mlp<const IN: usize, const HID: usize, const OUT: usize, T: Real = f3
     /// way round so that the all-zero network, whose logits are bounded, is
     /// all zero bits: [`Mlp::ZERO`] then costs no constant data, and
     /// [`Mlp::new`] starts from a zeroed value, not a copy.)
-    pub(crate) needs_max_shift: bool,
+    needs_max_shift: bool,
 }
 
 /// See [`Mlp`]'s `packed` field.
@@ -409,6 +409,15 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         0.25 * T::EXP_NORMAL_MAX.to_f64()
     }
 
+    /// `true` when the weights bound every logit within
+    /// [`Mlp::logit_bound_limit`], so that a row may be shifted by any of its
+    /// logits: the one rule behind [`Mlp::shift_class`] and the batch
+    /// kernels' shift of class-label lanes by their own label's logit.
+    #[inline(always)]
+    pub(crate) fn logits_bounded(&self) -> bool {
+        !self.needs_max_shift
+    }
+
     /// The class whose logit shifts the softmax of a one-sample call, on a
     /// network whose logits are bounded ([`Mlp::logit_bound_limit`]): a
     /// class label's own, or the first largest entry of probabilities `y ≥ 0`
@@ -417,7 +426,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// cancel (`math::softmax`, "Another shift"), and for `OUT = 0`.
     #[inline(always)]
     fn shift_class(&self, target: &Target<OUT, T>) -> Option<usize> {
-        if self.needs_max_shift {
+        if !self.logits_bounded() {
             return None;
         }
         match target {

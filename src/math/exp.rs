@@ -278,6 +278,12 @@ mod tests {
     use crate::real::{sealed::Kernel, Real};
     use crate::simd::Vector;
 
+    /// The build's widest vector of `T`.
+    type S<T> = <T as Kernel>::Simd;
+
+    /// An `exp` kernel under test, by name.
+    type Named<V> = (&'static str, fn(V) -> V);
+
     /// The f32 `Q` (fitted by `scripts/exp_minimax.py`) against std's f64
     /// `exp` on the reduced range with its margin: `1 + r + r²·Q(r)`,
     /// evaluated in f64 from the f32 coefficients, stays within 3.7e-9 of
@@ -306,7 +312,7 @@ mod tests {
     }
 
     /// Lane by lane, `other` and `exp_v` agree, as in [`check`].
-    fn agree<T: Real, V: Vector<Elem = T>>(x: V, (name, other): (&str, fn(V) -> V)) {
+    fn agree<T: Real, V: Vector<Elem = T>>(x: V, (name, other): Named<V>) {
         let (g, p) = (other(x).to_array(), exp_v::<T, V>(x).to_array());
         for ((&xi, &gi), &pi) in x.to_array().as_ref().iter().zip(g.as_ref()).zip(p.as_ref()) {
             let (xi, gi, pi) = (xi.to_f64(), gi.to_f64(), pi.to_f64());
@@ -318,28 +324,40 @@ mod tests {
         }
     }
 
-    /// `exp_v_nonpositive` against `exp_v` on `args`, on the special
-    /// non-positive values, and on `2^20` arguments spread evenly over
-    /// `[lo, 0]` (each in a vector of its neighbours).
-    fn nonpositive<T: Real>(args: &[f64], lo: f64) {
-        type S<T> = <T as crate::real::sealed::Kernel>::Simd;
-        let lanes = <S<T> as Vector>::LANES;
-        let edges = [f64::NEG_INFINITY, -1e30, -0.0, 0.0, f64::NAN, -f64::NAN];
-        let listed: std::vec::Vec<f64> = edges.iter().chain(args).copied().collect();
-        let steps = 1 << 20;
-        let spread = (0..=steps).map(|k| lo * f64::from(k) / f64::from(steps));
-        let all: std::vec::Vec<f64> = listed.into_iter().chain(spread).collect();
-        let nonpositive = (
-            "nonpositive",
-            exp_v_nonpositive::<T, S<T>> as fn(S<T>) -> S<T>,
-        );
-        for chunk in all.chunks(lanes) {
+    /// [`agree`] on `args`, each in a vector of its neighbours (the last
+    /// vector's tail lanes 0).
+    fn agree_on_args<T: Real>(args: impl IntoIterator<Item = f64>, other: Named<S<T>>) {
+        let all: std::vec::Vec<f64> = args.into_iter().collect();
+        for chunk in all.chunks(<S<T> as Vector>::LANES) {
             let mut v = S::<T>::splat(T::ZERO).to_array();
             for (d, &a) in v.as_mut().iter_mut().zip(chunk) {
                 *d = T::from_f64(a);
             }
-            agree(S::<T>::from_array(v), nonpositive);
+            agree(S::<T>::from_array(v), other);
         }
+    }
+
+    /// [`agree`] on every f32 bit pattern from `from` to `to` (inclusive), in
+    /// vectors of consecutive patterns; a vector's tail past `to` repeats it.
+    fn agree_on_bits(from: u32, to: u32, other: Named<S<f32>>) {
+        let lanes = <S<f32> as Vector>::LANES;
+        for base in (from..=to).step_by(lanes) {
+            let x = core::array::from_fn(|i| f32::from_bits(base.saturating_add(i as u32).min(to)));
+            agree(S::<f32>::from_array(x), other);
+        }
+    }
+
+    /// `exp_v_nonpositive` against `exp_v` on `args`, on the special
+    /// non-positive values, and on `2^20` arguments spread evenly over
+    /// `[lo, 0]` (each in a vector of its neighbours).
+    fn nonpositive<T: Real>(args: &[f64], lo: f64) {
+        let edges = [f64::NEG_INFINITY, -1e30, -0.0, 0.0, f64::NAN, -f64::NAN];
+        let steps = 1 << 20;
+        let spread = (0..=steps).map(|k| lo * f64::from(k) / f64::from(steps));
+        agree_on_args::<T>(
+            edges.iter().chain(args).copied().chain(spread),
+            ("nonpositive", exp_v_nonpositive::<T, S<T>>),
+        );
     }
 
     #[test]
@@ -361,35 +379,25 @@ mod tests {
     #[test]
     #[ignore = "2^31 evaluations: run in release (see .ci/run)"]
     fn nonpositive_exp_agrees_with_exp_on_every_nonpositive_f32() {
-        type V = <f32 as crate::real::sealed::Kernel>::Simd;
-        let lanes = <V as Vector>::LANES as u32;
-        let nonpositive = ("nonpositive", exp_v_nonpositive::<f32, V> as fn(V) -> V);
-        agree(V::splat(0.0), nonpositive);
-        for base in (1u32 << 31..=u32::MAX).step_by(lanes as usize) {
-            let x = V::from_array(core::array::from_fn(|i| f32::from_bits(base + i as u32)));
-            agree(x, nonpositive);
-        }
+        let nonpositive = (
+            "nonpositive",
+            exp_v_nonpositive::<f32, S<f32>> as fn(_) -> _,
+        );
+        agree(S::<f32>::splat(0.0), nonpositive);
+        agree_on_bits(1 << 31, u32::MAX, nonpositive);
     }
 
     /// `exp_v_normal` against `exp_v` at the ends of its domain
     /// `[EXP_NORMAL_MIN, EXP_NORMAL_MAX]`, on `±0`, NaN and `2^20` arguments
     /// spread evenly over it (each in a vector of its neighbours).
     fn normal<T: Real>() {
-        type S<T> = <T as crate::real::sealed::Kernel>::Simd;
-        let lanes = <S<T> as Vector>::LANES;
         let (lo, hi) = (T::EXP_NORMAL_MIN.to_f64(), T::EXP_NORMAL_MAX.to_f64());
         let steps = 1 << 20;
-        let spread = (0..=steps).map(|k| lo + (hi - lo) * f64::from(k) / f64::from(steps));
-        let all: std::vec::Vec<f64> = [lo, hi, 0.0, -0.0].into_iter().chain(spread).collect();
-        let normal = ("normal", exp_v_normal::<T, S<T>> as fn(S<T>) -> S<T>);
-        for chunk in all.chunks(lanes) {
-            let mut v = S::<T>::splat(T::ZERO).to_array();
-            for (d, &a) in v.as_mut().iter_mut().zip(chunk) {
-                // The spread's ends may round outside the domain.
-                *d = T::from_f64(a.clamp(lo, hi));
-            }
-            agree(S::<T>::from_array(v), normal);
-        }
+        // (The spread's ends may round outside the domain: clamped.)
+        let spread =
+            (0..=steps).map(|k| (lo + (hi - lo) * f64::from(k) / f64::from(steps)).clamp(lo, hi));
+        let normal = ("normal", exp_v_normal::<T, S<T>> as fn(_) -> _);
+        agree_on_args::<T>([lo, hi, 0.0, -0.0].into_iter().chain(spread), normal);
         agree(S::<T>::splat(T::NAN), normal);
     }
 
@@ -404,24 +412,11 @@ mod tests {
     #[test]
     #[ignore = "2^31 evaluations: run in release (see .ci/run)"]
     fn normal_exp_agrees_with_exp_on_every_f32_of_its_domain() {
-        type V = <f32 as crate::real::sealed::Kernel>::Simd;
-        let normal = ("normal", exp_v_normal::<f32, V> as fn(V) -> V);
-        let lanes = <V as Vector>::LANES as u32;
+        let normal = ("normal", exp_v_normal::<f32, S<f32>> as fn(_) -> _);
         // Every bit pattern from +0 up to EXP_NORMAL_MAX, and from −0 up to
-        // (in magnitude) −EXP_NORMAL_MIN; a vector's tail past either end
-        // repeats the end.
-        let ends = [
-            (0u32, f32::EXP_NORMAL_MAX.to_bits()),
-            ((-0.0f32).to_bits(), f32::EXP_NORMAL_MIN.to_bits()),
-        ];
-        for (from, to) in ends {
-            for base in (from..=to).step_by(lanes as usize) {
-                let x = V::from_array(core::array::from_fn(|i| {
-                    f32::from_bits((base + i as u32).min(to))
-                }));
-                agree(x, normal);
-            }
-        }
+        // (in magnitude) −EXP_NORMAL_MIN.
+        agree_on_bits(0, f32::EXP_NORMAL_MAX.to_bits(), normal);
+        agree_on_bits((-0.0f32).to_bits(), f32::EXP_NORMAL_MIN.to_bits(), normal);
     }
 
     /// Every pair of argument kinds (`args` and the special values) in one
@@ -437,7 +432,6 @@ mod tests {
             f64::INFINITY,
             f64::NAN,
         ];
-        type S<T> = <T as crate::real::sealed::Kernel>::Simd;
         for &a in edges.iter().chain(args) {
             for &b in edges.iter().chain(args) {
                 let mut lanes = S::<T>::splat(T::from_f64(a)).to_array();

@@ -110,10 +110,13 @@ impl<T: Real> RowStats<T> {
     /// zmm would only lengthen the one-sample kernels' last step.)
     #[inline(always)]
     pub fn ln_sum(&self) -> T {
-        simd::lane(
-            ln_1p_v::<T, T::Narrow>(<T::Narrow as Vector>::splat(self.rest)),
-            0,
-        )
+        simd::lane(self.ln_sum_narrow(), 0)
+    }
+
+    /// `ln s = ln(1 + ρ)` in every lane of the narrowest vector.
+    #[inline(always)]
+    fn ln_sum_narrow(&self) -> T::Narrow {
+        ln_1p_v::<T, T::Narrow>(<T::Narrow as Vector>::splat(self.rest))
     }
 
     /// The soft-target loss of a row whose targets sum to `sum_y`:
@@ -128,7 +131,7 @@ impl<T: Real> RowStats<T> {
             return terms(self.ln_sum());
         }
         let splat = <T::Narrow as Vector>::splat;
-        let ln_s = ln_1p_v::<T, T::Narrow>(splat(self.rest));
+        let ln_s = self.ln_sum_narrow();
         simd::lane(
             soft_loss_v::<T, T::Narrow>(splat(shifts()), splat(sum_y), ln_s),
             0,
