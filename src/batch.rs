@@ -291,7 +291,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         };
         let mut sums = ExpSums::<T, T::Batch>::new();
         let (m, sum, rho) = if let Some(labels) = label_shift {
-            let theta_l = label_logit::<T, OUT>(&theta, |j| label_mask::<T>(labels, j));
+            let theta_l = by_class_mask::<T, OUT>(|j| label_mask::<T>(labels, j), |j| theta[j]);
             let mut rho = splat(-T::ZERO);
             for (j, (ej, &t)) in d_theta.iter_mut().zip(&theta).enumerate() {
                 let e = exp_v_normal::<T, T::Batch>(t - theta_l);
@@ -329,7 +329,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                     for (j, ej) in d_theta.iter_mut().enumerate() {
                         *ej = class_e::<T, T::Batch>(*ej, is_label(j));
                     }
-                    (m - label_logit::<T, OUT>(&theta, is_label)) + ln_s
+                    (m - by_class_mask::<T, OUT>(is_label, |j| theta[j])) + ln_s
                 };
                 // W2[k][l] of each lane's own label, then Σ_j e_j·(W2[k][j] − W2[k][l])/2
                 // (halved so the difference of two finite weights stays finite),
@@ -372,9 +372,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 lanes_times_rows(d_theta, self.w2.rows(), None, Some(&w2_at_max), |k, u| {
                     g_a[k] = (u + u) * g_a[k]
                 });
-                let y_max = (0..OUT).fold(zero, |acc, j| {
-                    <T::Batch as Vector>::select(exact(j), y[j], acc)
-                });
+                let y_max = by_class_mask::<T, OUT>(exact, |j| y[j]);
                 let d_max = soft_d_theta_at_max(sum, rho, y_max, y_off);
                 for (j, dj) in d_theta.iter_mut().enumerate() {
                     *dj = <T::Batch as Vector>::select(exact(j), d_max, *dj);
@@ -404,18 +402,18 @@ fn label_mask<T: Real>(labels: &T::Batch, j: usize) -> T::Batch {
     labels.simd_eq(<T::Batch as Vector>::splat(T::from_f64(j as f64)))
 }
 
-/// `θ_l` in each lane, for the lane's label `l`, the one class whose mask
-/// `is_label(l)` holds there.
+/// In each lane, `value(j)` for the class `j < N` whose mask `is_class(j)`
+/// holds there, where at most one does (0 where none does): a lane's label
+/// logit, or its target at its single maximal logit. (In class order, so
+/// that each select can follow the value it takes as soon as it is ready.)
 #[inline(always)]
-fn label_logit<T: Real, const OUT: usize>(
-    theta: &[T::Batch; OUT],
-    is_label: impl Fn(usize) -> T::Batch,
+fn by_class_mask<T: Real, const N: usize>(
+    is_class: impl Fn(usize) -> T::Batch,
+    value: impl Fn(usize) -> T::Batch,
 ) -> T::Batch {
-    let mut theta_l = <T::Batch as Vector>::splat(T::ZERO);
-    for (j, &t) in theta.iter().enumerate() {
-        theta_l = <T::Batch as Vector>::select(is_label(j), t, theta_l);
-    }
-    theta_l
+    (0..N).fold(<T::Batch as Vector>::ZERO, |acc, j| {
+        <T::Batch as Vector>::select(is_class(j), value(j), acc)
+    })
 }
 
 /// `row[p]/2` in each lane, for the lane's pivot class `p`: the first `j`
@@ -1267,10 +1265,13 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// assert_eq!(Mlp::<5, 3, 5>::PAR_GRADS_PART_SAMPLES, 1024);
     /// assert_eq!(Mlp::<784, 128, 10>::PAR_GRADS_PART_SAMPLES, 64);
     /// ```
-    pub const PAR_GRADS_PART_SAMPLES: usize = if 4 * Self::PAR_PART_SAMPLES > 64 {
-        4 * Self::PAR_PART_SAMPLES
-    } else {
-        64
+    pub const PAR_GRADS_PART_SAMPLES: usize = {
+        let samples = 4 * Self::PAR_PART_SAMPLES;
+        if samples > 64 {
+            samples
+        } else {
+            64
+        }
     };
 
     /// How many parts [`Mlp::par_grads_batch`] cuts a batch of `n` samples
