@@ -89,6 +89,17 @@ pub trait Vector:
     /// Transposes the square `rows` (`LANES` vectors): lane `c` of row `r`
     /// becomes lane `r` of row `c`.
     fn transpose(rows: &mut [Self]);
+    /// Whether [`Vector::permute2`] is one instruction (`vpermt2ps`/`pd`):
+    /// on AVX-512 builds. Elsewhere it is `wide`'s emulation, correct but
+    /// slow, and the batch kernels do not use it.
+    const PERMUTE2: bool;
+    /// Lane `s` of the result is lane `idx[s]` of the `2·LANES` lanes of
+    /// `a` followed by `b` (`idx[s] < 2·LANES`; entries from `LANES` on
+    /// are unused).
+    fn permute2(a: Self, b: Self, idx: [u8; 16]) -> Self;
+    /// A lane mask (for [`Vector::select`]) set in the lanes whose bit of
+    /// `bits` is set.
+    fn lane_mask(bits: u32) -> Self;
 }
 
 /// Loads up to `LANES` elements of `src`; lanes past its end hold `pad`.
@@ -176,7 +187,7 @@ macro_rules! impl_vector {
         let half = |o: usize| wide::$half::new(core::array::from_fn(|i| a[o + i]));
         (half(0) + half($n / 2)).reduce_add()
     }};
-    ($v:ident, $t:ident, $n:literal, $u:ident, $mant:literal, $bias:literal $(, $half:ident)?) => {
+    ($v:ident, $t:ident, $n:literal, $u:ident, $ui:ident, $mant:literal, $bias:literal $(, $half:ident)?) => {
         impl Vector for wide::$v {
             type Elem = $t;
             type Array = [$t; $n];
@@ -276,6 +287,26 @@ macro_rules! impl_vector {
                 let square: [Self; $n] = core::array::from_fn(|r| rows[r]);
                 rows.copy_from_slice(&wide::$v::transpose(square));
             }
+            const PERMUTE2: bool = cfg!(target_feature = "avx512f");
+            #[inline(always)]
+            fn permute2(a: Self, b: Self, idx: [u8; 16]) -> Self {
+                let mut wide_idx = [0; $n];
+                for (w, &i) in wide_idx.iter_mut().zip(&idx) {
+                    *w = $u::from(i);
+                }
+                let idx = wide::$ui::new(wide_idx);
+                wide::ShuffleExt::shuffle([a, b], idx)
+            }
+            #[inline(always)]
+            fn lane_mask(bits: u32) -> Self {
+                let mut lanes = [0; $n];
+                for (s, l) in lanes.iter_mut().enumerate() {
+                    if bits >> s & 1 == 1 {
+                        *l = $u::MAX;
+                    }
+                }
+                wide::$v::from_bits(wide::$ui::new(lanes))
+            }
             #[inline(always)]
             fn split_exponent(x: Self) -> (Self, Self) {
                 const MANT_MASK: $u = (1 << $mant) - 1;
@@ -312,10 +343,10 @@ macro_rules! impl_vector {
 // (Writing the halving out on arrays at every width instead cost the
 // 5→3→5 `input_grad` about 20 cycles per call on Zen 4: LLVM kept the lanes
 // in memory.)
-impl_vector!(f32x8, f32, 8, u32, 23, 127);
-impl_vector!(f32x16, f32, 16, u32, 23, 127, f32x8);
-impl_vector!(f64x4, f64, 4, u64, 52, 1023);
-impl_vector!(f64x8, f64, 8, u64, 52, 1023, f64x4);
+impl_vector!(f32x8, f32, 8, u32, u32x8, 23, 127);
+impl_vector!(f32x16, f32, 16, u32, u32x16, 23, 127, f32x8);
+impl_vector!(f64x4, f64, 4, u64, u64x4, 52, 1023);
+impl_vector!(f64x8, f64, 8, u64, u64x8, 52, 1023, f64x4);
 
 /// The `f32` lane type of this build.
 #[cfg(target_feature = "avx512f")]
