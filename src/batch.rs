@@ -1227,8 +1227,9 @@ pub const PAR_GRADS_BYTES: usize = 1 << 24;
 
 /// The least work [`Mlp::par_input_grad_batch`] hands to one part, in
 /// multiply-adds per part with each sigmoid or exponential counted as 8
-/// (see [`Mlp::PAR_PART_SAMPLES`]): 256 samples of the 5→3→5 network, about
-/// 5 µs, a few times the 1–2 µs a woken pool thread takes to start on a part.
+/// (see [`Mlp::PAR_PART_SAMPLES`]): 256 samples of the 5→3→5 network,
+/// about 2 µs since session 28 (5 µs when it was chosen), above the
+/// 0.4–1.3 µs a woken pool thread takes to start on a part.
 #[cfg(feature = "rayon")]
 pub const PAR_PART_WORK: usize = 24_064;
 
