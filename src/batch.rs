@@ -1326,13 +1326,32 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// assert_eq!(Mlp::<784, 128, 10>::PAR_PART_SAMPLES, 1);
     /// ```
     pub const PAR_PART_SAMPLES: usize = {
-        let per_sample = IN * HID + HID * OUT + 8 * (HID + OUT);
-        let samples = PAR_PART_WORK / if per_sample == 0 { 1 } else { per_sample };
+        let samples = PAR_PART_WORK / Self::WORK_PER_SAMPLE;
         if samples == 0 {
             1
         } else {
             samples
         }
+    };
+
+    /// One sample's work in the units of [`PAR_PART_WORK`],
+    /// `IN·HID + HID·OUT + 8·(HID + OUT)` (at least 1).
+    const WORK_PER_SAMPLE: usize = {
+        let work = IN * HID + HID * OUT + 8 * (HID + OUT);
+        if work == 0 {
+            1
+        } else {
+            work
+        }
+    };
+
+    /// How many samples longer than the others the caller's part of
+    /// [`Mlp::par_input_grad_batch`] is: [`PAR_HEAD_START_WORK`] in whole
+    /// blocks, so every part still starts at a multiple of the lane count
+    /// (96 for 5→3→5, 0 for 784→128→10).
+    const PAR_HEAD_START_SAMPLES: usize = {
+        let lanes = <T::Batch as Vector>::LANES;
+        PAR_HEAD_START_WORK / Self::WORK_PER_SAMPLE / lanes * lanes
     };
 
     /// [`Mlp::input_grad_batch`] split across rayon's thread pool (feature
@@ -1380,10 +1399,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
             return Ok(());
         }
         let lanes = <T::Batch as Vector>::LANES;
-        // The caller's head start, a whole number of blocks (so every part
-        // still starts at a multiple of the lane count).
-        let per_sample = IN * HID + HID * OUT + 8 * (HID + OUT);
-        let head = PAR_HEAD_START_WORK / per_sample.max(1) / lanes * lanes;
+        let head = Self::PAR_HEAD_START_SAMPLES;
         let len = (n - head.min(n)).div_ceil(parts).div_ceil(lanes) * lanes;
 
         let mut slots: [Part<'_, IN, OUT, T>; PAR_PARTS_MAX] =
@@ -1604,6 +1620,20 @@ mod tests {
     fn rows_move_into_lanes_and_back() {
         round_trips!(f32: 1 2 3 4 5 6 7 8 9 16 17);
         round_trips!(f64: 1 2 3 4 5 6 7 8 9 16 17);
+    }
+
+    /// The head start is the documented 96 samples of 5→3→5 (9024 units
+    /// of work at 5·3 + 3·5 + 8·(3 + 5) = 94 a sample, six blocks of 16)
+    /// and nothing for a network whose one sample outweighs it.
+    #[cfg(feature = "rayon")]
+    #[test]
+    fn the_callers_head_start_is_whole_blocks() {
+        assert_eq!(Mlp::<5, 3, 5, f32>::PAR_HEAD_START_SAMPLES, 96);
+        assert_eq!(Mlp::<784, 128, 10, f32>::PAR_HEAD_START_SAMPLES, 0);
+        assert_eq!(
+            Mlp::<5, 3, 5, f64>::PAR_HEAD_START_SAMPLES % F64_BATCH_LANES,
+            0
+        );
     }
 
     #[test]
