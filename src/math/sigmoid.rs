@@ -10,8 +10,8 @@
 //!
 //! The slope `σ'(x) = σ(x)·(1 − σ(x)) = σ(x)·σ(−x) = e/d²`. The form
 //! `σ(x)·(1 − σ(x))` loses every digit once `σ(x)` rounds to 1 (x ≳ 17 in f32),
-//! so the kernel multiplies the two sides `e/d` and `1/d` instead, each
-//! accurate to an ulp.
+//! so the kernel multiplies the two sides `e/d` and `1/d = 1 − e/d` instead,
+//! each accurate to about an ulp.
 //!
 //! # Special values
 //!
@@ -24,14 +24,25 @@ use crate::simd::Vector;
 /// `(x < 0, σ(−|x|), σ(|x|))`: the mask and the small and large sides.
 ///
 /// `d = 1 + e` is rounded; its exact error `d_lo = e − (d − 1)` (Fast2Sum,
-/// `e ≤ 1`) is folded back in as `v/(d + d_lo) ≈ v − v·(d_lo/d)`, so the
-/// only remaining roundings are those of `e` and the two quotients. Without
-/// this correction `e/(1 + e)` reaches 2.3 ulp in f32.
+/// `e ≤ 1`) is folded back in as `e/(d + d_lo) ≈ e/d − (e/d)·(d_lo/d)`.
+/// Without this correction `e/(1 + e)` reaches 2.3 ulp in f32.
+///
+/// One divide serves both sides: `1/d = 1 − e/d`, so the correction's
+/// `d_lo/d` is `d_lo − d_lo·(e/d)` (one fused multiply-add; it only scales
+/// a term already below an ulp of the result), and the large side is
+/// `σ(|x|) = 1 − σ(−|x|)`, whose subtraction rounds once more: the small
+/// side's error is unchanged, the large side's grows from 1.16 to 1.19 ulp
+/// in f32 (every f32, against the `f64` reference). A zmm divide occupies
+/// the divider for several cycles, and the second one waited for the
+/// first: on an Intel Xeon (Emerald Rapids) the 5→3→5 batch went from 25
+/// to 23.5 cycles per sample and one `input_grad` from 163 to 160 cycles
+/// (best of 51, alternating).
 ///
 /// Below `e = ε/8` (`2^-26` in f32, `2^-55` in f64) the correction changes
-/// no bit: `d` is 1 and `d_lo = e`, so it subtracts `e` from 1 and `e·e`
-/// from `e`, each under half the spacing below its operand, and both round
-/// back. There `d_lo` is taken as 0, because `e·e` underflows once
+/// no bit: `d` is 1 and `d_lo = e`, so it subtracts `e·e` from `e` twice
+/// (in the correction and in the small side), under half the spacing below
+/// `e`, and `e` from 1 on the large side, under half the spacing below 1,
+/// and each rounds back. There `d_lo` is taken as 0, because `e·e` underflows once
 /// `|x| ≳ 44` (f32), and on Zen 4 a product that underflows takes a
 /// microcode assist (see `math::exp`): saturated hidden units cost the
 /// 5→3→5 batch about 15% before. A release test in this module checks
@@ -57,10 +68,10 @@ fn sides_exact_below<T: Real, V: Vector<Elem = T>>(
     let e = exp(minus_abs);
     let d = one + e;
     let d_lo = V::select(e.simd_lt(V::splat(exact_below)), zero, e - (d - one));
-    let big = one / d;
     let small = e / d;
-    let corr = d_lo * big;
-    (neg, small - small * corr, big - big * corr)
+    let corr = (-d_lo).mul_add(small, d_lo);
+    let small = (-small).mul_add(corr, small);
+    (neg, small, one - small)
 }
 
 /// `−|x|` by a select on the sign mask, which [`sides`] needs anyway: the
