@@ -34,18 +34,18 @@ use crate::simd::Vector;
 /// side's error is unchanged, the large side's grows from 1.16 to 1.19 ulp
 /// in f32 (every f32, against the `f64` reference). A zmm divide occupies
 /// the divider for several cycles, and the second one waited for the
-/// first: on an Intel Xeon (Emerald Rapids) the 5→3→5 batch went from 25
-/// to 23.5 cycles per sample and one `input_grad` from 163 to 160 cycles
-/// (best of 51, alternating).
+/// first: on an Intel Xeon (Emerald Rapids) the 5→3→5 batch went from 25.2
+/// to 23.6 cycles per sample and one `input_grad` from 163 to 159–160
+/// cycles (best of 51, alternating).
 ///
 /// Below `e = ε/8` (`2^-26` in f32, `2^-55` in f64) the correction changes
 /// no bit: `d` is 1 and `d_lo = e`, so it subtracts `e·e` from `e` twice
-/// (in the correction and in the small side), under half the spacing below
-/// `e`, and `e` from 1 on the large side, under half the spacing below 1,
-/// and each rounds back. There `d_lo` is taken as 0, because `e·e` underflows once
-/// `|x| ≳ 44` (f32), and on Zen 4 a product that underflows takes a
-/// microcode assist (see `math::exp`): saturated hidden units cost the
-/// 5→3→5 batch about 15% before. A release test in this module checks
+/// (in the correction and in the small side), each time under half the
+/// spacing below `e`, and each rounds back (the large side is `1 − e`,
+/// which rounds to 1, either way). There `d_lo` is taken as 0, because
+/// `e·e` underflows once `|x| ≳ 44` (f32), and on Zen 4 a product that
+/// underflows takes a microcode assist (see `math::exp`): saturated hidden
+/// units cost the 5→3→5 batch about 15% before. A release test in this module checks
 /// every f32 against the form without the cut, bit for bit.
 ///
 /// `minus_abs` is `−|x|`, formed by the caller (see [`minus_abs_by_mask`]).
