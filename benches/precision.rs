@@ -2,13 +2,16 @@
 //! one criterion group per shape (issue 5 asks for the ratio from one run),
 //! and beside them `input_grad_accurate` on the f32 network (its forward and
 //! backward pass carried in f64, issue 3), so its cost is a same-run ratio.
+//! Then `input_grad_batch` in both precisions on 4096 samples of the seed
+//! network (reported per sample): a batch vector holds half as many `f64`
+//! lanes as `f32` ones.
 //!
 //! Run: `cargo bench --bench precision -- --warm-up-time 1 --measurement-time 3`
 
 use std::hint::black_box;
 
 use constgrad::{Mlp, Real, RowVec, Target};
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 /// A deterministic network in either precision: the same f32 values widened
 /// for f64, so both compute the same function.
@@ -80,9 +83,46 @@ fn group<const IN: usize, const HID: usize, const OUT: usize>(
     g.finish();
 }
 
+/// `input_grad_batch` of the same network in f32 and f64 on `n` samples
+/// (the 64 inputs and labels of [`pool`], repeated).
+fn batch_group<const IN: usize, const HID: usize, const OUT: usize>(
+    c: &mut Criterion,
+    name: &str,
+    scale: f32,
+    n: usize,
+) {
+    fn entry<const IN: usize, const HID: usize, const OUT: usize, T: Real>(
+        g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+        id: &str,
+        scale: f32,
+        n: usize,
+    ) {
+        let mlp = network::<IN, HID, OUT, T>(scale);
+        let (x, t) = pool::<IN, OUT, T>();
+        let xs: Vec<_> = x.iter().cycle().take(n).copied().collect();
+        let ts: Vec<_> = t.iter().cycle().take(n).cloned().collect();
+        let mut losses = vec![T::ZERO; n];
+        let mut dxs = vec![RowVec::<IN, T>::zeros(); n];
+        g.bench_function(id, |b| {
+            b.iter(|| {
+                black_box(&*mlp)
+                    .input_grad_batch(black_box(&xs), black_box(&ts), &mut losses, &mut dxs)
+                    .expect("batch lengths agree");
+                black_box((&losses, &dxs));
+            })
+        });
+    }
+    let mut g = c.benchmark_group(name);
+    g.throughput(Throughput::Elements(n as u64));
+    entry::<IN, HID, OUT, f32>(&mut g, "f32", scale, n);
+    entry::<IN, HID, OUT, f64>(&mut g, "f64", scale, n);
+    g.finish();
+}
+
 fn precision(c: &mut Criterion) {
     group::<5, 3, 5>(c, "precision_seed_input_grad", 1.0);
     group::<784, 128, 10>(c, "precision_mnist_input_grad", 0.1);
+    batch_group::<5, 3, 5>(c, "precision_seed_batch4096", 1.0, 4096);
 }
 
 criterion_group!(benches, precision);
