@@ -456,13 +456,16 @@ const fn square_inputs<T: Real, const IN: usize>(n: usize) -> usize {
 }
 
 /// The most inputs [`permuted_rows`] moves between rows and lanes by
-/// permutes: up to eight, a column takes one permute per two registers.
-const PERMUTED_INPUTS_MAX: usize = 8;
+/// permutes: a full block takes that route only when [`square_inputs`]
+/// leaves all its inputs, that is with fewer than `T::Narrow::LANES` of
+/// them (at most 7 in `f32`, 3 in `f64`).
+const PERMUTED_INPUTS_MAX: usize = MAX_NARROW_LANES - 1;
 
 /// Whether [`lanes_from_rows`] and [`rows_from_lanes`] move all the inputs
 /// of a block of `n` samples by permutes instead: a full block of a network
-/// too narrow for squares (fewer than `w` inputs, 5→3→5 in `f32`), on
-/// AVX-512 builds, where a two-register permute is one instruction.
+/// too narrow for squares (fewer than `w` inputs, 5→3→5 in `f32`; so at
+/// most [`PERMUTED_INPUTS_MAX`]), on AVX-512 builds, where a two-register
+/// permute is one instruction.
 ///
 /// The block's `IN·LANES` values are contiguous in memory, so LLVM reads
 /// them as `IN` vectors in a few wide loads (and writes `dL/dx` back in
@@ -480,7 +483,6 @@ const PERMUTED_INPUTS_MAX: usize = 8;
 const fn permuted_rows<T: Real, const IN: usize>(n: usize) -> bool {
     <T::Batch as Vector>::PERMUTE2
         && n == <T::Batch as Vector>::LANES
-        && IN <= PERMUTED_INPUTS_MAX
         && square_inputs::<T, IN>(n) == 0
 }
 
@@ -517,14 +519,14 @@ const fn picks(n: usize, lanes: usize, j: usize, to_lanes: bool) -> Picks {
     out
 }
 
-/// Runs `$body` once for each `$j` of `0, 1, …, 7` below `$n`, with `$j`
+/// Runs `$body` once for each `$j` of `0, 1, …, 6` below `$n`, with `$j`
 /// a constant and `$picks` its [`picks`]`($n, LANES, $j, $to_lanes)`,
 /// evaluated at compile time (built at run time, in a loop or a closure,
 /// the tables cost more than the moves they save).
 macro_rules! for_each_pick {
     ($t:ident, $n:expr, $to_lanes:expr, |$j:ident, $picks:ident| $body:block) => {{
-        const _: () = assert!(PERMUTED_INPUTS_MAX == 8);
-        for_each_pick!(@ $t, $n, $to_lanes, $j, $picks, $body, 0 1 2 3 4 5 6 7);
+        const _: () = assert!(PERMUTED_INPUTS_MAX == 7);
+        for_each_pick!(@ $t, $n, $to_lanes, $j, $picks, $body, 0 1 2 3 4 5 6);
     }};
     (@ $t:ident, $n:expr, $to_lanes:expr, $j:ident, $picks:ident, $body:block, $($k:literal)*) => {
         $(if $k < $n {

@@ -45,8 +45,8 @@ use crate::simd::Vector;
 /// which rounds to 1, either way). There `d_lo` is taken as 0, because
 /// `e·e` underflows once `|x| ≳ 44` (f32), and on Zen 4 a product that
 /// underflows takes a microcode assist (see `math::exp`): saturated hidden
-/// units cost the 5→3→5 batch about 15% before. A release test in this module checks
-/// every f32 against the form without the cut, bit for bit.
+/// units cost the 5→3→5 batch about 15% before. A release test in this
+/// module checks every f32 against the form without the cut, bit for bit.
 ///
 /// `minus_abs` is `−|x|`, formed by the caller (see [`minus_abs_by_mask`]).
 #[inline(always)]
