@@ -83,6 +83,17 @@ pub trait Vector:
     /// `n + k` in the normal exponent range: [`Vector::pow2`] of `n + k`,
     /// with `k` folded into its constant (no extra instruction).
     fn pow2_plus(n: Self, k: Self::Elem) -> Self;
+    /// The shifter `c` of [`Vector::pow2_of_shifted`] for the offset `k`:
+    /// `1.5·2^mant + bias + k`, an integer in `[2^mant, 2^(mant+1))`, where
+    /// the spacing of the floats is 1. So `y + c`, rounded once, is
+    /// `round(y) + c` for `|y| < 2^(mant−2)`, and subtracting `c` again
+    /// gives `round(y)` exactly.
+    fn pow2_shifter(k: Self::Elem) -> Self::Elem;
+    /// `2^(n + k)` from `t = n + pow2_shifter(k)` (`n` an integer with
+    /// `n + k` in the normal exponent range): one shift, which moves the low
+    /// significand bits of `t`, `n + k + bias`, into the exponent field.
+    /// [`Vector::pow2_plus`] is this after the addition.
+    fn pow2_of_shifted(t: Self) -> Self;
     /// For positive normal `x`: `(k, m)` with `x = 2^k · m`, `m ∈ [√½, √2)`,
     /// and `k` an integer (as a float). Integer work only, no compare.
     fn split_exponent(x: Self) -> (Self, Self);
@@ -273,13 +284,20 @@ macro_rules! impl_vector {
             }
             #[inline(always)]
             fn pow2_plus(n: Self, k: $t) -> Self {
-                // Adding `bias + k + 1.5·2^mant` puts the biased exponent of
-                // `2^(n + k)` in the low mantissa bits (every term is an integer
-                // well inside the significand, so the sums are exact); shifting
-                // left by `mant` moves exactly those bits into the exponent
-                // field and drops everything above.
-                const SHIFTED_BIAS: $t = $bias as $t + 1.5 * (1u64 << $mant) as $t;
-                let t = n + wide::$v::splat(SHIFTED_BIAS + k);
+                // Adding the shifter puts the biased exponent of `2^(n + k)`
+                // in the low mantissa bits (every term is an integer well
+                // inside the significand, so the sum is exact).
+                Self::pow2_of_shifted(n + wide::$v::splat(Self::pow2_shifter(k)))
+            }
+            #[inline(always)]
+            fn pow2_shifter(k: $t) -> $t {
+                $bias as $t + 1.5 * (1u64 << $mant) as $t + k
+            }
+            #[inline(always)]
+            fn pow2_of_shifted(t: Self) -> Self {
+                // Shifting left by `mant` moves exactly the low bits
+                // `n + k + bias` into the exponent field and drops the
+                // shifter's leading bits above them.
                 wide::$v::from_bits(t.to_bits() << $mant)
             }
             #[inline(always)]

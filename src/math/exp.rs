@@ -86,24 +86,41 @@ pub(crate) fn exp_v<T: Real, V: Vector<Elem = T>>(x: V) -> V {
 }
 
 /// [`exp_v`]'s values (the same bits) for arguments `x ≤ 0` and NaN, with a
-/// shorter scaling (see the module docs); a positive `x` is taken as 0. The
-/// batch kernels' exponentials, whose lanes are samples, have such
-/// arguments: `θ − max θ` in the softmax, `−|x|` in the sigmoid.
+/// shorter scaling (see the module docs). The batch kernels' exponentials,
+/// whose lanes are samples, have such arguments: `θ − max θ` in the
+/// softmax, `−|x|` in the sigmoid. A positive `x` gives an unspecified
+/// value: `θ − max θ` is positive only in a lane whose `θ` holds a NaN
+/// (a raw `max` may drop it), and that lane's sum, and so its results, are
+/// NaN whatever the value. (Clamping at 0 as well, which it did until
+/// session 32, put a `min` on the chain: the 5→3→5 batch 6.00 → 5.94 ns
+/// per sample without it, best of 51, and `math::sigmoid` on 1024 values
+/// 406 → 390 ns.)
 #[inline(always)]
 pub(crate) fn exp_v_nonpositive<T: Real, V: Vector<Elem = T>>(x: V) -> V {
-    let s = V::splat;
-    // Raw max/min return their second operand on NaN: keep x second.
-    let x = s(T::ZERO).min(s(T::EXP_ARG_MIN).max(x));
-    let (head, tail, n) = exp_parts::<T, V>(x, None);
+    exp_v_nonpositive_scaled::<T, V>(x) * V::splat(T::from_f64(EXP_SCALED_BACK))
+}
+
+/// `E = e^x·2^96`, rounded once and normal, for [`exp_v_nonpositive`]'s
+/// arguments: `e^x` is `E·EXP_SCALED_BACK`, rounded once more (the only
+/// rounding of a subnormal result). A caller that needs `1 + e^x` as well
+/// can form it from `E` in one fused step beside `e^x`, as the sigmoid
+/// does: `fma(E, EXP_SCALED_BACK, 1)` is the rounded `1 + e^x`, bit for
+/// bit, since where `e^x` is normal `E·2^-96` is `e^x` exactly, and where it
+/// is subnormal both sums round to 1.
+#[inline(always)]
+pub(crate) fn exp_v_nonpositive_scaled<T: Real, V: Vector<Elem = T>>(x: V) -> V {
+    // Raw max returns its second operand on NaN: keep x second.
+    let x = V::splat(T::EXP_ARG_MIN).max(x);
     let shift = T::from_f64(f64::from(SCALE_SHIFT));
-    (head + tail) * V::pow2_plus(n, shift) * s(T::from_f64(SCALE_BACK))
+    let (head, tail, _, scale) = exp_parts::<T, V>(x, None, shift);
+    scaled_sum(head, tail, scale)
 }
 
 /// The exponent offset of [`exp_v_nonpositive`]'s exact first product.
 const SCALE_SHIFT: i32 = 96;
-/// `2^−SCALE_SHIFT`, exactly: an f64 built from its biased exponent
-/// (normal in f32 too).
-const SCALE_BACK: f64 = f64::from_bits(((1023 - SCALE_SHIFT) as u64) << 52);
+/// `2^−96`, the factor from [`exp_v_nonpositive_scaled`]'s `E` to `e^x`,
+/// exactly: an f64 built from its biased exponent (normal in f32 too).
+pub(crate) const EXP_SCALED_BACK: f64 = f64::from_bits(((1023 - SCALE_SHIFT) as u64) << 52);
 
 /// `e^x` (`t = None`) or `e^(x + t)` (`Some(t)`, a correction below half an
 /// ulp of `x`: see [`exp_v_guarded_plus`]) on every lane: one method, with
@@ -116,7 +133,7 @@ fn exp_v_with<T: Real, V: Vector<Elem = T>>(x: V, t: Option<V>) -> V {
     let t = t.map(|t| V::select(x.simd_lt(s(T::EXP_ZERO_BELOW)), s(T::ZERO), t));
     // Raw max/min return their second operand on NaN: keep x second.
     let x = s(T::EXP_ARG_MAX).min(s(T::EXP_ARG_MIN).max(x));
-    let (head, tail, n) = exp_parts::<T, V>(x, t);
+    let (head, tail, n, _) = exp_parts::<T, V>(x, t, T::ZERO);
     // 2^n1·2^n2 with n1 = round(n/2): the first product is exact, the
     // second rounds once.
     let shifter = s(T::ROUND_SHIFTER);
@@ -178,17 +195,26 @@ pub(crate) fn exp_v_normal<T: Real, V: Vector<Elem = T>>(x: V) -> V {
 /// [`exp_v_normal`] of `x + t` ([`exp_v_guarded_plus`]'s correction).
 #[inline(always)]
 fn exp_v_normal_with<T: Real, V: Vector<Elem = T>>(x: V, t: Option<V>) -> V {
-    let (head, tail, n) = exp_parts::<T, V>(x, t);
-    let scale = V::pow2(n);
+    let (head, tail, _, scale) = exp_parts::<T, V>(x, t, T::ZERO);
+    scaled_sum(head, tail, scale)
+}
+
+/// `(head + tail)·scale` rounded once, for a power of two `scale` that
+/// keeps `head·scale` and the result normal: [`exp_parts`]' sum, scaled.
+///
+/// With FMA, `tail·scale + head·scale`, fused: `head·scale` waits only for
+/// `head`, so the one rounding comes an add earlier on the chain (6 cycles
+/// of a 5→3→5 call; in [`exp_v_nonpositive_scaled`], the 5→3→5 batch 5.94
+/// → 5.85 ns per sample, best of 51). `head·scale` is exact (normal, and `head` is within
+/// 10% of `head + tail`), and the sum is normal, so rounding it commutes
+/// with the scaling: the bits are those of `(head + tail)·scale`, which
+/// rounds the sum and scales it exactly (release tests check every f32 of
+/// both callers' domains against `exp_v`). Without FMA, `tail·scale` would
+/// round on its own wherever it falls below the normal range (for a small
+/// `tail`, from `scale ≈ 2^-100` down).
+#[inline(always)]
+fn scaled_sum<T: Real, V: Vector<Elem = T>>(head: V, tail: V, scale: V) -> V {
     if cfg!(target_feature = "fma") {
-        // tail·2^n + head·2^n, fused: head·2^n waits only for head, so the
-        // one rounding comes an add earlier on the chain (6 cycles of a
-        // 5→3→5 call). head·2^n is exact: the domain keeps every result at
-        // least 1.4 times the smallest normal, and head is within 10% of
-        // head + tail. The sum is normal, so rounding it commutes with the
-        // scaling: the bits are exp_v's (a release test checks every f32).
-        // Without FMA, tail·2^n would round on its own wherever it falls
-        // below the normal range (for a small tail, from 2^n ≈ 2^-100 down).
         tail.mul_add(scale, head * scale)
     } else {
         (head + tail) * scale
@@ -207,16 +233,43 @@ fn exp_v_rare<T: Real, V: Vector<Elem = T>>(x: V, t: Option<V>) -> V {
     exp_v_with(x, t)
 }
 
-/// `(head, tail, n)` with `e^(x + t) ≈ (head + tail)·2^n` (the method of
-/// the module docs: `head` is `1 + r_hi` rounded, `tail` everything small,
-/// and their sum rounds once), for `x` in `[EXP_ARG_MIN, EXP_ARG_MAX]` or
-/// NaN and a `t` below half an ulp of `x` (`None` for `e^x`; any value on
-/// lanes whose result the caller discards).
+/// `(head, tail, n, 2^(n + k))` with `e^(x + t) ≈ (head + tail)·2^n` (the
+/// method of the module docs: `head` is `1 + r_hi` rounded, `tail`
+/// everything small, and their sum rounds once), for `x` in `[EXP_ARG_MIN,
+/// EXP_ARG_MAX]` or NaN and a `t` below half an ulp of `x` (`None` for
+/// `e^x`; any value on lanes whose result the caller discards). The scale
+/// `2^(n + k)` is for callers whose `n + k` stays in the normal exponent
+/// range (the others drop it unused).
+///
+/// With FMA, `n` is rounded by a shifter that also holds `2^(n + k)`'s
+/// exponent bias ([`Vector::pow2_shifter`]): the sum `x·log2(e) + c` rounds
+/// once, and `x·log2(e)` is never a half-integer here, so any integer
+/// offset in `c` gives the same `n`. (A product of two floats that is a
+/// half-integer is an odd multiple of half the odd part of `log2(e)`'s
+/// significand, which exceeds 2^23 in f32 and 2^51 in f64; here
+/// `|x·log2(e)| < 1100`.) The scale is then one shift of that sum, instead
+/// of an addition and a shift of `n`: one instruction fewer per
+/// exponential, and off the chain (`math::sigmoid` on 1024 values: 420 →
+/// 406 ns, criterion, three alternating rounds). Without FMA the product
+/// rounds first and may land on a half-integer, where the offset's parity
+/// would decide the tie; those builds keep `ROUND_SHIFTER` and
+/// [`Vector::pow2_plus`].
 #[inline(always)]
-fn exp_parts<T: Real, V: Vector<Elem = T>>(x: V, t: Option<V>) -> (V, V, V) {
+fn exp_parts<T: Real, V: Vector<Elem = T>>(x: V, t: Option<V>, k: T) -> (V, V, V, V) {
     let s = V::splat;
-    let shifter = s(T::ROUND_SHIFTER);
-    let n = x.mul_add(s(T::LOG2E), shifter) - shifter;
+    let fused = cfg!(target_feature = "fma");
+    let shifter = s(if fused {
+        V::pow2_shifter(k)
+    } else {
+        T::ROUND_SHIFTER
+    });
+    let shifted = x.mul_add(s(T::LOG2E), shifter);
+    let n = shifted - shifter;
+    let scale = if fused {
+        V::pow2_of_shifted(shifted)
+    } else {
+        V::pow2_plus(n, k)
+    };
     // x − n·LN2_HI is exact; t − n·LN2_LO is tiny and kept apart.
     let r_hi = (-n).mul_add(s(T::LN2_HI), x);
     let r_lo = match t {
@@ -230,7 +283,7 @@ fn exp_parts<T: Real, V: Vector<Elem = T>>(x: V, t: Option<V>) -> (V, V, V) {
     let head_err = r_hi - (head - one);
     // Everything small is summed first, so the only large rounding is the last.
     let tail = (r * r).mul_add(estrin::<T, V>(r, T::EXP_POLY), head_err + r_lo);
-    (head, tail, n)
+    (head, tail, n, scale)
 }
 
 /// `c[0] + c[1]·z + c[2]·z² + …` by Estrin's scheme: pairs `c[2i] + c[2i+1]·z`
