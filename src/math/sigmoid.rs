@@ -17,7 +17,7 @@
 //!
 //! `σ(+∞) = 1`, `σ(−∞) = 0`, `σ(±0) = ½`, `σ(NaN) = NaN`; `σ'(±∞) = 0`.
 
-use crate::math::exp::{exp_v_guarded, exp_v_nonpositive};
+use crate::math::exp::{exp_v_guarded, exp_v_nonpositive_scaled, EXP_SCALED_BACK};
 use crate::real::Real;
 use crate::simd::Vector;
 
@@ -49,29 +49,64 @@ use crate::simd::Vector;
 /// module checks every f32 against the form without the cut, bit for bit.
 ///
 /// `minus_abs` is `−|x|`, formed by the caller (see [`minus_abs_by_mask`]).
+/// `exp` gives `(E, b)` with `e = E·b` (see [`Scaled`]).
 #[inline(always)]
-fn sides<T: Real, V: Vector<Elem = T>>(x: V, minus_abs: V, exp: impl Fn(V) -> V) -> (V, V, V) {
+fn sides<T: Real, V: Vector<Elem = T>>(
+    x: V,
+    minus_abs: V,
+    exp: impl Fn(V) -> Scaled<V>,
+) -> (V, V, V) {
     sides_exact_below(x, minus_abs, exp, T::from_f64(T::EPSILON.to_f64() / 8.0))
 }
+
+/// An exponential as `(E, b)`, the value `e = E·b` rounded once: `b = 1`,
+/// or `E` scaled up into the normal range by `exp_v_nonpositive_scaled`
+/// (and `b = 2^-96`). With FMA, [`sides_exact_below`] forms `d = 1 + e`
+/// from `E` in one fused step, beside `e` rather than after it, so the
+/// divide, which waits for `d`, starts one rounding step earlier: the
+/// 5→3→5 batch went from 5.86 to 5.81 ns per sample (best of 51, Intel
+/// Xeon, the same in four builds with different function alignments).
+/// With `b = 1` the compiler folds the product and the fused step back
+/// into `e` and `1 + e`.
+type Scaled<V> = (V, V);
 
 /// [`sides`] with the correction dropped below `e = exact_below`.
 #[inline(always)]
 fn sides_exact_below<T: Real, V: Vector<Elem = T>>(
     x: V,
     minus_abs: V,
-    exp: impl Fn(V) -> V,
+    exp: impl Fn(V) -> Scaled<V>,
     exact_below: T,
 ) -> (V, V, V) {
     let one = V::splat(T::ONE);
     let zero = V::splat(T::ZERO);
     let neg = x.simd_lt(zero);
-    let e = exp(minus_abs);
-    let d = one + e;
+    let (big_e, back) = exp(minus_abs);
+    let e = big_e * back;
+    // The rounded 1 + e, bit for bit (see `exp_v_nonpositive_scaled`).
+    let d = if cfg!(target_feature = "fma") {
+        big_e.mul_add(back, one)
+    } else {
+        one + e
+    };
     let d_lo = V::select(e.simd_lt(V::splat(exact_below)), zero, e - (d - one));
     let small = e / d;
     let corr = (-d_lo).mul_add(small, d_lo);
     let small = (-small).mul_add(corr, small);
     (neg, small, one - small)
+}
+
+/// The batch kernels' exponential of `−|x|`, scaled (see [`Scaled`]).
+#[inline(always)]
+fn nonpositive<T: Real, V: Vector<Elem = T>>(x: V) -> Scaled<V> {
+    let back = V::splat(T::from_f64(EXP_SCALED_BACK));
+    (exp_v_nonpositive_scaled::<T, V>(x), back)
+}
+
+/// An exponential that needs no scaling, as a [`Scaled`] pair.
+#[inline(always)]
+fn unscaled<T: Real, V: Vector<Elem = T>>(e: V) -> Scaled<V> {
+    (e, V::splat(T::ONE))
 }
 
 /// `−|x|` by a select on the sign mask, which [`sides`] needs anyway: the
@@ -87,16 +122,14 @@ fn minus_abs_by_mask<T: Real, V: Vector<Elem = T>>(x: V) -> V {
 /// `σ(x)` on every lane.
 #[inline(always)]
 pub(crate) fn sigmoid_v<T: Real, V: Vector<Elem = T>>(x: V) -> V {
-    let (neg, small, big) =
-        sides::<T, V>(x, minus_abs_by_mask::<T, V>(x), exp_v_nonpositive::<T, V>);
+    let (neg, small, big) = sides::<T, V>(x, minus_abs_by_mask::<T, V>(x), nonpositive::<T, V>);
     V::select(neg, small, big)
 }
 
 /// `(σ(x), σ(x)·σ(−x))` on every lane: the activation and its slope.
 #[inline(always)]
 pub(crate) fn sigmoid_and_slope_v<T: Real, V: Vector<Elem = T>>(x: V) -> (V, V) {
-    let (neg, small, big) =
-        sides::<T, V>(x, minus_abs_by_mask::<T, V>(x), exp_v_nonpositive::<T, V>);
+    let (neg, small, big) = sides::<T, V>(x, minus_abs_by_mask::<T, V>(x), nonpositive::<T, V>);
     (V::select(neg, small, big), small * big)
 }
 
@@ -106,7 +139,7 @@ pub(crate) fn sigmoid_and_slope_v<T: Real, V: Vector<Elem = T>>(x: V) -> (V, V) 
 /// (5→3→5 `input_grad` 179 → 173 cycles, best of 51).
 #[inline(always)]
 pub(crate) fn sigmoid_and_slope_guarded_v<T: Real, V: Vector<Elem = T>>(x: V) -> (V, V) {
-    let (neg, small, big) = sides::<T, V>(x, x.neg_abs(), exp_v_guarded::<T, V>);
+    let (neg, small, big) = sides::<T, V>(x, x.neg_abs(), |x| unscaled(exp_v_guarded::<T, V>(x)));
     (V::select(neg, small, big), small * big)
 }
 
@@ -114,7 +147,7 @@ pub(crate) fn sigmoid_and_slope_guarded_v<T: Real, V: Vector<Elem = T>>(x: V) ->
 mod tests {
     use super::{
         minus_abs_by_mask, sides, sides_exact_below, sigmoid_and_slope_guarded_v,
-        sigmoid_and_slope_v,
+        sigmoid_and_slope_v, unscaled,
     };
     use crate::math::exp::exp_v;
     use crate::simd::Vector;
@@ -139,8 +172,9 @@ mod tests {
     /// for tiny `e`: the same bits, or both NaN.
     fn check<V: Vector<Elem = f32>>(x: V) {
         let minus_abs = minus_abs_by_mask::<f32, V>(x);
-        let (_, small, big) = sides::<f32, V>(x, minus_abs, exp_v::<f32, V>);
-        let (_, small0, big0) = sides_exact_below::<f32, V>(x, minus_abs, exp_v::<f32, V>, 0.0);
+        let exp = |x| unscaled(exp_v::<f32, V>(x));
+        let (_, small, big) = sides::<f32, V>(x, minus_abs, exp);
+        let (_, small0, big0) = sides_exact_below::<f32, V>(x, minus_abs, exp, 0.0);
         assert_same_bits(
             x,
             [("σ side small", small, small0), ("σ side big", big, big0)],
