@@ -48,15 +48,17 @@ use crate::simd::Vector;
 /// units cost the 5→3→5 batch about 15% before. A release test in this
 /// module checks every f32 against the form without the cut, bit for bit.
 ///
-/// `minus_abs` is `−|x|`, formed by the caller (see [`minus_abs_by_mask`]).
-/// `exp` gives `(E, b)` with `e = E·b` (see [`Scaled`]).
+/// `−|x|` is `x` with its sign bit set, one bitwise instruction on the
+/// chain. (Until session 32 the batch kernels took it by a select on the
+/// sign mask, which shared the compare with the final select but put the
+/// compare's mask move on the chain; the sign bit took the 5→3→5 batch
+/// from 5.81 to 5.75–5.76 ns per sample, best of 51, two function
+/// alignments. On an earlier kernel the same change had made LLVM spill
+/// more, 8.61 → 8.78 ns.) `exp` gives `(E, b)` with `e = E·b`
+/// (see [`Scaled`]).
 #[inline(always)]
-fn sides<T: Real, V: Vector<Elem = T>>(
-    x: V,
-    minus_abs: V,
-    exp: impl Fn(V) -> Scaled<V>,
-) -> (V, V, V) {
-    sides_exact_below(x, minus_abs, exp, T::from_f64(T::EPSILON.to_f64() / 8.0))
+fn sides<T: Real, V: Vector<Elem = T>>(x: V, exp: impl Fn(V) -> Scaled<V>) -> (V, V, V) {
+    sides_exact_below(x, exp, T::from_f64(T::EPSILON.to_f64() / 8.0))
 }
 
 /// An exponential as `(E, b)`, the value `e = E·b` rounded once: `b = 1`,
@@ -74,14 +76,13 @@ type Scaled<V> = (V, V);
 #[inline(always)]
 fn sides_exact_below<T: Real, V: Vector<Elem = T>>(
     x: V,
-    minus_abs: V,
     exp: impl Fn(V) -> Scaled<V>,
     exact_below: T,
 ) -> (V, V, V) {
     let one = V::splat(T::ONE);
     let zero = V::splat(T::ZERO);
     let neg = x.simd_lt(zero);
-    let (big_e, back) = exp(minus_abs);
+    let (big_e, back) = exp(x.neg_abs());
     let e = big_e * back;
     // The rounded 1 + e, bit for bit (see `exp_v_nonpositive_scaled`).
     let d = if cfg!(target_feature = "fma") {
@@ -109,45 +110,34 @@ fn unscaled<T: Real, V: Vector<Elem = T>>(e: V) -> Scaled<V> {
     (e, V::splat(T::ONE))
 }
 
-/// `−|x|` by a select on the sign mask, which [`sides`] needs anyway: the
-/// form for the throughput-bound kernels. (Setting the sign bit instead
-/// made LLVM keep `x` live across the `exp` to form the mask afterwards,
-/// and the 5→3→5 batch spilled more: 8.61 → 8.78 ns per sample, best of
-/// 51, three alternating rounds.)
-#[inline(always)]
-fn minus_abs_by_mask<T: Real, V: Vector<Elem = T>>(x: V) -> V {
-    V::select(x.simd_lt(V::splat(T::ZERO)), x, -x)
-}
-
 /// `σ(x)` on every lane.
 #[inline(always)]
 pub(crate) fn sigmoid_v<T: Real, V: Vector<Elem = T>>(x: V) -> V {
-    let (neg, small, big) = sides::<T, V>(x, minus_abs_by_mask::<T, V>(x), nonpositive::<T, V>);
+    let (neg, small, big) = sides::<T, V>(x, nonpositive::<T, V>);
     V::select(neg, small, big)
 }
 
 /// `(σ(x), σ(x)·σ(−x))` on every lane: the activation and its slope.
 #[inline(always)]
 pub(crate) fn sigmoid_and_slope_v<T: Real, V: Vector<Elem = T>>(x: V) -> (V, V) {
-    let (neg, small, big) = sides::<T, V>(x, minus_abs_by_mask::<T, V>(x), nonpositive::<T, V>);
+    let (neg, small, big) = sides::<T, V>(x, nonpositive::<T, V>);
     (V::select(neg, small, big), small * big)
 }
 
 /// [`sigmoid_and_slope_v`] through `exp_v_guarded`, for the latency-bound
-/// one-sample kernels: `−|x|` by setting the sign bit, one instruction
-/// instead of a compare, a mask move and a select ahead of the `exp`
-/// (5→3→5 `input_grad` 179 → 173 cycles, best of 51).
+/// one-sample kernels. (`−|x|` by the sign bit, rather than by a compare,
+/// a mask move and a select, took their 5→3→5 `input_grad` from 179 to
+/// 173 cycles, best of 51.)
 #[inline(always)]
 pub(crate) fn sigmoid_and_slope_guarded_v<T: Real, V: Vector<Elem = T>>(x: V) -> (V, V) {
-    let (neg, small, big) = sides::<T, V>(x, x.neg_abs(), |x| unscaled(exp_v_guarded::<T, V>(x)));
+    let (neg, small, big) = sides::<T, V>(x, |x| unscaled(exp_v_guarded::<T, V>(x)));
     (V::select(neg, small, big), small * big)
 }
 
 #[cfg(test)]
 mod tests {
     use super::{
-        minus_abs_by_mask, sides, sides_exact_below, sigmoid_and_slope_guarded_v,
-        sigmoid_and_slope_v, unscaled,
+        sides, sides_exact_below, sigmoid_and_slope_guarded_v, sigmoid_and_slope_v, unscaled,
     };
     use crate::math::exp::exp_v;
     use crate::simd::Vector;
@@ -171,10 +161,9 @@ mod tests {
     /// Both sides, lane by lane, with and without the correction dropped
     /// for tiny `e`: the same bits, or both NaN.
     fn check<V: Vector<Elem = f32>>(x: V) {
-        let minus_abs = minus_abs_by_mask::<f32, V>(x);
         let exp = |x| unscaled(exp_v::<f32, V>(x));
-        let (_, small, big) = sides::<f32, V>(x, minus_abs, exp);
-        let (_, small0, big0) = sides_exact_below::<f32, V>(x, minus_abs, exp, 0.0);
+        let (_, small, big) = sides::<f32, V>(x, exp);
+        let (_, small0, big0) = sides_exact_below::<f32, V>(x, exp, 0.0);
         assert_same_bits(
             x,
             [("σ side small", small, small0), ("σ side big", big, big0)],
@@ -200,9 +189,10 @@ mod tests {
         crate::math::for_every_f32::<V>(check);
     }
 
-    /// The one-sample kernels' sigmoid and slope (`−|x|` by the sign bit,
-    /// the guarded `exp`) against the batch kernels' (`−|x|` by the mask,
-    /// the plain `exp`): the same bits, or both NaN.
+    /// The one-sample kernels' sigmoid and slope (the guarded `exp`, and
+    /// `1 + e` from `e`) against the batch kernels' (the scaled
+    /// non-positive `exp`, and `1 + e` fused from it): the same bits, or
+    /// both NaN.
     fn check_guarded<V: Vector<Elem = f32>>(x: V) {
         let (h, slope) = sigmoid_and_slope_guarded_v::<f32, V>(x);
         let (h0, slope0) = sigmoid_and_slope_v::<f32, V>(x);
