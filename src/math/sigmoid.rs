@@ -51,11 +51,14 @@ use crate::simd::Vector;
 /// `−|x|` is `x` with its sign bit set, one bitwise instruction on the
 /// chain. (Until session 32 the batch kernels took it by a select on the
 /// sign mask, which shared the compare with the final select but put the
-/// compare's mask move on the chain; the sign bit took the 5→3→5 batch
-/// from 5.81 to 5.75–5.76 ns per sample, best of 51, two function
-/// alignments. On an earlier kernel the same change had made LLVM spill
-/// more, 8.61 → 8.78 ns.) `exp` gives `(E, b)` with `e = E·b`
-/// (see [`Scaled`]).
+/// compare's mask move on the chain. The sign bit took the 5→3→5 batch
+/// from 5.81 to 5.61 ns per sample, best of 51, in three builds of
+/// different function alignment (5.75–5.76 ns in a first build that
+/// changed the batch's sigmoid alone: code placement moves this kernel
+/// by about 2%), and criterion's `seed_batch4096` from 23.34–23.47 to
+/// 23.02–23.20 µs. On an earlier kernel the same change had made LLVM
+/// spill more, 8.61 → 8.78 ns.) `exp` gives `(E, b)` with `e = E·b` (see
+/// [`Scaled`]).
 #[inline(always)]
 fn sides<T: Real, V: Vector<Elem = T>>(x: V, exp: impl Fn(V) -> Scaled<V>) -> (V, V, V) {
     sides_exact_below(x, exp, T::from_f64(T::EPSILON.to_f64() / 8.0))
