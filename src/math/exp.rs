@@ -204,14 +204,15 @@ fn exp_v_normal_with<T: Real, V: Vector<Elem = T>>(x: V, t: Option<V>) -> V {
 ///
 /// With FMA, `tail·scale + head·scale`, fused: `head·scale` waits only for
 /// `head`, so the one rounding comes an add earlier on the chain (6 cycles
-/// of a 5→3→5 call; in [`exp_v_nonpositive_scaled`], the 5→3→5 batch 5.94
-/// → 5.85 ns per sample, best of 51). `head·scale` is exact (normal, and `head` is within
-/// 10% of `head + tail`), and the sum is normal, so rounding it commutes
-/// with the scaling: the bits are those of `(head + tail)·scale`, which
-/// rounds the sum and scales it exactly (release tests check every f32 of
-/// both callers' domains against `exp_v`). Without FMA, `tail·scale` would
-/// round on its own wherever it falls below the normal range (for a small
-/// `tail`, from `scale ≈ 2^-100` down).
+/// of a 5→3→5 call; in [`exp_v_nonpositive_scaled`], the 5→3→5 batch
+/// 5.94 → 5.85 ns per sample, best of 51). `head·scale` is exact (normal,
+/// and `head` is within 10% of `head + tail`), and the sum is normal, so
+/// rounding it commutes with the scaling: the bits are those of
+/// `(head + tail)·scale`, which rounds the sum and scales it exactly
+/// (release tests check every f32 of both callers' domains against
+/// `exp_v`). Without FMA, `tail·scale` would round on its own wherever it
+/// falls below the normal range (for a small `tail`, from `scale ≈ 2^-100`
+/// down).
 #[inline(always)]
 fn scaled_sum<T: Real, V: Vector<Elem = T>>(head: V, tail: V, scale: V) -> V {
     if cfg!(target_feature = "fma") {

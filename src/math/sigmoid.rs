@@ -57,42 +57,37 @@ use crate::simd::Vector;
 /// changed the batch's sigmoid alone: code placement moves this kernel
 /// by about 2%), and criterion's `seed_batch4096` from 23.34–23.47 to
 /// 23.02–23.20 µs. On an earlier kernel the same change had made LLVM
-/// spill more, 8.61 → 8.78 ns.) `exp` gives `(E, b)` with `e = E·b` (see
-/// [`Scaled`]).
+/// spill more, 8.61 → 8.78 ns.)
+///
+/// `exp` gives `E` with `e = E·back`, rounded once: `back = 1`, or `E`
+/// scaled up into the normal range by `exp_v_nonpositive_scaled` and
+/// `back = EXP_SCALED_BACK`. `d = 1 + e` is `fma(E, back, 1)`, the rounded
+/// `1 + e` bit for bit (see `exp_v_nonpositive_scaled`; without FMA it is
+/// the product and the sum, the same operations as `1 + e`). Fused, it
+/// runs beside `e` rather than after it, so the divide, which waits for
+/// `d`, starts one rounding step earlier: the 5→3→5 batch went from 5.86
+/// to 5.81 ns per sample (best of 51, Intel Xeon, the same in four builds
+/// with different function alignments). With `back = 1` the compiler
+/// folds the product and the fused step back into `e` and `1 + e`.
 #[inline(always)]
-fn sides<T: Real, V: Vector<Elem = T>>(x: V, exp: impl Fn(V) -> Scaled<V>) -> (V, V, V) {
-    sides_exact_below(x, exp, T::from_f64(T::EPSILON.to_f64() / 8.0))
+fn sides<T: Real, V: Vector<Elem = T>>(x: V, exp: impl Fn(V) -> V, back: T) -> (V, V, V) {
+    sides_exact_below(x, exp, back, T::from_f64(T::EPSILON.to_f64() / 8.0))
 }
-
-/// An exponential as `(E, b)`, the value `e = E·b` rounded once: `b = 1`,
-/// or `E` scaled up into the normal range by `exp_v_nonpositive_scaled`
-/// (and `b = 2^-96`). With FMA, [`sides_exact_below`] forms `d = 1 + e`
-/// from `E` in one fused step, beside `e` rather than after it, so the
-/// divide, which waits for `d`, starts one rounding step earlier: the
-/// 5→3→5 batch went from 5.86 to 5.81 ns per sample (best of 51, Intel
-/// Xeon, the same in four builds with different function alignments).
-/// With `b = 1` the compiler folds the product and the fused step back
-/// into `e` and `1 + e`.
-type Scaled<V> = (V, V);
 
 /// [`sides`] with the correction dropped below `e = exact_below`.
 #[inline(always)]
 fn sides_exact_below<T: Real, V: Vector<Elem = T>>(
     x: V,
-    exp: impl Fn(V) -> Scaled<V>,
+    exp: impl Fn(V) -> V,
+    back: T,
     exact_below: T,
 ) -> (V, V, V) {
     let one = V::splat(T::ONE);
     let zero = V::splat(T::ZERO);
     let neg = x.simd_lt(zero);
-    let (big_e, back) = exp(x.neg_abs());
+    let (big_e, back) = (exp(x.neg_abs()), V::splat(back));
     let e = big_e * back;
-    // The rounded 1 + e, bit for bit (see `exp_v_nonpositive_scaled`).
-    let d = if cfg!(target_feature = "fma") {
-        big_e.mul_add(back, one)
-    } else {
-        one + e
-    };
+    let d = big_e.mul_add(back, one);
     let d_lo = V::select(e.simd_lt(V::splat(exact_below)), zero, e - (d - one));
     let small = e / d;
     let corr = (-d_lo).mul_add(small, d_lo);
@@ -100,30 +95,24 @@ fn sides_exact_below<T: Real, V: Vector<Elem = T>>(
     (neg, small, one - small)
 }
 
-/// The batch kernels' exponential of `−|x|`, scaled (see [`Scaled`]).
+/// [`sides`] by the batch kernels' exponential of `−|x|`, scaled.
 #[inline(always)]
-fn nonpositive<T: Real, V: Vector<Elem = T>>(x: V) -> Scaled<V> {
-    let back = V::splat(T::from_f64(EXP_SCALED_BACK));
-    (exp_v_nonpositive_scaled::<T, V>(x), back)
-}
-
-/// An exponential that needs no scaling, as a [`Scaled`] pair.
-#[inline(always)]
-fn unscaled<T: Real, V: Vector<Elem = T>>(e: V) -> Scaled<V> {
-    (e, V::splat(T::ONE))
+fn sides_by_scaled_exp<T: Real, V: Vector<Elem = T>>(x: V) -> (V, V, V) {
+    let back = T::from_f64(EXP_SCALED_BACK);
+    sides::<T, V>(x, exp_v_nonpositive_scaled::<T, V>, back)
 }
 
 /// `σ(x)` on every lane.
 #[inline(always)]
 pub(crate) fn sigmoid_v<T: Real, V: Vector<Elem = T>>(x: V) -> V {
-    let (neg, small, big) = sides::<T, V>(x, nonpositive::<T, V>);
+    let (neg, small, big) = sides_by_scaled_exp::<T, V>(x);
     V::select(neg, small, big)
 }
 
 /// `(σ(x), σ(x)·σ(−x))` on every lane: the activation and its slope.
 #[inline(always)]
 pub(crate) fn sigmoid_and_slope_v<T: Real, V: Vector<Elem = T>>(x: V) -> (V, V) {
-    let (neg, small, big) = sides::<T, V>(x, nonpositive::<T, V>);
+    let (neg, small, big) = sides_by_scaled_exp::<T, V>(x);
     (V::select(neg, small, big), small * big)
 }
 
@@ -133,15 +122,13 @@ pub(crate) fn sigmoid_and_slope_v<T: Real, V: Vector<Elem = T>>(x: V) -> (V, V) 
 /// 173 cycles, best of 51.)
 #[inline(always)]
 pub(crate) fn sigmoid_and_slope_guarded_v<T: Real, V: Vector<Elem = T>>(x: V) -> (V, V) {
-    let (neg, small, big) = sides::<T, V>(x, |x| unscaled(exp_v_guarded::<T, V>(x)));
+    let (neg, small, big) = sides::<T, V>(x, exp_v_guarded::<T, V>, T::ONE);
     (V::select(neg, small, big), small * big)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{
-        sides, sides_exact_below, sigmoid_and_slope_guarded_v, sigmoid_and_slope_v, unscaled,
-    };
+    use super::{sides, sides_exact_below, sigmoid_and_slope_guarded_v, sigmoid_and_slope_v};
     use crate::math::exp::exp_v;
     use crate::simd::Vector;
 
@@ -164,9 +151,8 @@ mod tests {
     /// Both sides, lane by lane, with and without the correction dropped
     /// for tiny `e`: the same bits, or both NaN.
     fn check<V: Vector<Elem = f32>>(x: V) {
-        let exp = |x| unscaled(exp_v::<f32, V>(x));
-        let (_, small, big) = sides::<f32, V>(x, exp);
-        let (_, small0, big0) = sides_exact_below::<f32, V>(x, exp, 0.0);
+        let (_, small, big) = sides::<f32, V>(x, exp_v::<f32, V>, 1.0);
+        let (_, small0, big0) = sides_exact_below::<f32, V>(x, exp_v::<f32, V>, 1.0, 0.0);
         assert_same_bits(
             x,
             [("σ side small", small, small0), ("σ side big", big, big0)],
