@@ -26,8 +26,9 @@ operations, two on port 0 and one on port 5 (on the Emerald Rapids of
 sessions 30-33: 17 cycles latency, one per 10 cycles); loads, stores and
 register-to-register moves (eliminated at rename) on none. The floor is
 the fewest cycles in which the three ports can issue them all, which no
-schedule can beat; the time measured against it says how much of the
-rest is dependency chains. The model is an estimate (some
+schedule can beat; the time measured against it says how much the ports
+leave to something else (dependency chains, the schedulers; perf on a
+software clock cannot tell which). The model is an estimate (some
 scalar operations share ports 0 and 5 as well; Zen 4 has four
 floating-point pipes and splits 512-bit operations in two), and
 instruction counts do not depend on machine load.
@@ -60,6 +61,15 @@ def hottest(perf_data):
     sys.exit("hot_path.py: no user-space samples in the run")
 
 
+def jump_target(op, args):
+    """The address a direct jump goes to; None for other instructions and
+    for indirect jumps (`jmp *%rax`)."""
+    if not op.startswith("j"):
+        return None
+    m = re.match(r"([0-9a-f]+)\b", args)
+    return int(m.group(1), 16) if m else None
+
+
 def executed(annotation):
     """The instructions of the basic blocks that ran: those that collected
     samples, and those that fall through into them."""
@@ -68,12 +78,7 @@ def executed(annotation):
         m = re.match(r"\s*([0-9.]+)\s*:\s+([0-9a-f]+):\s+(\S+)\s*(.*)", line)
         if m:
             ins.append((float(m.group(1)), int(m.group(2), 16), m.group(3), m.group(4)))
-    targets = set()
-    for _, _, op, args in ins:
-        if op.startswith("j"):
-            t = re.match(r"([0-9a-f]+)", args)
-            if t:
-                targets.add(int(t.group(1), 16))
+    targets = {jump_target(op, args) for _, _, op, args in ins} - {None}
     blocks, cur = [], []
     for x in ins:
         if x[1] in targets and cur:
@@ -92,8 +97,8 @@ def executed(annotation):
     changed = True
     while changed:
         changed = False
-        jumped_to = {int(x[3].split()[0], 16) for b, h in zip(blocks, hot) if h
-                     for x in b if x[2].startswith("j") and re.match(r"[0-9a-f]+", x[3])}
+        jumped_to = {jump_target(op, args) for b, h in zip(blocks, hot) if h
+                     for _, _, op, args in b}
         for i in range(len(blocks) - 1):
             last = blocks[i][-1][2]
             if (not hot[i] and hot[i + 1] and not last.startswith(("jmp", "ret"))
@@ -169,8 +174,8 @@ def main():
     samples = re.search(r"\((\d+) samples", annotation)
     path, hot_blocks, all_blocks = executed(annotation)
     hot = {a for _, a, _, _ in path}
-    loops = [(a, t) for _, a, op, x in path if op.startswith("j")
-             for t in [int(x.split()[0], 16)] if t <= a and t in hot]
+    loops = [(a, t) for _, a, op, args in path
+             for t in [jump_target(op, args)] if t is not None and t <= a and t in hot]
     classes = collections.Counter()
     either = wide = five = zero = 0
     for _, _, op, a in path:
