@@ -2,7 +2,7 @@
 """The f32 coefficients of `Q` in constgrad's `exp` (`src/real.rs`).
 
     python3 -m pip install mpmath   # once
-    python3 scripts/exp_minimax.py [DEGREE]
+    python3 scripts/exp_minimax.py [DEGREE [TABLE]]
 
 `math::exp` evaluates `e^r = 1 + r + r²·Q(r)` for `|r| ≤ ln2/2` (the
 reduction `x = n·ln2 + r`; see `src/math/exp.rs`). This fits `Q` of degree
@@ -21,6 +21,11 @@ measured on 6001 evenly spaced points in mpmath.
 Output (DEGREE 4): relative error 3.1e-9 (2^-28.3) with exact
 coefficients, 3.6e-9 (2^-28.0) with the f32 ones, which is at most 0.06
 ulp of `e^r`. The Taylor series needs degree 6 in `Q` for that accuracy.
+
+With TABLE (default 1), the range is `|r| ≤ ln2/(2·TABLE)`: the table
+route of AVX-512 builds (`x = (16·m + j)·ln2/16 + r`, `2^(j/16)` from a
+table) takes DEGREE 1 and TABLE 16, relative error 1.60e-9 (2^-29.2)
+with f32 coefficients, 0.013 ulp.
 """
 
 import math
@@ -72,8 +77,9 @@ def chebyshev_in_powers(j):
 
 def main():
     degree = int(sys.argv[1]) if len(sys.argv) > 1 else 4
+    table = int(sys.argv[2]) if len(sys.argv) > 2 else 1
     n = degree + 1
-    half = float(mp.log(2) / 2) * 1.0005
+    half = float(mp.log(2) / (2 * table)) * 1.0005
     points = 1500
     rs = [half * math.cos(math.pi * (k + 0.5) / points) for k in range(points)]
     q = [float((mp.exp(mp.mpf(r)) - 1 - r) / mp.mpf(r) ** 2) for r in rs]
