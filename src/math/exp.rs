@@ -24,34 +24,39 @@
 //!
 //! # The table route (f32 on AVX-512 builds)
 //!
-//! Where a 16-entry table lookup is one permute and FMA is available
-//! (`Kernel::EXP_TABLE`: f32 on AVX-512 builds), `exp` takes a finer
-//! reduction: `16·m + j = round(16·x/ln 2)` with `0 ≤ j < 16`, `r = x −
-//! (16·m + j)·ln2/16`, `|r| ≤ ln2/32`, and `e^x = 2^m · 2^(j/16) · e^r`.
-//! `2^(j/16)` comes from a table as `hi + lo` (`hi` rounded, `lo` the rest,
-//! together within `2^-48`), and `e^r − 1 = r + r²·(q_0 + q_1·r)`, a minimax
-//! fit of relative error 1.6e-9 (0.013 ulp; `python3 scripts/exp_minimax.py
-//! 1 16`). `head = hi` and `tail = hi·(e^r − 1) + lo` (one FMA, below 2.3%
-//! of `head`) then take the place of the polynomial route's `head` and
-//! `tail` below, and `2^m` of its `2^n`, so the scalings, the guarded and
-//! non-positive routes and their proofs are unchanged. The reduction's
-//! first step is exact here too, by another argument: `x − n·LN2_HI/16`
-//! (`n = 16·m + j`, `|n| < 2^12`) is below 2^-5 in magnitude and a multiple
-//! of the smaller of `x`'s ulp (at least 2^-29 where `n ≠ 0`) and
-//! `LN2_HI/16`'s last bit (2^-19), so 24 bits hold it, and the fused
-//! product-difference, which rounds only its result, gives it exactly. The index `j` is the low 4 bits
-//! of the rounding shifter's sum, and `2^(m + k)` is that sum shifted
-//! ([`Vector::pow2_of_table_shifted`]). Errors: the last rounding (0.5
-//! ulp), `r`'s rounding, `tail`'s and the fit's (each at most 0.02–0.03
-//! ulp): measured over every f32, at most 0.568 ulp for normal results
-//! (against 0.724 by the polynomial route) and 0.762 for subnormal ones
-//! (0.792), and it costs fewer operations: 14 per exponential against 19.
-//! In the 5→3→5 batch, whose eight exponentials per sample took 30% of
-//! its time (knocked out, 5.61 → 3.93 ns per sample), the table route took
-//! 5.61 → 5.24 ns per sample, and one `input_grad` 39.8 → 38.7–38.9 ns
-//! (Intel Xeon, best of 51, alternating). Builds without AVX-512 keep the
-//! polynomial route: there a 16-entry lookup is several instructions (AVX2)
-//! or a lane at a time (SSE2). f64 keeps it too.
+//! Where a 16-entry table lookup takes one or two permutes and FMA is
+//! available (`Kernel::EXP_TABLE`: f32 on AVX-512 builds), `exp` takes a
+//! finer reduction: `16·m + j = round(16·x/ln 2)` with `0 ≤ j < 16`, `r =
+//! x − (16·m + j)·ln2/16`, `|r| ≤ ln2/32`, and `e^x = 2^m · 2^(j/16) ·
+//! e^r`. `2^(j/16)` comes from a table as `hi + lo` (`hi` rounded, `lo` the
+//! rest, together within `2^-48`), and `e^r − 1 = r + r²·(q_0 + q_1·r)`, a
+//! minimax fit of relative error 1.6e-9 (0.013 ulp; `python3
+//! scripts/exp_minimax.py 1 16`). `head = hi` and `tail = hi·(e^r − 1) +
+//! lo` (one FMA, below 2.3% of `head`) then take the place of the
+//! polynomial route's `head` and `tail` below, and `2^m` of its `2^n`, so
+//! the scalings, the guarded and non-positive routes and their proofs are
+//! unchanged.
+//!
+//! The reduction's first step is exact here too, by another argument: `x −
+//! n·LN2_HI/16` (`n = 16·m + j`, `|n| < 2^12`) is below 2^-5 in magnitude
+//! and a multiple of the smaller of `x`'s ulp (at least 2^-29 where `n ≠
+//! 0`) and `LN2_HI/16`'s last bit (2^-19), so 24 bits hold it, and the
+//! fused product-difference, which rounds only its result, gives it
+//! exactly. The index `j` is the low 4 bits of the rounding shifter's sum,
+//! and `2^(m + k)` is that sum shifted ([`Vector::pow2_of_table_shifted`]).
+//!
+//! Errors: the last rounding (0.5 ulp), `r`'s rounding, `tail`'s and the
+//! fit's (each at most 0.02–0.03 ulp): measured over every f32, at most
+//! 0.568 ulp for normal results (against 0.724 by the polynomial route)
+//! and 0.762 for subnormal ones (0.792). An exponential is 14 vector
+//! operations, two of them the lookups, against the polynomial route's 19.
+//! In the 5→3→5 batch, whose eight exponentials per sample took 30% of its
+//! time (knocked out, 5.61 → 3.93 ns per sample), a block executes 42
+//! arithmetic operations fewer and 16 permutes more, and the table route
+//! took 5.61 → 5.24 ns per sample, and one `input_grad` 39.8 → 38.7–38.9
+//! ns (Intel Xeon, best of 51, alternating). Builds without AVX-512 keep
+//! the polynomial route: there a 16-entry lookup is several instructions
+//! (AVX2) or a lane at a time (SSE2). f64 keeps it too.
 //!
 //! `exp_v_guarded_plus` evaluates `e^(x + t)` for a correction `t` below
 //! half an ulp of `x` (the exact rounding error of a difference
