@@ -83,17 +83,20 @@ pub trait Vector:
     /// `n + k` in the normal exponent range: [`Vector::pow2`] of `n + k`,
     /// with `k` folded into its constant (no extra instruction).
     fn pow2_plus(n: Self, k: Self::Elem) -> Self;
-    /// The shifter `c` of [`Vector::pow2_of_shifted`] for the offset `k`:
-    /// `1.5·2^mant + bias + k`, an integer in `[2^mant, 2^(mant+1))`, where
-    /// the spacing of the floats is 1. So `y + c`, rounded once, is
-    /// `round(y) + c` for `|y| < 2^(mant−2)`, and subtracting `c` again
-    /// gives `round(y)` exactly.
-    fn pow2_shifter(k: Self::Elem) -> Self::Elem;
-    /// `2^(n + k)` from `t = n + pow2_shifter(k)` (`n` an integer with
-    /// `n + k` in the normal exponent range): one shift, which moves the low
-    /// significand bits of `t`, `n + k + bias`, into the exponent field.
-    /// [`Vector::pow2_plus`] is this after the addition.
-    fn pow2_of_shifted(t: Self) -> Self;
+    /// The shifter `c` of [`Vector::pow2_of_shifted`] for the offset `k`
+    /// and `b` fraction bits: `1.5·2^mant + 2^b·(bias + k)`, an integer in
+    /// `[2^mant, 2^(mant+1))`, where the spacing of the floats is 1. So
+    /// `y + c`, rounded once, is `round(y) + c` for `|y| < 2^(mant−2)`,
+    /// subtracting `c` again gives `round(y)` exactly, and the low `b` bits
+    /// of the sum are `round(y) mod 2^b` (with `b = 4`, the index of
+    /// [`Vector::lookup16`]).
+    fn pow2_shifter(k: Self::Elem, b: u32) -> Self::Elem;
+    /// `2^(m + k)` from `t = 2^b·m + j + pow2_shifter(k, b)` (`m` an integer
+    /// with `m + k` in the normal exponent range, `0 ≤ j < 2^b`): shifts,
+    /// which drop `j` and move the significand bits `m + k + bias` into the
+    /// exponent field (one shift for `b = 0`). [`Vector::pow2_plus`] is this
+    /// after the addition, with `b = 0`.
+    fn pow2_of_shifted(t: Self, b: u32) -> Self;
     /// For positive normal `x`: `(k, m)` with `x = 2^k · m`, `m ∈ [√½, √2)`,
     /// and `k` an integer (as a float). Integer work only, no compare.
     fn split_exponent(x: Self) -> (Self, Self);
@@ -117,15 +120,6 @@ pub trait Vector:
     /// `f32x8`. The `f64` types look their lanes up one at a time; no
     /// kernel uses them (see `Kernel::EXP_TABLE`).
     fn lookup16(table: &[Self::Elem; 16], idx: Self) -> Self;
-    /// The shifter `c` of [`Vector::pow2_of_table_shifted`] for the offset
-    /// `k`: `1.5·2^mant + 16·(bias + k)`. So `16·y + c`, rounded once, is
-    /// `round(16·y) + c` for `|16·y| < 2^(mant−2)`, whose low 4 bits are
-    /// `round(16·y) mod 16` (the lookup index of [`Vector::lookup16`]).
-    fn pow2_table_shifter(k: Self::Elem) -> Self::Elem;
-    /// `2^(m + k)` from `t = 16·m + j + pow2_table_shifter(k)` (`0 ≤ j < 16`,
-    /// `m + k` in the normal exponent range): two shifts, which drop `j` and
-    /// move `m + k + bias` into the exponent field.
-    fn pow2_of_table_shifted(t: Self) -> Self;
 }
 
 /// [`Vector::lookup16`] of one zmm table (`vpermps` on AVX-512 builds).
@@ -339,18 +333,19 @@ macro_rules! impl_vector {
                 // Adding the shifter puts the biased exponent of `2^(n + k)`
                 // in the low mantissa bits (every term is an integer well
                 // inside the significand, so the sum is exact).
-                Self::pow2_of_shifted(n + wide::$v::splat(Self::pow2_shifter(k)))
+                Self::pow2_of_shifted(n + wide::$v::splat(Self::pow2_shifter(k, 0)), 0)
             }
             #[inline(always)]
-            fn pow2_shifter(k: $t) -> $t {
-                $bias as $t + 1.5 * (1u64 << $mant) as $t + k
+            fn pow2_shifter(k: $t, b: u32) -> $t {
+                1.5 * (1u64 << $mant) as $t + (1u64 << b) as $t * ($bias as $t + k)
             }
             #[inline(always)]
-            fn pow2_of_shifted(t: Self) -> Self {
-                // Shifting left by `mant` moves exactly the low bits
-                // `n + k + bias` into the exponent field and drops the
-                // shifter's leading bits above them.
-                wide::$v::from_bits(t.to_bits() << $mant)
+            fn pow2_of_shifted(t: Self, b: u32) -> Self {
+                // Shifting right by `b` drops `j`; shifting left by `mant`
+                // then moves exactly the low bits `m + k + bias` into the
+                // exponent field and drops the shifter's leading bits above
+                // them. (A shift by 0 folds away.)
+                wide::$v::from_bits((t.to_bits() >> b) << $mant)
             }
             #[inline(always)]
             fn transpose(rows: &mut [Self]) {
@@ -370,17 +365,6 @@ macro_rules! impl_vector {
             #[inline(always)]
             fn lookup16(table: &[$t; 16], idx: Self) -> Self {
                 ($lookup)(table, idx)
-            }
-            #[inline(always)]
-            fn pow2_table_shifter(k: $t) -> $t {
-                1.5 * (1u64 << $mant) as $t + 16.0 * ($bias as $t + k)
-            }
-            #[inline(always)]
-            fn pow2_of_table_shifted(t: Self) -> Self {
-                // `t >> 4` is `m + k + bias` plus the shifter's leading bits
-                // over 16, which the left shift drops (as in
-                // `pow2_of_shifted`).
-                wide::$v::from_bits((t.to_bits() >> 4) << $mant)
             }
             #[inline(always)]
             fn lane_mask(bits: u32) -> Self {
@@ -584,9 +568,9 @@ mod tests {
         lookup16_picks_by_the_low_four_bits::<wide::f64x8>(f64::from_bits);
     }
 
-    /// `pow2_of_table_shifted(16·m + j + pow2_table_shifter(k))` is
-    /// `2^(m + k)` for every `j` and every `m + k` in the normal exponents,
-    /// negative `m` included (the shift rounds `m + j/16` down).
+    /// `pow2_of_shifted(16·m + j + pow2_shifter(k, 4), 4)` is `2^(m + k)`
+    /// for every `j` and every `m + k` in the normal exponents, negative `m`
+    /// included (the shift rounds `m + j/16` down).
     fn table_shift_gives_two_to_the_m<V: Vector>(
         to_f64: impl Fn(V::Elem) -> f64,
         from_f64: impl Fn(f64) -> V::Elem,
@@ -595,9 +579,9 @@ mod tests {
         for k in [0, 96] {
             for m in (1 - emax - k)..=(emax - k) {
                 for j in 0..16 {
-                    let shifter = to_f64(V::pow2_table_shifter(from_f64(f64::from(k))));
+                    let shifter = to_f64(V::pow2_shifter(from_f64(f64::from(k)), 4));
                     let t = V::splat(from_f64(f64::from(16 * m + j) + shifter));
-                    let got = to_f64(V::pow2_of_table_shifted(t).to_array().as_ref()[0]);
+                    let got = to_f64(V::pow2_of_shifted(t, 4).to_array().as_ref()[0]);
                     assert_eq!(got, 2f64.powi(m + k), "m = {m}, j = {j}, k = {k}");
                 }
             }

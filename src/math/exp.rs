@@ -43,7 +43,7 @@
 //! 0`) and `LN2_HI/16`'s last bit (2^-19), so 24 bits hold it, and the
 //! fused product-difference, which rounds only its result, gives it
 //! exactly. The index `j` is the low 4 bits of the rounding shifter's sum,
-//! and `2^(m + k)` is that sum shifted ([`Vector::pow2_of_table_shifted`]).
+//! and `2^(m + k)` is that sum shifted ([`Vector::pow2_of_shifted`]).
 //!
 //! Errors: the last rounding (0.5 ulp), `r`'s rounding, `tail`'s and the
 //! fit's (each at most 0.02–0.03 ulp): measured over every f32, at most
@@ -299,14 +299,14 @@ fn exp_parts<T: Real, V: Vector<Elem = T>>(x: V, t: Option<V>, k: T) -> (V, V, V
     let s = V::splat;
     let fused = cfg!(target_feature = "fma");
     let shifter = s(if fused {
-        V::pow2_shifter(k)
+        V::pow2_shifter(k, 0)
     } else {
         T::ROUND_SHIFTER
     });
     let shifted = x.mul_add(s(T::LOG2E), shifter);
     let n = shifted - shifter;
     let scale = if fused {
-        V::pow2_of_shifted(shifted)
+        V::pow2_of_shifted(shifted, 0)
     } else {
         V::pow2_plus(n, k)
     };
@@ -326,6 +326,10 @@ fn exp_parts<T: Real, V: Vector<Elem = T>>(x: V, t: Option<V>, k: T) -> (V, V, V
     (head, tail, n, scale)
 }
 
+/// The bits of the table route's index `j`: [`Vector::lookup16`]'s 16
+/// entries, `2^(j/16)`.
+const TABLE_BITS: u32 = 4;
+
 /// [`exp_parts`] by the table route (module docs, "The table route"):
 /// `head = 2^(j/16)` rounded, from the table, `tail` the rest of
 /// `2^(j/16)·e^r` (the table's low part and `head·(e^r − 1)`), and `n = m`,
@@ -339,14 +343,15 @@ fn exp_parts_by_table<T: Real, V: Vector<Elem = T>>(
 ) -> (V, V, V, V) {
     let s = V::splat;
     let c = |v: f64| s(T::from_f64(v));
-    let shifter = s(V::pow2_table_shifter(k));
+    let steps = f64::from(1u32 << TABLE_BITS);
+    let shifter = s(V::pow2_shifter(k, TABLE_BITS));
     // 16·LOG2E, LN2_HI/16 and LN2_LO/16 scale exactly.
-    let shifted = x.mul_add(c(16.0 * T::LOG2E.to_f64()), shifter);
+    let shifted = x.mul_add(c(steps * T::LOG2E.to_f64()), shifter);
     let n = shifted - shifter;
     // x − n·LN2_HI/16 is exact (fused, and LN2_HI has few significant
     // bits: module docs); n·LN2_LO/16 and t join it in one rounding.
-    let r_hi = (-n).mul_add(c(T::LN2_HI.to_f64() / 16.0), x);
-    let ln2_lo = c(T::LN2_LO.to_f64() / 16.0);
+    let r_hi = (-n).mul_add(c(T::LN2_HI.to_f64() / steps), x);
+    let ln2_lo = c(T::LN2_LO.to_f64() / steps);
     let r = match t {
         Some(t) => r_hi + (-n).mul_add(ln2_lo, t),
         None => (-n).mul_add(ln2_lo, r_hi),
@@ -359,8 +364,9 @@ fn exp_parts_by_table<T: Real, V: Vector<Elem = T>>(
     // has 5 fraction bits and is never a half-integer); only `exp_v`'s
     // split scaling reads it.
     let round = s(T::ROUND_SHIFTER);
-    let m = (n.mul_add(c(1.0 / 16.0), c(-15.0 / 32.0)) + round) - round;
-    (head, tail, m, V::pow2_of_table_shifted(shifted))
+    let below_half = (steps - 1.0) / (2.0 * steps);
+    let m = (n.mul_add(c(1.0 / steps), c(-below_half)) + round) - round;
+    (head, tail, m, V::pow2_of_shifted(shifted, TABLE_BITS))
 }
 
 /// `c[0] + c[1]·z + c[2]·z² + …` by Estrin's scheme: pairs `c[2i] + c[2i+1]·z`
