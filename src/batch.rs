@@ -67,7 +67,8 @@ pub(crate) fn check_batch<A, B, C>(
 
 /// What a block's targets are.
 enum BlockTargets<T: Real, const OUT: usize> {
-    /// Every sample has a class label; lane-wise labels as floats.
+    /// Every sample has a class label: each lane holds its label index as a
+    /// bit pattern (see `label_mask`).
     Class(T::Batch),
     /// Every sample has a probability row; `Y[j]` across the block.
     Probs([T::Batch; OUT]),
@@ -170,23 +171,36 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     }
 
     /// The block's targets in lane form, or `None` for a mixed block.
+    ///
+    /// A lane's label is read only where its kind has been checked, and
+    /// the first target of the other kind ends the gather. The compiler
+    /// then inserts each label straight from memory into its lane; a
+    /// "mixed" flag set in passing instead left it, per lane, a choice
+    /// between the label and a default to convert and move through
+    /// registers (42 instructions more per 16-sample block of 5→3→5,
+    /// session 35). The probability rows' gather keeps the flag: written
+    /// the same way, it made the labels' block slower (BENCHMARKS.md,
+    /// "Session 35").
     #[inline(always)]
     fn block_targets(&self, tb: &[Target<OUT, T>]) -> Option<BlockTargets<T, OUT>> {
         let zero = <T::Batch as Vector>::splat(T::ZERO);
         match tb.first() {
-            // Labels travel as floats; beyond 2^24 classes an f32 lane
-            // could no longer tell neighbouring labels apart.
-            Some(Target::Class(_)) if OUT > 1 << 24 => None,
+            // A label travels as its bit pattern (see `label_mask`), which
+            // holds 32 bits in every element type.
+            Some(Target::Class(_)) if OUT as u64 > 1 << 32 => None,
             Some(Target::Class(_)) => {
                 let mut labels = zero.to_array();
-                let mut mixed = false;
-                for_lanes::<T::Batch>(tb.len(), |s| match &tb[s] {
-                    // `l < OUT ≤ 2^24` (above), so the i32 conversion is exact
-                    // and cheaper than usize → f64.
-                    Target::Class(l) => labels.as_mut()[s] = T::from_f64(f64::from(l.get() as i32)),
-                    Target::Probs(_) => mixed = true,
-                });
-                (!mixed).then(|| BlockTargets::Class(<T::Batch as Vector>::from_array(labels)))
+                try_for_lanes::<T::Batch>(tb.len(), |s| match &tb[s] {
+                    Target::Class(l) => {
+                        // `l < OUT ≤ 2^32` (above): the cast is exact.
+                        labels.as_mut()[s] = <T::Batch as Vector>::elem_of_bits(l.get() as u32);
+                        Some(())
+                    }
+                    Target::Probs(_) => None,
+                })?;
+                Some(BlockTargets::Class(<T::Batch as Vector>::from_array(
+                    labels,
+                )))
             }
             Some(Target::Probs(_)) => {
                 let mut cols = [zero.to_array(); OUT];
@@ -396,10 +410,14 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     }
 }
 
-/// The lanes whose label (a float, see [`Mlp::block_targets`]) is class `j`.
+/// The lanes whose label is class `j`. A label travels in its lane as the
+/// bit pattern of its index ([`Mlp::block_targets`]), so it needs no
+/// conversion on the way in, and is compared as an integer: as floats,
+/// small indices are subnormal, which a denormals-are-zero mode would read
+/// as zero.
 #[inline(always)]
 fn label_mask<T: Real>(labels: &T::Batch, j: usize) -> T::Batch {
-    labels.simd_eq(<T::Batch as Vector>::splat(T::from_f64(j as f64)))
+    labels.bits_eq(j as u32)
 }
 
 /// In each lane, `value(j)` for the class `j < N` whose mask `is_class(j)`
@@ -1128,15 +1146,26 @@ fn blocks<'a, T: Real, const IN: usize, const OUT: usize>(
 /// into straight-line moves with no bounds checks.
 #[inline(always)]
 fn for_lanes<V: Vector>(n: usize, mut f: impl FnMut(usize)) {
+    try_for_lanes::<V>(n, |s| {
+        f(s);
+        Some(())
+    });
+}
+
+/// [`for_lanes`] that stops at the first lane where `f` gives `None`, and
+/// then gives `None` itself.
+#[inline(always)]
+fn try_for_lanes<V: Vector>(n: usize, mut f: impl FnMut(usize) -> Option<()>) -> Option<()> {
     if n == V::LANES {
         for s in 0..V::LANES {
-            f(s);
+            f(s)?;
         }
     } else {
         for s in 0..n.min(V::LANES) {
-            f(s);
+            f(s)?;
         }
     }
+    Some(())
 }
 
 /// `out_k = Σ_i v[i]·(rows[k][i]/2 − pivot(k))` (with a pivot) or

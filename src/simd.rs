@@ -114,6 +114,12 @@ pub trait Vector:
     /// A lane mask (for [`Vector::select`]) set in the lanes whose bit of
     /// `bits` is set.
     fn lane_mask(bits: u32) -> Self;
+    /// The element whose bit pattern is the integer `i`: a label carried in
+    /// a lane, read back only by [`Vector::bits_eq`], never by arithmetic.
+    fn elem_of_bits(i: u32) -> Self::Elem;
+    /// A lane mask (for [`Vector::select`]) set in the lanes whose bit
+    /// pattern is the integer `i`: an integer compare.
+    fn bits_eq(self, i: u32) -> Self;
     /// Lane `s` of the result is `table[i]`, where `i` is the low 4 bits of
     /// lane `s` of `idx` read as an integer: a table lookup, one `vpermps`
     /// of a zmm table on AVX-512 builds, two of ymm halves and a blend in
@@ -367,6 +373,15 @@ macro_rules! impl_vector {
                 ($lookup)(table, idx)
             }
             #[inline(always)]
+            fn elem_of_bits(i: u32) -> $t {
+                <$t>::from_bits(<$u>::from(i))
+            }
+            #[inline(always)]
+            fn bits_eq(self, i: u32) -> Self {
+                let eq = wide::$ui::simd_eq(self.to_bits(), wide::$ui::splat(<$u>::from(i)));
+                wide::$v::from_bits(eq)
+            }
+            #[inline(always)]
             fn lane_mask(bits: u32) -> Self {
                 let mut lanes = [0; $n];
                 for (s, l) in lanes.iter_mut().enumerate() {
@@ -566,6 +581,44 @@ mod tests {
         lookup16_picks_by_the_low_four_bits::<wide::f32x16>(f32_bits);
         lookup16_picks_by_the_low_four_bits::<wide::f64x4>(f64::from_bits);
         lookup16_picks_by_the_low_four_bits::<wide::f64x8>(f64::from_bits);
+    }
+
+    /// `bits_eq(i)` selects exactly the lanes set to `elem_of_bits(i)`,
+    /// for indices whose bit patterns are subnormal, NaN, `-0.0` or above
+    /// 2^24 as floats: the compare is on integers, the lanes only carry
+    /// the bits. (Expected lanes from a plain integer compare.)
+    fn bits_eq_finds_each_lanes_index<V: Vector>(one: V::Elem)
+    where
+        V::Elem: PartialEq + core::fmt::Debug,
+    {
+        let indices = [0, 1, 7, (1 << 24) + 1, 0x7f80_0001, 0x8000_0000, u32::MAX];
+        for shift in 0..indices.len() {
+            let at = |s: usize| indices[(s + shift) % indices.len()];
+            let mut lanes = V::ZERO.to_array();
+            for (s, l) in lanes.as_mut().iter_mut().enumerate() {
+                *l = V::elem_of_bits(at(s));
+            }
+            let lanes = V::from_array(lanes);
+            for probe in indices.iter().copied().chain([2, 1 << 24]) {
+                let hit = V::select(lanes.bits_eq(probe), V::splat(one), V::ZERO).to_array();
+                for (s, h) in hit.as_ref().iter().enumerate() {
+                    let want = if at(s) == probe {
+                        one
+                    } else {
+                        V::ZERO.to_array().as_ref()[0]
+                    };
+                    assert_eq!(*h, want, "lane {s} holds {:#x}, probe {probe:#x}", at(s));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn bits_eq_finds_each_lanes_index_at_every_width() {
+        bits_eq_finds_each_lanes_index::<wide::f32x8>(1.0);
+        bits_eq_finds_each_lanes_index::<wide::f32x16>(1.0);
+        bits_eq_finds_each_lanes_index::<wide::f64x4>(1.0);
+        bits_eq_finds_each_lanes_index::<wide::f64x8>(1.0);
     }
 
     /// `pow2_of_shifted(16·m + j + pow2_shifter(k, 4), 4)` is `2^(m + k)`
