@@ -348,7 +348,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 // W2[k][l] of each lane's own label, then Σ_j e_j·(W2[k][j] − W2[k][l])/2
                 // (halved so the difference of two finite weights stays finite),
                 // divided by s/2 (see `pivot_unscale`).
-                let w2_at_label = |k: usize| pivot_half::<T, OUT>(&self.w2.rows()[k], is_label);
+                let w2_at_label = |k: usize| label_half::<T, OUT>(&self.w2.rows()[k], labels);
                 lanes_times_rows(d_theta, self.w2.rows(), None, Some(&w2_at_label), |k, u| {
                     g_a[k] = pivot_unscale::<T, T::Batch>(u, sum) * g_a[k]
                 });
@@ -448,6 +448,32 @@ fn pivot_half<T: Real, const N: usize>(
         w = <T::Batch as Vector>::select(is_pivot(j), splat(wj), w);
     }
     w * splat(T::from_f64(0.5))
+}
+
+/// `row[l]/2` in each lane for the lane's label `l`: [`pivot_half`] over
+/// the label masks, or, where [`Vector::LOOKUP16`] and the row fits 16
+/// entries, [`looked_up_half`]: one permute (and a masked load of the row)
+/// in place of a masked move per class, and none of the label compares.
+/// The same bits either way. (5→3→5 batch: 5.13 → 5.09 ns per sample,
+/// best of 51, session 35.)
+#[inline(always)]
+fn label_half<T: Real, const N: usize>(row: &[T; N], labels: &T::Batch) -> T::Batch {
+    if N <= 16 && <T::Batch as Vector>::LOOKUP16 {
+        looked_up_half::<T, N>(row, labels)
+    } else {
+        pivot_half::<T, N>(row, |j| label_mask::<T>(labels, j))
+    }
+}
+
+/// `row[l]/2` in each lane, `l` the lane's label, by a lookup of the
+/// label's bit pattern (see [`label_mask`]) in `row` padded to 16 entries
+/// (`N ≤ 16`: the lookup reads the index's low four bits).
+#[inline(always)]
+fn looked_up_half<T: Real, const N: usize>(row: &[T; N], labels: &T::Batch) -> T::Batch {
+    let mut table = [T::ZERO; 16];
+    let n = N.min(16);
+    table[..n].copy_from_slice(&row[..n]);
+    <T::Batch as Vector>::lookup16(&table, *labels) * <T::Batch as Vector>::splat(T::from_f64(0.5))
 }
 
 /// How many leading inputs of a block of `n` samples [`lanes_from_rows`]
@@ -1651,6 +1677,56 @@ mod tests {
     fn rows_move_into_lanes_and_back() {
         round_trips!(f32: 1 2 3 4 5 6 7 8 9 16 17);
         round_trips!(f64: 1 2 3 4 5 6 7 8 9 16 17);
+    }
+
+    /// Each lane's entry of a row at its label, halved, by the lookup and
+    /// by the label masks: both are `row[l]·½` in every lane, for every
+    /// label of rows of 1 to 16 entries (a subnormal one among them).
+    fn label_half_picks_the_labels_entry<T: Real, const N: usize>() {
+        let row: [T; N] = core::array::from_fn(|j| match j {
+            // Subnormal in either type.
+            3 => T::from_f64(if T::EPSILON.to_f64() > 1e-10 {
+                1e-40
+            } else {
+                1e-310
+            }),
+            _ => T::from_f64((j as f64 + 1.25) * if j % 2 == 0 { 1.0 } else { -1e3 }),
+        });
+        let lanes = <T::Batch as Vector>::LANES;
+        for shift in 0..N {
+            let label = |s: usize| (s * 7 + shift) % N;
+            let mut l = <T::Batch as Vector>::ZERO.to_array();
+            for (s, v) in l.as_mut().iter_mut().enumerate() {
+                *v = <T::Batch as Vector>::elem_of_bits(label(s) as u32);
+            }
+            let labels = <T::Batch as Vector>::from_array(l);
+            let by_lookup = looked_up_half::<T, N>(&row, &labels).to_array();
+            let by_masks = pivot_half::<T, N>(&row, |j| label_mask::<T>(&labels, j)).to_array();
+            for s in 0..lanes {
+                let want = (row[label(s)] * T::from_f64(0.5)).to_f64();
+                let got = [
+                    by_lookup.as_ref()[s].to_f64(),
+                    by_masks.as_ref()[s].to_f64(),
+                ];
+                assert_eq!(
+                    got,
+                    [want; 2],
+                    "{} N = {N}, lane {s}, label {}",
+                    T::NAME,
+                    label(s)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn label_half_picks_the_labels_entry_by_lookup_and_by_masks() {
+        label_half_picks_the_labels_entry::<f32, 1>();
+        label_half_picks_the_labels_entry::<f32, 5>();
+        label_half_picks_the_labels_entry::<f32, 16>();
+        label_half_picks_the_labels_entry::<f64, 1>();
+        label_half_picks_the_labels_entry::<f64, 5>();
+        label_half_picks_the_labels_entry::<f64, 16>();
     }
 
     /// The head start is the documented 96 samples of 5→3→5 (9024 units

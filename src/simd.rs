@@ -126,6 +126,10 @@ pub trait Vector:
     /// `f32x8`. The `f64` types look their lanes up one at a time; no
     /// kernel uses them (see `Kernel::EXP_TABLE`).
     fn lookup16(table: &[Self::Elem; 16], idx: Self) -> Self;
+    /// Whether [`Vector::lookup16`] is one or two permutes: the `f32`
+    /// types on AVX-512 builds. Elsewhere it is a lane at a time or
+    /// `wide`'s byte-shuffle emulation, which kernels avoid.
+    const LOOKUP16: bool;
 }
 
 /// [`Vector::lookup16`] of one zmm table (`vpermps` on AVX-512 builds).
@@ -250,7 +254,7 @@ macro_rules! impl_vector {
         let half = |o: usize| wide::$half::new(core::array::from_fn(|i| a[o + i]));
         (half(0) + half($n / 2)).reduce_add()
     }};
-    ($v:ident, $t:ident, $n:literal, $u:ident, $ui:ident, $mant:literal, $bias:literal, $lookup:expr $(, $half:ident)?) => {
+    ($v:ident, $t:ident, $n:literal, $u:ident, $ui:ident, $mant:literal, $bias:literal, ($lookup:expr, $lookup_fast:expr) $(, $half:ident)?) => {
         impl Vector for wide::$v {
             type Elem = $t;
             type Array = [$t; $n];
@@ -372,6 +376,7 @@ macro_rules! impl_vector {
             fn lookup16(table: &[$t; 16], idx: Self) -> Self {
                 ($lookup)(table, idx)
             }
+            const LOOKUP16: bool = $lookup_fast;
             #[inline(always)]
             fn elem_of_bits(i: u32) -> $t {
                 <$t>::from_bits(<$u>::from(i))
@@ -427,7 +432,16 @@ macro_rules! impl_vector {
 // (Writing the halving out on arrays at every width instead cost the
 // 5→3→5 `input_grad` about 20 cycles per call on Zen 4: LLVM kept the lanes
 // in memory.)
-impl_vector!(f32x8, f32, 8, u32, u32x8, 23, 127, lookup16_f32x8);
+impl_vector!(
+    f32x8,
+    f32,
+    8,
+    u32,
+    u32x8,
+    23,
+    127,
+    (lookup16_f32x8, cfg!(target_feature = "avx512f"))
+);
 impl_vector!(
     f32x16,
     f32,
@@ -436,7 +450,7 @@ impl_vector!(
     u32x16,
     23,
     127,
-    lookup16_f32x16,
+    (lookup16_f32x16, cfg!(target_feature = "avx512f")),
     f32x8
 );
 impl_vector!(
@@ -447,7 +461,7 @@ impl_vector!(
     u64x4,
     52,
     1023,
-    lookup16_by_lanes!(f64x4, f64)
+    (lookup16_by_lanes!(f64x4, f64), false)
 );
 impl_vector!(
     f64x8,
@@ -457,7 +471,7 @@ impl_vector!(
     u64x8,
     52,
     1023,
-    lookup16_by_lanes!(f64x8, f64),
+    (lookup16_by_lanes!(f64x8, f64), false),
     f64x4
 );
 
