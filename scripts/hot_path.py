@@ -20,10 +20,11 @@ skid only moves it within the path. A loop on the path is counted once
 Each executed instruction is then charged to the ports an Intel core with
 AVX-512 (Ice Lake, Sapphire/Emerald Rapids) gives it: a 512-bit ALU or FMA
 operation runs on port 5 or on ports 0 and 1 together, a narrower one on
-any of ports 0, 1 and 5; shuffles (inserts included), compares into a
-mask register and moves into mask registers on port 5 alone; a 512-bit
-`vdivps` is three operations, two on port 0 and one on port 5 (on the
-Emerald Rapids of sessions 30-33: 17 cycles latency, one per 10 cycles);
+any of ports 0, 1 and 5; shuffles (inserts and expands included),
+compares into a mask register and moves into mask registers on port 5
+alone; a 512-bit `vdivps` is three operations, two on port 0 and one
+on port 5 (on the Emerald Rapids of sessions 30-33: 17 cycles latency,
+one per 10 cycles);
 loads, stores, register-to-register moves and zeroing idioms (`vpxor` of
 a register with itself), both done at register renaming, on none. (Until
 session 35 the zeroing idioms and `vpinsrd` counted as ALU operations on
@@ -112,7 +113,7 @@ def executed(annotation):
     return path, sum(hot), len(blocks)
 
 
-SHUFFLES = ("vperm", "vinsert", "vpinsr", "vextract", "vshuf", "vunpck", "vbroadcast", "vpbroadcast",
+SHUFFLES = ("vperm", "vpexpand", "vexpand", "vinsert", "vpinsr", "vextract", "vshuf", "vunpck", "vbroadcast", "vpbroadcast",
             "vmovshdup", "vmovsldup")
 
 # `vpxor %xmm1,%xmm1,%xmm1` and the like: a zero, set at register renaming.
