@@ -511,9 +511,10 @@ const PERMUTED_INPUTS_MAX: usize = MAX_NARROW_LANES - 1;
 /// most [`PERMUTED_INPUTS_MAX`]), on AVX-512 builds, where a two-register
 /// permute is one instruction.
 ///
-/// The block's `IN·LANES` values are contiguous in memory, so LLVM reads
-/// them as `IN` vectors in a few wide loads (and writes `dL/dx` back in
-/// whole halves of vectors), and each column is picked out of them with
+/// The block's `IN·LANES` values are contiguous in memory, so they load as
+/// `IN` vectors, one load each (through `Mat`'s flat view of the rows;
+/// LLVM writes `dL/dx` back in whole halves of vectors), and each column
+/// is picked out of them with
 /// one permute per pair of vectors and a blend between pairs: for 5→3→5,
 /// 15 permutes and 10 blends each way. Moved a lane at a time, the 5→3→5
 /// block function held 144 inserts and extracts, which Intel cores run on
@@ -611,17 +612,16 @@ fn lanes_from_rows<T: Real, const IN: usize>(
     let (w, lanes) = (<T::Narrow as Vector>::LANES, <T::Batch as Vector>::LANES);
     if permuted_rows::<T, IN>(xb.len()) {
         // The block's values in memory order, as `IN` vectors: lane `t` of
-        // vector `q` is value `p = q·LANES + t`, consecutive in memory, so
-        // LLVM merges the reads into wide loads.
-        let mut flat = [<T::Batch as Vector>::ZERO; IN];
-        for (q, f) in flat.iter_mut().enumerate() {
-            let mut a = <T::Batch as Vector>::ZERO.to_array();
-            for (t, v) in a.as_mut().iter_mut().enumerate() {
-                let p = q * lanes + t;
-                *v = xb[p / IN].row()[p % IN];
-            }
-            *f = <T::Batch as Vector>::from_array(a);
-        }
+        // vector `q` is value `q·LANES + t` of the rows read as one slice,
+        // one load per vector. (Read element by element, `xb[p / IN]`'s
+        // `p % IN`, they are as consecutive, but LLVM merged them only in
+        // part: per vector a 32-byte and a 16-byte load and four
+        // one-element blends: 36 instructions more per 5→3→5 block, and
+        // 2–4% of its time in six of seven builds of different code layout,
+        // session 35.)
+        let all = RowVec::<IN, T>::flat(xb);
+        let flat: [T::Batch; IN] =
+            core::array::from_fn(|q| simd::load_at::<T::Batch>(all, q * lanes, T::ZERO));
         for_each_pick!(T, IN, true, |i, picks| {
             x[i] = pick_lanes::<T, IN>(&flat, picks);
         });

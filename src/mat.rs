@@ -29,7 +29,9 @@ use crate::simd::{self, Vector};
 /// An `R`×`C` matrix of `T` (default `f32`), stored row-major as `[[T; C]; R]`.
 ///
 /// `Mat` is `Copy` and lives wherever you put it: on the stack, in a `static`,
-/// or in a `Box` for large shapes.
+/// or in a `Box` for large shapes. It is `#[repr(transparent)]` over its
+/// `[[T; C]; R]` (bytemuck's [`TransparentWrapper`](bytemuck::TransparentWrapper)),
+/// so a slice of matrices is its elements back to back.
 ///
 /// # Examples
 ///
@@ -43,7 +45,9 @@ use crate::simd::{self, Vector};
 /// assert_eq!(a.transpose().rows(), &[[1.0, 3.0, 5.0], [2.0, 4.0, 6.0]]);
 /// assert_eq!(&a * &b, c);
 /// ```
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, PartialEq, bytemuck::TransparentWrapper)]
+#[repr(transparent)]
+#[transparent([[T; C]; R])]
 pub struct Mat<const R: usize, const C: usize, T = f32> {
     rows: [[T; C]; R],
 }
@@ -85,6 +89,16 @@ impl<const R: usize, const C: usize, T> Mat<R, C, T> {
     #[must_use]
     pub fn as_slice(&self) -> &[T] {
         self.rows.as_flattened()
+    }
+
+    /// The elements of every matrix of `mats`, in order, as one slice (the
+    /// batch kernels' view of a block of samples' rows, read a vector at a
+    /// time).
+    #[inline]
+    pub(crate) fn flat(mats: &[Self]) -> &[T] {
+        <Self as bytemuck::TransparentWrapper<[[T; C]; R]>>::peel_slice(mats)
+            .as_flattened()
+            .as_flattened()
     }
 
     /// All `R*C` elements in row-major order, mutably.
