@@ -177,7 +177,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// then inserts each label straight from memory into its lane; a
     /// "mixed" flag set in passing instead left it, per lane, a choice
     /// between the label and a default to convert and move through
-    /// registers (42 instructions more per 16-sample block of 5→3→5,
+    /// registers (about 40 instructions more per 16-sample block of 5→3→5,
     /// session 35). The probability rows' gather keeps the flag: written
     /// the same way, it made the labels' block slower (BENCHMARKS.md,
     /// "Session 35").
@@ -454,8 +454,9 @@ fn pivot_half<T: Real, const N: usize>(
 /// the label masks, or, where [`Vector::LOOKUP16`] and the row fits 16
 /// entries, [`looked_up_half`]: one permute (and a masked load of the row)
 /// in place of a masked move per class, and none of the label compares.
-/// The same bits either way. (5→3→5 batch: 5.13 → 5.09 ns per sample,
-/// best of 51, session 35.)
+/// The same bits either way. (17 instructions fewer per 5→3→5 block;
+/// its time moved within the code-layout noise, BENCHMARKS.md, "Session
+/// 35".)
 #[inline(always)]
 fn label_half<T: Real, const N: usize>(row: &[T; N], labels: &T::Batch) -> T::Batch {
     if N <= 16 && <T::Batch as Vector>::LOOKUP16 {
@@ -617,8 +618,8 @@ fn lanes_from_rows<T: Real, const IN: usize>(
         // `p % IN`, they are as consecutive, but LLVM merged them only in
         // part: per vector a 32-byte and a 16-byte load and four
         // one-element blends: 36 instructions more per 5→3→5 block, and
-        // 2–4% of its time in six of seven builds of different code layout,
-        // session 35.)
+        // 2–4% of its time in eight of nine builds of different code
+        // layout, session 35.)
         let all = RowVec::<IN, T>::flat(xb);
         let flat: [T::Batch; IN] =
             core::array::from_fn(|q| simd::load_at::<T::Batch>(all, q * lanes, T::ZERO));
