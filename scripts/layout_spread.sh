@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Best-of-51 times of revisions, each built in several code layouts: a
+# change of a few percent to a kernel is only worth its claim when it holds
+# across layouts.
+#
+#   scripts/layout_spread.sh [-s "m1 m2 m3"] [-r ROUNDS] [-a "IMPL SHAPE CALLS"] REV...
+#     -s  layout seeds (default "m1 m2 m3"): each is `-C metadata=SEED`,
+#         which changes the symbol hashes and with them where functions lie
+#     -r  alternating timing rounds (default 3)
+#     -a  bench_single arguments (default "constgrad_batch seed 64000")
+#
+# Session 35 found that the same source, built in another directory or with
+# other `-C metadata`, moved the 5→3→5 batch by up to 4% (5.09 against 5.32
+# ns per sample), steadily from run to run, while the instruction streams of
+# the hot function were identical: placement, not code. Each revision is
+# checked out into a temporary worktree; the builds of one seed share a
+# target directory (the dependencies are built once per seed); the flags
+# are `-C target-cpu=native` plus the seed's. Rounds alternate over every
+# binary, and each cell of the table is the lowest and highest of its
+# rounds, in ns per call as `bench_single --time` prints them (per sample
+# for `constgrad_batch`). Run it on a quiet machine: the timing is wall
+# time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seeds="m1 m2 m3"
+rounds=3
+bench_args="constgrad_batch seed 64000"
+while getopts "s:r:a:" opt; do
+  case "$opt" in
+    s) seeds=$OPTARG ;;
+    r) rounds=$OPTARG ;;
+    a) bench_args=$OPTARG ;;
+    *) sed -n '2,12p' "$0" >&2; exit 2 ;;
+  esac
+done
+shift $((OPTIND - 1))
+if [ $# -eq 0 ]; then
+  sed -n '2,12p' "$0" >&2
+  exit 2
+fi
+
+work=$(mktemp -d)
+revs=()
+cleanup() {
+  for r in "${revs[@]}"; do
+    git worktree remove --force "$work/src-$r" 2>/dev/null || true
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+for rev in "$@"; do
+  r=$(git rev-parse --short "$rev")
+  revs+=("$r")
+  git worktree add -q --detach "$work/src-$r" "$r"
+done
+
+for seed in $seeds; do
+  for r in "${revs[@]}"; do
+    echo "building $r, layout $seed" >&2
+    (cd "$work/src-$r" &&
+      RUSTFLAGS="-C target-cpu=native -C metadata=$seed" CARGO_TARGET_DIR="$work/target-$seed" \
+        cargo build -q --release --example bench_single)
+    cp "$work/target-$seed/release/examples/bench_single" "$work/bin-$r-$seed"
+  done
+done
+
+# shellcheck disable=SC2086 # bench_args is a word list on purpose
+for ((k = 1; k <= rounds; k++)); do
+  for seed in $seeds; do
+    for r in "${revs[@]}"; do
+      t=$("$work/bin-$r-$seed" $bench_args --time 2>&1 | tail -1 | sed -n 's/.*best-of-51 \([0-9.]*\) ns.*/\1/p')
+      echo "$seed $r $t"
+    done
+  done
+done >"$work/times"
+
+awk -v revs="${revs[*]}" -v seeds="$seeds" '
+  { key = $1 " " $2
+    if (!(key in lo) || $3 < lo[key]) lo[key] = $3
+    if (!(key in hi) || $3 > hi[key]) hi[key] = $3 }
+  END {
+    n = split(revs, R, " "); m = split(seeds, S, " ")
+    printf "| layout |"; for (i = 1; i <= n; i++) printf " %s |", R[i]; printf "\n"
+    printf "|---|"; for (i = 1; i <= n; i++) printf "---|"; printf "\n"
+    for (j = 1; j <= m; j++) {
+      printf "| %s |", S[j]
+      for (i = 1; i <= n; i++) {
+        key = S[j] " " R[i]
+        if (lo[key] == hi[key]) printf " %s |", lo[key]; else printf " %s–%s |", lo[key], hi[key]
+      }
+      printf "\n"
+    }
+  }' "$work/times"
