@@ -13,8 +13,12 @@
 # other `-C metadata`, moved the 5→3→5 batch by up to 4% (5.09 against 5.32
 # ns per sample), steadily from run to run, while the instruction streams of
 # the hot function were identical: placement, not code. Each revision is
-# checked out into a temporary worktree; the builds of one seed share a
-# target directory (the dependencies are built once per seed); the flags
+# checked out into a worktree under $LAYOUT_DIR/constgrad-layout
+# ($LAYOUT_DIR defaults to /tmp; emptied first, removed at the end), always at
+# the same path: the source's directory enters the layout too (cargo's
+# metadata hash, the paths in panic messages), so a revision and a seed
+# give the same layout from one use to the next. The builds of one seed
+# share a target directory (dependencies built once per seed); the flags
 # are `-C target-cpu=native` plus the seed's. Rounds alternate over every
 # binary, and each cell of the table is the lowest and highest of its
 # rounds, in ns per call as `bench_single --time` prints them (per sample
@@ -31,16 +35,19 @@ while getopts "s:r:a:" opt; do
     s) seeds=$OPTARG ;;
     r) rounds=$OPTARG ;;
     a) bench_args=$OPTARG ;;
-    *) sed -n '2,12p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,10p' "$0" >&2; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
 if [ $# -eq 0 ]; then
-  sed -n '2,12p' "$0" >&2
+  sed -n '2,10p' "$0" >&2
   exit 2
 fi
 
-work=$(mktemp -d)
+work=${LAYOUT_DIR:-/tmp}/constgrad-layout
+git worktree prune
+rm -rf "$work"
+mkdir -p "$work"
 revs=()
 cleanup() {
   for r in "${revs[@]}"; do
