@@ -618,8 +618,8 @@ fn lanes_from_rows<T: Real, const IN: usize>(
         // `p % IN`, they are as consecutive, but LLVM merged them only in
         // part: per vector a 32-byte and a 16-byte load and four
         // one-element blends: 36 instructions more per 5→3→5 block, and
-        // 2–4% of its time in eight of nine builds of different code
-        // layout, session 35.)
+        // 2–4% of its time in seven of nine builds of different code
+        // layout, session 35; unclear in one, none in one.)
         let all = RowVec::<IN, T>::flat(xb);
         let flat: [T::Batch; IN] =
             core::array::from_fn(|q| simd::load_at::<T::Batch>(all, q * lanes, T::ZERO));
