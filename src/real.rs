@@ -134,10 +134,11 @@ pub(crate) mod sealed {
         /// Taylor coefficients `2/(2k+1)` for `k = 1, 2, …` of
         /// `2·atanh(s) = 2s + s·Σ 2 s^(2k)/(2k+1)`.
         const LN_TAYLOR: &'static [Self];
-        /// `exp`'s table route (`math::exp`, "The table route"): `f32` on
-        /// AVX-512 builds, where a 16-entry lookup is one permute of a zmm
-        /// table (two and a blend in a ymm) and FMA keeps the reduction
-        /// exact; `None` elsewhere, and for `f64`.
+        /// `exp`'s table route (`math::exp`, "The table route"): where
+        /// every lane type of the element looks 16 entries up in one or two
+        /// permutes (`Vector::LOOKUP16`: `f32` on AVX-512 builds) and FMA
+        /// keeps the reduction exact; `None` elsewhere, and for `f64`
+        /// (`impl_real!` derives it from those two facts).
         const EXP_TABLE: Option<ExpTable<Self>>;
     }
 
@@ -351,7 +352,15 @@ macro_rules! impl_real {
             const EXP_NORMAL_MAX: Self = $enormal_max;
             const EXP_POLY: &'static [Self] = &$exp_poly;
             const LN_TAYLOR: &'static [Self] = &$ln_taylor;
-            const EXP_TABLE: Option<ExpTable<Self>> = $exp_table;
+            const EXP_TABLE: Option<ExpTable<Self>> = if <$simd as Vector>::LOOKUP16
+                && <$narrow as Vector>::LOOKUP16
+                && <$batch as Vector>::LOOKUP16
+                && cfg!(target_feature = "fma")
+            {
+                $exp_table
+            } else {
+                None
+            };
         }
 
         impl Real for $t {
@@ -408,11 +417,7 @@ impl_real!(
     88.0,
     EXP_POLY_F32,
     LN_TAYLOR_F32,
-    if cfg!(all(target_feature = "avx512f", target_feature = "fma")) {
-        Some(EXP_TABLE_F32)
-    } else {
-        None
-    }
+    Some(EXP_TABLE_F32)
 );
 // f64: LN2_HI = 0x3fe62e42fee00000 has 32 significant bits, exact products for
 // |n| < 2^21. Clamp: e^-760 < 2^-1075 rounds to 0; e^720 > f64::MAX.

@@ -124,11 +124,14 @@ pub trait Vector:
     /// lane `s` of `idx` read as an integer: a table lookup, one `vpermps`
     /// of a zmm table on AVX-512 builds, two of ymm halves and a blend in
     /// `f32x8`. The `f64` types look their lanes up one at a time; no
-    /// kernel uses them (see `Kernel::EXP_TABLE`).
+    /// kernel uses them (see [`Vector::LOOKUP16`]).
     fn lookup16(table: &[Self::Elem; 16], idx: Self) -> Self;
     /// Whether [`Vector::lookup16`] is one or two permutes: the `f32`
     /// types on AVX-512 builds. Elsewhere it is a lane at a time or
-    /// `wide`'s byte-shuffle emulation, which kernels avoid.
+    /// `wide`'s byte-shuffle emulation, which kernels avoid: the batch's
+    /// label pivot (`batch::label_half`), and `exp`'s table route, which
+    /// an element type takes only where all its lane types have this
+    /// (`Kernel::EXP_TABLE`).
     const LOOKUP16: bool;
 }
 
