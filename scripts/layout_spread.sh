@@ -18,7 +18,8 @@
 # the same path: the source's directory enters the layout too (cargo's
 # metadata hash, the paths in panic messages), so a revision and a seed
 # give the same layout from one use to the next. The builds of one seed
-# share a target directory (dependencies built once per seed); the flags
+# share a target directory (dependencies built once per seed, the crate
+# cleaned before each build); the flags
 # are `-C target-cpu=native` plus the seed's. Rounds alternate over every
 # binary, and each cell of the table is the lowest and highest of its
 # rounds, in ns per call as `bench_single --time` prints them (per sample
@@ -66,9 +67,15 @@ done
 for seed in $seeds; do
   for r in "${revs[@]}"; do
     echo "building $r, layout $seed" >&2
+    # The revisions of a seed share a target directory, and the crate has
+    # the same name and metadata in every worktree: without the clean,
+    # cargo would take one revision's build as fresh for the next (its
+    # dep-info names the first worktree's files) whenever their
+    # dependencies agree, and time one binary twice.
     (cd "$work/src-$r" &&
-      RUSTFLAGS="-C target-cpu=native -C metadata=$seed" CARGO_TARGET_DIR="$work/target-$seed" \
-        cargo build -q --release --example bench_single)
+      export RUSTFLAGS="-C target-cpu=native -C metadata=$seed" CARGO_TARGET_DIR="$work/target-$seed" &&
+      cargo clean -q --release -p constgrad &&
+      cargo build -q --release --example bench_single)
     cp "$work/target-$seed/release/examples/bench_single" "$work/bin-$r-$seed"
   done
 done
