@@ -9,6 +9,7 @@
 //! | x86-64 baseline (SSE2)        | `f32x8` (2 × SSE)  | `f64x4` (2 × SSE)|
 //! | `+avx2,+fma` / AVX2 machines  | `f32x8` (one ymm)  | `f64x4` (one ymm)|
 //! | `x86-64-v4` / AVX-512 machines| `f32x16` (one zmm) | `f64x8` (one zmm)|
+
 //!
 //! The register-resident one-sample kernel runs in one ymm (`f32x8`,
 //! `f64x4`) on every build when the network fits it ([`F32n`]), and in the
@@ -133,6 +134,16 @@ pub trait Vector:
     /// an element type takes only where all its lane types have this
     /// (`Kernel::EXP_TABLE`).
     const LOOKUP16: bool;
+    /// Whether `Self` is two registers of [`Vector::Half`] (the AVX-512
+    /// batch lane types), each of one block of samples.
+    const PAIR: bool;
+    /// The type of each half of a [`Vector::PAIR`] type; `Self` otherwise.
+    type Half: Vector<Elem = Self::Elem>;
+    /// The pair of `lo` (the first `LANES/2` lanes) and `hi`; for other
+    /// types, `lo`.
+    fn from_halves(lo: Self::Half, hi: Self::Half) -> Self;
+    /// The halves of a [`Vector::PAIR`] type; for other types, `self` twice.
+    fn halves(self) -> (Self::Half, Self::Half);
 }
 
 /// [`Vector::lookup16`] of one zmm table (`vpermps` on AVX-512 builds).
@@ -380,6 +391,16 @@ macro_rules! impl_vector {
                 ($lookup)(table, idx)
             }
             const LOOKUP16: bool = $lookup_fast;
+            const PAIR: bool = false;
+            type Half = Self;
+            #[inline(always)]
+            fn from_halves(lo: Self, _hi: Self) -> Self {
+                lo
+            }
+            #[inline(always)]
+            fn halves(self) -> (Self, Self) {
+                (self, self)
+            }
             #[inline(always)]
             fn elem_of_bits(i: u32) -> $t {
                 <$t>::from_bits(<$u>::from(i))
@@ -477,6 +498,217 @@ impl_vector!(
     (lookup16_by_lanes!(f64x8, f64), false),
     f64x4
 );
+
+/// Two registers' worth of lanes as one vector, the batch lane types of
+/// AVX-512 builds: every operation is applied to each half in turn, so two
+/// independent blocks of samples, one per register, interleave operation by
+/// operation (see [`F32b`]). `wide` has no such type; on AVX2 its `f32x16`
+/// is already two ymm.
+macro_rules! impl_pair {
+    ($name:ident, $half:ident, $t:ident, $n:literal, $h:literal) => {
+        #[doc = concat!("`", stringify!($n), "` lanes as two `", stringify!($half), "`s (see `impl_pair!`).")]
+        #[derive(Clone, Copy, Debug)]
+        pub struct $name(wide::$half, wide::$half);
+
+        impl $name {
+            #[inline(always)]
+            fn map(self, f: impl Fn(wide::$half) -> wide::$half) -> Self {
+                Self(f(self.0), f(self.1))
+            }
+            #[inline(always)]
+            fn zip(self, o: Self, f: impl Fn(wide::$half, wide::$half) -> wide::$half) -> Self {
+                Self(f(self.0, o.0), f(self.1, o.1))
+            }
+        }
+        impl Add for $name {
+            type Output = Self;
+            #[inline(always)]
+            fn add(self, o: Self) -> Self {
+                self.zip(o, |a, b| a + b)
+            }
+        }
+        impl Sub for $name {
+            type Output = Self;
+            #[inline(always)]
+            fn sub(self, o: Self) -> Self {
+                self.zip(o, |a, b| a - b)
+            }
+        }
+        impl Mul for $name {
+            type Output = Self;
+            #[inline(always)]
+            fn mul(self, o: Self) -> Self {
+                self.zip(o, |a, b| a * b)
+            }
+        }
+        impl Div for $name {
+            type Output = Self;
+            #[inline(always)]
+            fn div(self, o: Self) -> Self {
+                self.zip(o, |a, b| a / b)
+            }
+        }
+        impl Neg for $name {
+            type Output = Self;
+            #[inline(always)]
+            fn neg(self) -> Self {
+                self.map(|a| -a)
+            }
+        }
+        impl BitAnd for $name {
+            type Output = Self;
+            #[inline(always)]
+            fn bitand(self, o: Self) -> Self {
+                self.zip(o, |a, b| a & b)
+            }
+        }
+        impl Vector for $name {
+            type Elem = $t;
+            type Array = [$t; $n];
+            const LANES: usize = $n;
+            const ZERO: Self = Self(wide::$half::ZERO, wide::$half::ZERO);
+
+            #[inline(always)]
+            fn splat(x: $t) -> Self {
+                let v = wide::$half::splat(x);
+                Self(v, v)
+            }
+            #[inline(always)]
+            fn from_array(a: [$t; $n]) -> Self {
+                // A reinterpretation (the sizes are checked at compile time).
+                let [lo, hi]: [[$t; $h]; 2] = bytemuck::must_cast(a);
+                Self(wide::$half::new(lo), wide::$half::new(hi))
+            }
+            #[inline(always)]
+            fn to_array(self) -> [$t; $n] {
+                bytemuck::must_cast([self.0.to_array(), self.1.to_array()])
+            }
+            #[inline(always)]
+            fn mul_add(self, a: Self, b: Self) -> Self {
+                Self(self.0.mul_add(a.0, b.0), self.1.mul_add(a.1, b.1))
+            }
+            #[inline(always)]
+            fn max(self, other: Self) -> Self {
+                self.zip(other, Vector::max)
+            }
+            #[inline(always)]
+            fn min(self, other: Self) -> Self {
+                self.zip(other, Vector::min)
+            }
+            #[inline(always)]
+            fn simd_lt(self, other: Self) -> Self {
+                self.zip(other, Vector::simd_lt)
+            }
+            #[inline(always)]
+            fn simd_eq(self, other: Self) -> Self {
+                self.zip(other, Vector::simd_eq)
+            }
+            #[inline(always)]
+            fn select(mask: Self, t: Self, f: Self) -> Self {
+                Self(
+                    <wide::$half as Vector>::select(mask.0, t.0, f.0),
+                    <wide::$half as Vector>::select(mask.1, t.1, f.1),
+                )
+            }
+            #[inline(always)]
+            fn any(self) -> bool {
+                Vector::any(self.0) || Vector::any(self.1)
+            }
+            #[inline(always)]
+            fn reduce_add(self) -> $t {
+                Vector::reduce_add(self.0 + self.1)
+            }
+            #[inline(always)]
+            fn reduce_max(self) -> $t {
+                Vector::reduce_max(Vector::max(self.0, self.1))
+            }
+            #[inline(always)]
+            fn iota() -> Self {
+                let lo = <wide::$half as Vector>::iota();
+                Self(lo, lo + wide::$half::splat($h as $t))
+            }
+            #[inline(always)]
+            fn neg_abs(self) -> Self {
+                self.map(Vector::neg_abs)
+            }
+            #[inline(always)]
+            fn pow2(n: Self) -> Self {
+                n.map(<wide::$half as Vector>::pow2)
+            }
+            #[inline(always)]
+            fn pow2_plus(n: Self, k: $t) -> Self {
+                n.map(|v| <wide::$half as Vector>::pow2_plus(v, k))
+            }
+            #[inline(always)]
+            fn pow2_shifter(k: $t, b: u32) -> $t {
+                <wide::$half as Vector>::pow2_shifter(k, b)
+            }
+            #[inline(always)]
+            fn pow2_of_shifted(t: Self, b: u32) -> Self {
+                t.map(|v| <wide::$half as Vector>::pow2_of_shifted(v, b))
+            }
+            #[inline(always)]
+            fn split_exponent(x: Self) -> (Self, Self) {
+                let (k0, m0) = <wide::$half as Vector>::split_exponent(x.0);
+                let (k1, m1) = <wide::$half as Vector>::split_exponent(x.1);
+                (Self(k0, k1), Self(m0, m1))
+            }
+            #[inline(always)]
+            fn transpose(rows: &mut [Self]) {
+                // Not used by the kernels (their squares are narrow); by lanes.
+                let mut a: [[$t; $n]; $n] = [[0.0; $n]; $n];
+                for (r, row) in rows.iter().enumerate().take($n) {
+                    a[r] = row.to_array();
+                }
+                for (c, row) in rows.iter_mut().enumerate().take($n) {
+                    *row = Self::from_array(core::array::from_fn(|r| a[r][c]));
+                }
+            }
+            /// Two registers: the batch kernels move rows a half at a time.
+            const PERMUTE2: bool = false;
+            #[inline(always)]
+            fn permute2(a: Self, b: Self, idx: [u8; 16]) -> Self {
+                let (a, b) = (a.to_array(), b.to_array());
+                let mut out = [0.0; $n];
+                for (o, &i) in out.iter_mut().zip(&idx) {
+                    let i = usize::from(i) % (2 * $n);
+                    *o = if i < $n { a[i] } else { b[i - $n] };
+                }
+                Self::from_array(out)
+            }
+            #[inline(always)]
+            fn lane_mask(bits: u32) -> Self {
+                let lo = <wide::$half as Vector>::lane_mask(bits);
+                Self(lo, <wide::$half as Vector>::lane_mask(bits >> $h))
+            }
+            #[inline(always)]
+            fn elem_of_bits(i: u32) -> $t {
+                <wide::$half as Vector>::elem_of_bits(i)
+            }
+            #[inline(always)]
+            fn bits_eq(self, i: u32) -> Self {
+                self.map(|v| v.bits_eq(i))
+            }
+            #[inline(always)]
+            fn lookup16(table: &[$t; 16], idx: Self) -> Self {
+                idx.map(|v| <wide::$half as Vector>::lookup16(table, v))
+            }
+            const LOOKUP16: bool = <wide::$half as Vector>::LOOKUP16;
+            const PAIR: bool = true;
+            type Half = wide::$half;
+            #[inline(always)]
+            fn from_halves(lo: wide::$half, hi: wide::$half) -> Self {
+                Self(lo, hi)
+            }
+            #[inline(always)]
+            fn halves(self) -> (wide::$half, wide::$half) {
+                (self.0, self.1)
+            }
+        }
+    };
+}
+impl_pair!(F32x32, f32x16, f32, 32, 16);
+impl_pair!(F64x16, f64x8, f64, 16, 8);
 
 /// The `f32` lane type of this build.
 #[cfg(target_feature = "avx512f")]
@@ -598,6 +830,8 @@ mod tests {
         lookup16_picks_by_the_low_four_bits::<wide::f32x16>(f32_bits);
         lookup16_picks_by_the_low_four_bits::<wide::f64x4>(f64::from_bits);
         lookup16_picks_by_the_low_four_bits::<wide::f64x8>(f64::from_bits);
+        lookup16_picks_by_the_low_four_bits::<super::F32x32>(f32_bits);
+        lookup16_picks_by_the_low_four_bits::<super::F64x16>(f64::from_bits);
     }
 
     /// `bits_eq(i)` selects exactly the lanes set to `elem_of_bits(i)`,
@@ -636,6 +870,122 @@ mod tests {
         bits_eq_finds_each_lanes_index::<wide::f32x16>(1.0);
         bits_eq_finds_each_lanes_index::<wide::f64x4>(1.0);
         bits_eq_finds_each_lanes_index::<wide::f64x8>(1.0);
+        bits_eq_finds_each_lanes_index::<super::F32x32>(1.0);
+        bits_eq_finds_each_lanes_index::<super::F64x16>(1.0);
+    }
+
+    /// A pair type's lanes are its halves' lanes in order: lane `s` of the
+    /// array is lane `s` of the first half below `LANES/2` and lane
+    /// `s − LANES/2` of the second above; lane masks, `iota` and `any`
+    /// count across both; each operation gives, half by half, what the half
+    /// type gives on its own; the horizontal sum adds the halves first
+    /// (the pairwise-halving order of every other type).
+    fn pair_lanes_are_the_halves_lanes<V: Vector>(from_f64: impl Fn(f64) -> V::Elem)
+    where
+        V::Elem: PartialEq + core::fmt::Debug,
+    {
+        let n = V::LANES;
+        let h = n / 2;
+        assert!(V::PAIR && <V::Half as Vector>::LANES == h);
+        let a: V::Array = {
+            let mut a = V::ZERO.to_array();
+            for (s, x) in a.as_mut().iter_mut().enumerate() {
+                *x = from_f64(1.5 + s as f64 * if s % 3 == 0 { -0.75 } else { 1.25 });
+            }
+            a
+        };
+        let b: V::Array = {
+            let mut b = V::ZERO.to_array();
+            for (s, x) in b.as_mut().iter_mut().enumerate() {
+                *x = from_f64(2.0 - (s % 5) as f64 * 0.5);
+            }
+            b
+        };
+        let (va, vb) = (V::from_array(a), V::from_array(b));
+        assert_eq!(va.to_array().as_ref(), a.as_ref());
+        let half = |v: V, k: usize| {
+            let (lo, hi) = v.halves();
+            if k == 0 {
+                lo
+            } else {
+                hi
+            }
+        };
+        let both = V::from_halves(half(va, 0), half(va, 1));
+        assert_eq!(both.to_array().as_ref(), a.as_ref());
+        for k in 0..2 {
+            let part = half(va, k).to_array();
+            assert_eq!(part.as_ref(), &a.as_ref()[k * h..(k + 1) * h], "half {k}");
+        }
+        // Each operation, half by half.
+        type Op<V> = fn(V, V) -> V;
+        type HalfOp<V> = fn(<V as Vector>::Half, <V as Vector>::Half) -> <V as Vector>::Half;
+        let ops: [(&str, Op<V>, HalfOp<V>); 10] = [
+            ("add", |x, y| x + y, |x, y| x + y),
+            ("sub", |x, y| x - y, |x, y| x - y),
+            ("mul", |x, y| x * y, |x, y| x * y),
+            ("div", |x, y| x / y, |x, y| x / y),
+            ("mul_add", |x, y| x.mul_add(y, x), |x, y| x.mul_add(y, x)),
+            ("max", |x, y| x.max(y), |x, y| x.max(y)),
+            ("min", |x, y| x.min(y), |x, y| x.min(y)),
+            (
+                "lt",
+                |x, y| V::select(x.simd_lt(y), x, y),
+                |x, y| <V::Half as Vector>::select(x.simd_lt(y), x, y),
+            ),
+            (
+                "eq",
+                |x, y| V::select(x.simd_eq(y), y, x),
+                |x, y| <V::Half as Vector>::select(x.simd_eq(y), y, x),
+            ),
+            (
+                "neg_abs, and",
+                |x, y| -(x.neg_abs() & y),
+                |x, y| -(x.neg_abs() & y),
+            ),
+        ];
+        for (name, op, half_op) in ops {
+            let got = op(va, vb).to_array();
+            for k in 0..2 {
+                let want = half_op(half(va, k), half(vb, k)).to_array();
+                assert_eq!(
+                    &got.as_ref()[k * h..(k + 1) * h],
+                    want.as_ref(),
+                    "{name}, half {k}"
+                );
+            }
+        }
+        // Masks, iota and `any` across the halves.
+        for bits in [1u32, 1 << (h - 1), 1 << h, 1 << (n - 1), 0b1011 << (h - 2)] {
+            let m = V::select(V::lane_mask(bits), V::splat(from_f64(1.0)), V::ZERO).to_array();
+            for (s, x) in m.as_ref().iter().enumerate() {
+                let want = from_f64(if bits >> s & 1 == 1 { 1.0 } else { 0.0 });
+                assert_eq!(*x, want, "lane_mask({bits:#b}) lane {s}");
+            }
+            assert!(V::lane_mask(bits).any(), "any of lane_mask({bits:#b})");
+        }
+        assert!(!V::lane_mask(0).any());
+        let iota = V::iota().to_array();
+        for (s, x) in iota.as_ref().iter().enumerate() {
+            assert_eq!(*x, from_f64(s as f64), "iota lane {s}");
+        }
+        // The lanes are quarters of small integers: every order of the sum
+        // is exact, so it must be the plain sum, and the maximum the
+        // largest lane (both found in `f64`).
+        let to = |x: V::Elem| {
+            (0..4096)
+                .map(|q| q as f64 / 4.0 - 512.0)
+                .find(|&y| from_f64(y) == x)
+        };
+        let lanes = || a.as_ref().iter().map(|&x| to(x).expect("a quarter"));
+        assert_eq!(va.reduce_add(), from_f64(lanes().sum()));
+        assert_eq!(va.reduce_max(), from_f64(lanes().fold(f64::MIN, f64::max)));
+    }
+
+    #[test]
+    fn pair_lanes_are_the_halves_lanes_f32_and_f64() {
+        pair_lanes_are_the_halves_lanes::<super::F32x32>(|x| x as f32);
+        pair_lanes_are_the_halves_lanes::<super::F64x16>(|x| x);
     }
 
     /// `pow2_of_shifted(16·m + j + pow2_shifter(k, 4), 4)` is `2^(m + k)`
@@ -664,5 +1014,7 @@ mod tests {
         table_shift_gives_two_to_the_m::<wide::f32x16>(f64::from, |x| x as f32, 127);
         table_shift_gives_two_to_the_m::<wide::f64x4>(|x| x, |x| x, 1023);
         table_shift_gives_two_to_the_m::<wide::f64x8>(|x| x, |x| x, 1023);
+        table_shift_gives_two_to_the_m::<super::F32x32>(f64::from, |x| x as f32, 127);
+        table_shift_gives_two_to_the_m::<super::F64x16>(|x| x, |x| x, 1023);
     }
 }
