@@ -1,7 +1,8 @@
 //! Many samples per call: one sample per SIMD lane.
 //!
-//! A block of [`F32_BATCH_LANES`] (16) `f32` or [`F64_BATCH_LANES`] (8)
-//! `f64` samples is transposed into structure-of-arrays form
+//! A block of [`F32_BATCH_LANES`] (16; 32 on AVX-512 builds) `f32` or
+//! [`F64_BATCH_LANES`] (8; 16) `f64` samples, two registers' worth (see
+//! `simd::F32b`), is transposed into structure-of-arrays form
 //! (`X[i]` holds input `i` of every sample in the block), and the whole
 //! forward and backward pass runs on whole vectors: every lane does useful
 //! work whatever `IN`, `HID` and `OUT` are, the sigmoids and exponentials
@@ -66,15 +67,42 @@ pub(crate) fn check_batch<A, B, C>(
 }
 
 /// What a block's targets are.
-enum BlockTargets<T: Real, const OUT: usize> {
+enum BlockTargets<V: Vector, const OUT: usize> {
     /// Every sample has a class label: each lane holds its label index as a
     /// bit pattern (see `label_mask`).
-    Class(T::Batch),
+    Class(V),
     /// Every sample has a probability row; `Y[j]` across the block.
-    Probs([T::Batch; OUT]),
+    Probs([V; OUT]),
 }
 
 impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, OUT, T> {
+    /// Whether this shape's batch blocks take two registers' worth of
+    /// lanes (`T::Batch`) where that type is a pair of registers (AVX-512
+    /// builds; see `simd::F32b`): when a block's lane arrays (`2·IN +
+    /// 2·HID + OUT` vectors) take at most [`PAIR_BLOCK_BYTES`]. Larger
+    /// shapes run blocks of one register: their lane arrays live on the
+    /// stack (784→128→10: 100 KB for `x` alone in two zmm of `f32`), and
+    /// their long products keep the FMA pipes busy without a second block.
+    const PAIR_BLOCKS: bool = !<T::Batch as Vector>::PAIR
+        || (2 * IN + 2 * HID + OUT) * core::mem::size_of::<T::Batch>() <= PAIR_BLOCK_BYTES;
+
+    /// The samples in one block of the batch kernels for this shape:
+    /// [`crate::F32_BATCH_LANES`] or [`crate::F64_BATCH_LANES`], or half of
+    /// that for a network too large for blocks of two registers on AVX-512
+    /// builds. Parts of [`Mlp::par_input_grad_batch`] start at multiples of
+    /// it.
+    ///
+    /// ```
+    /// use constgrad::{Mlp, F32_BATCH_LANES};
+    /// assert_eq!(Mlp::<5, 3, 5>::BATCH_LANES, F32_BATCH_LANES);
+    /// assert!(Mlp::<784, 128, 10>::BATCH_LANES <= F32_BATCH_LANES);
+    /// ```
+    pub const BATCH_LANES: usize = if Self::PAIR_BLOCKS {
+        <T::Batch as Vector>::LANES
+    } else {
+        <<T::Batch as Vector>::Half as Vector>::LANES
+    };
+
     /// Loss and `dL/dx` for every sample of a batch: `losses[n]` and `dxs[n]`
     /// are those of `xs[n]` with `targets[n]`. Allocation-free.
     ///
@@ -121,7 +149,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     }
 
     /// [`Mlp::input_grad_batch`] after its length check: slices of equal
-    /// length, block by block.
+    /// length, block by block, in blocks of [`Mlp::BATCH_LANES`] samples.
     fn input_grad_blocks(
         &self,
         xs: &[RowVec<IN, T>],
@@ -129,12 +157,28 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         losses: &mut [T],
         dxs: &mut [RowVec<IN, T>],
     ) {
-        let (blocks, rest) = blocks::<T, IN, OUT>(xs, targets, losses, dxs);
+        if Self::PAIR_BLOCKS {
+            self.input_grad_blocks_in::<T::Batch>(xs, targets, losses, dxs);
+        } else {
+            self.input_grad_blocks_in::<<T::Batch as Vector>::Half>(xs, targets, losses, dxs);
+        }
+    }
+
+    /// [`Mlp::input_grad_blocks`] in the lane type `V`.
+    #[inline(always)]
+    fn input_grad_blocks_in<V: Vector<Elem = T>>(
+        &self,
+        xs: &[RowVec<IN, T>],
+        targets: &[Target<OUT, T>],
+        losses: &mut [T],
+        dxs: &mut [RowVec<IN, T>],
+    ) {
+        let (blocks, rest) = blocks::<T, V, IN, OUT>(xs, targets, losses, dxs);
         for (xb, tb, lb, db) in blocks {
-            self.input_grad_block_apart::<true>(xb, tb, lb, db);
+            self.input_grad_block_apart::<V, true>(xb, tb, lb, db);
         }
         if let Some((xb, tb, lb, db)) = rest {
-            self.input_grad_block_apart::<false>(xb, tb, lb, db);
+            self.input_grad_block_apart::<V, false>(xb, tb, lb, db);
         }
     }
 
@@ -147,20 +191,16 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// caller, a debug build kept both in one frame, and 784→128→10
     /// overflowed its 1 MiB test stack).
     #[inline(never)]
-    fn input_grad_block_apart<const FULL: bool>(
+    fn input_grad_block_apart<V: Vector<Elem = T>, const FULL: bool>(
         &self,
         xb: &[RowVec<IN, T>],
         tb: &[Target<OUT, T>],
         lb: &mut [T],
         db: &mut [RowVec<IN, T>],
     ) {
-        let n = if FULL {
-            <T::Batch as Vector>::LANES
-        } else {
-            xb.len()
-        };
+        let n = if FULL { <V as Vector>::LANES } else { xb.len() };
         let (xb, tb, lb, db) = (&xb[..n], &tb[..n], &mut lb[..n], &mut db[..n]);
-        match self.block_targets(tb) {
+        match self.block_targets::<V>(tb) {
             Some(bt) => self.input_grad_block(xb, &bt, lb, db),
             None => {
                 for (((x, t), l), d) in xb.iter().zip(tb).zip(lb.iter_mut()).zip(db.iter_mut()) {
@@ -182,30 +222,31 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// the same way, it made the labels' block slower (BENCHMARKS.md,
     /// "Session 35").
     #[inline(always)]
-    fn block_targets(&self, tb: &[Target<OUT, T>]) -> Option<BlockTargets<T, OUT>> {
-        let zero = <T::Batch as Vector>::splat(T::ZERO);
+    fn block_targets<V: Vector<Elem = T>>(
+        &self,
+        tb: &[Target<OUT, T>],
+    ) -> Option<BlockTargets<V, OUT>> {
+        let zero = <V as Vector>::splat(T::ZERO);
         match tb.first() {
             // A label travels as its bit pattern (see `label_mask`), which
             // holds 32 bits in every element type.
             Some(Target::Class(_)) if OUT as u64 > 1 << 32 => None,
             Some(Target::Class(_)) => {
                 let mut labels = zero.to_array();
-                try_for_lanes::<T::Batch>(tb.len(), |s| match &tb[s] {
+                try_for_lanes::<V>(tb.len(), |s| match &tb[s] {
                     Target::Class(l) => {
                         // `l < OUT ≤ 2^32` (above): the cast is exact.
-                        labels.as_mut()[s] = <T::Batch as Vector>::elem_of_bits(l.get() as u32);
+                        labels.as_mut()[s] = <V as Vector>::elem_of_bits(l.get() as u32);
                         Some(())
                     }
                     Target::Probs(_) => None,
                 })?;
-                Some(BlockTargets::Class(<T::Batch as Vector>::from_array(
-                    labels,
-                )))
+                Some(BlockTargets::Class(<V as Vector>::from_array(labels)))
             }
             Some(Target::Probs(_)) => {
                 let mut cols = [zero.to_array(); OUT];
                 let mut mixed = false;
-                for_lanes::<T::Batch>(tb.len(), |s| match &tb[s] {
+                for_lanes::<V>(tb.len(), |s| match &tb[s] {
                     Target::Probs(y) => {
                         for (col, &v) in cols.iter_mut().zip(y.row()) {
                             col.as_mut()[s] = v;
@@ -213,7 +254,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                     }
                     Target::Class(_) => mixed = true,
                 });
-                (!mixed).then(|| BlockTargets::Probs(cols.map(<T::Batch as Vector>::from_array)))
+                (!mixed).then(|| BlockTargets::Probs(cols.map(<V as Vector>::from_array)))
             }
             None => None,
         }
@@ -223,10 +264,10 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// vectorized: [`Mlp::block_pass`], then each sample's loss and `dL/dx`
     /// back to its own row.
     #[inline(always)]
-    fn input_grad_block(
+    fn input_grad_block<V: Vector<Elem = T>>(
         &self,
         xb: &[RowVec<IN, T>],
-        targets: &BlockTargets<T, OUT>,
+        targets: &BlockTargets<V, OUT>,
         losses: &mut [T],
         dxs: &mut [RowVec<IN, T>],
     ) {
@@ -252,13 +293,13 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// made the 5→3→5 batch 9% and its gradient sums 19% slower: medians of
     /// five alternating criterion rounds.)
     #[inline(always)]
-    fn block_pass(
+    fn block_pass<V: Vector<Elem = T>>(
         &self,
         xb: &[RowVec<IN, T>],
-        targets: &BlockTargets<T, OUT>,
-        pass: &mut BlockPass<T, IN, HID, OUT>,
+        targets: &BlockTargets<V, OUT>,
+        pass: &mut BlockPass<V, IN, HID, OUT>,
     ) {
-        let splat = <T::Batch as Vector>::splat;
+        let splat = <V as Vector>::splat;
         let zero = splat(T::ZERO);
         let BlockPass {
             x,
@@ -272,17 +313,17 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         // Transpose the block: x[i] holds input i of every sample (whole
         // squares first, see `square_inputs`; then a column at a time, so
         // each vector is assembled in registers).
-        let done = lanes_from_rows::<T, IN>(xb, x);
+        let done = lanes_from_rows::<T, V, IN>(xb, x);
         for (i, xi) in x.iter_mut().enumerate().skip(done) {
             let mut col = zero.to_array();
-            for_lanes::<T::Batch>(xb.len(), |s| col.as_mut()[s] = xb[s].row()[i]);
-            *xi = <T::Batch as Vector>::from_array(col);
+            for_lanes::<V>(xb.len(), |s| col.as_mut()[s] = xb[s].row()[i]);
+            *xi = <V as Vector>::from_array(col);
         }
 
         // Forward: a = x·W1 + b1, (h, σ'(a)), θ = h·W2 + b2; σ'(a) waits in
         // `g_a` until the backward pass scales it into dL/da.
         lanes_times_rows(x, self.w1t.rows(), Some(self.b1.row()), None, |k, a| {
-            (h[k], g_a[k]) = sigmoid_and_slope_v::<T, T::Batch>(a);
+            (h[k], g_a[k]) = sigmoid_and_slope_v::<T, V>(a);
         });
         let mut theta = [zero; OUT];
         lanes_times_rows(h, self.w2t.rows(), Some(self.b2.row()), None, |j, t| {
@@ -303,13 +344,14 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
             BlockTargets::Class(labels) if self.logits_bounded() => Some(labels),
             _ => None,
         };
-        let mut sums = ExpSums::<T, T::Batch>::new();
+        let mut sums = ExpSums::<T, V>::new();
         let (m, sum, rho) = if let Some(labels) = label_shift {
-            let theta_l = by_class_mask::<T, OUT>(|j| label_mask::<T>(labels, j), |j| theta[j]);
+            let theta_l =
+                by_class_mask::<T, V, OUT>(|j| label_mask::<T, V>(labels, j), |j| theta[j]);
             let mut rho = splat(-T::ZERO);
             for (j, (ej, &t)) in d_theta.iter_mut().zip(&theta).enumerate() {
-                let e = exp_v_normal::<T, T::Batch>(t - theta_l);
-                *ej = class_e::<T, T::Batch>(e, label_mask::<T>(labels, j));
+                let e = exp_v_normal::<T, V>(t - theta_l);
+                *ej = class_e::<T, V>(e, label_mask::<T, V>(labels, j));
                 rho = rho + *ej;
             }
             (theta_l, rho + splat(T::ONE), rho)
@@ -323,7 +365,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
             }
             (m, sums.sum, sums.rest_lanes())
         };
-        let ln_s = ln_1p_v::<T, T::Batch>(rho);
+        let ln_s = ln_1p_v::<T, V>(rho);
 
         // Backward to dL/dh, then dL/da = dL/dh ∘ σ'(a). (`dL/dθ` is formed
         // for the parameter gradients; `input_grad_batch` never reads it,
@@ -336,21 +378,21 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 // logit, m − θ_l = 0 (or NaN, and then so is ρ): the loss is
                 // ln s. Shifted by the maximum, e_j off the label (see
                 // `class_e`) replaces e_j in `d_theta`.
-                let is_label = |j: usize| label_mask::<T>(labels, j);
+                let is_label = |j: usize| label_mask::<T, V>(labels, j);
                 let loss = if label_shift.is_some() {
                     ln_s
                 } else {
                     for (j, ej) in d_theta.iter_mut().enumerate() {
-                        *ej = class_e::<T, T::Batch>(*ej, is_label(j));
+                        *ej = class_e::<T, V>(*ej, is_label(j));
                     }
-                    (m - by_class_mask::<T, OUT>(is_label, |j| theta[j])) + ln_s
+                    (m - by_class_mask::<T, V, OUT>(is_label, |j| theta[j])) + ln_s
                 };
                 // W2[k][l] of each lane's own label, then Σ_j e_j·(W2[k][j] − W2[k][l])/2
                 // (halved so the difference of two finite weights stays finite),
                 // divided by s/2 (see `pivot_unscale`).
-                let w2_at_label = |k: usize| label_half::<T, OUT>(&self.w2.rows()[k], labels);
+                let w2_at_label = |k: usize| label_half::<T, V, OUT>(&self.w2.rows()[k], labels);
                 lanes_times_rows(d_theta, self.w2.rows(), None, Some(&w2_at_label), |k, u| {
-                    g_a[k] = pivot_unscale::<T, T::Batch>(u, sum) * g_a[k]
+                    g_a[k] = pivot_unscale::<T, V>(u, sum) * g_a[k]
                 });
                 // dL/dθ = q = e_off/s off the label and −Σq on it (as the
                 // one-sample kernels form it).
@@ -360,7 +402,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                     q_sum = q_sum + *dj;
                 }
                 for (j, dj) in d_theta.iter_mut().enumerate() {
-                    *dj = <T::Batch as Vector>::select(is_label(j), -q_sum, *dj);
+                    *dj = <V as Vector>::select(is_label(j), -q_sum, *dj);
                 }
                 loss
             }
@@ -375,30 +417,30 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 // vanishes), and the other form follows it, for `grads_batch`.
                 let single = sums.single_max_lanes();
                 let at_max = |j: usize| theta[j].simd_eq(m);
-                let exact = |j: usize| <T::Batch as Vector>::select(single, at_max(j), zero);
+                let exact = |j: usize| <V as Vector>::select(single, at_max(j), zero);
                 let (sum_y, y_off) = soft_y_sum_lanes((0..OUT).map(|j| (y[j], exact(j))));
                 let mut shifts = zero;
                 for (j, dj) in d_theta.iter_mut().enumerate() {
-                    *dj = soft_d_theta::<T, T::Batch>(*dj, sum, sum_y, y[j]);
-                    shifts = shifts + soft_loss_shifts::<T, T::Batch>(theta[j], y[j], m);
+                    *dj = soft_d_theta::<T, V>(*dj, sum, sum_y, y[j]);
+                    shifts = shifts + soft_loss_shifts::<T, V>(theta[j], y[j], m);
                 }
-                let w2_at_max = |k: usize| pivot_half::<T, OUT>(&self.w2.rows()[k], at_max);
+                let w2_at_max = |k: usize| pivot_half::<T, V, OUT>(&self.w2.rows()[k], at_max);
                 lanes_times_rows(d_theta, self.w2.rows(), None, Some(&w2_at_max), |k, u| {
                     g_a[k] = (u + u) * g_a[k]
                 });
-                let y_max = by_class_mask::<T, OUT>(exact, |j| y[j]);
+                let y_max = by_class_mask::<T, V, OUT>(exact, |j| y[j]);
                 let d_max = soft_d_theta_at_max(sum, rho, y_max, y_off);
                 for (j, dj) in d_theta.iter_mut().enumerate() {
-                    *dj = <T::Batch as Vector>::select(exact(j), d_max, *dj);
+                    *dj = <V as Vector>::select(exact(j), d_max, *dj);
                 }
                 // Where Σy overflowed, the terms (see `soft_loss_v`).
-                let loss = soft_loss_v::<T, T::Batch>(shifts, sum_y, ln_s);
+                let loss = soft_loss_v::<T, V>(shifts, sum_y, ln_s);
                 let overflowed = sum_y.neg_abs().simd_eq(splat(T::NEG_INFINITY));
                 if overflowed.any() {
                     let terms = (0..OUT).fold(zero, |acc, j| {
-                        acc + soft_loss_terms::<T, T::Batch>(theta[j], y[j], m, ln_s)
+                        acc + soft_loss_terms::<T, V>(theta[j], y[j], m, ln_s)
                     });
-                    <T::Batch as Vector>::select(overflowed, terms, loss)
+                    <V as Vector>::select(overflowed, terms, loss)
                 } else {
                     loss
                 }
@@ -416,7 +458,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
 /// small indices are subnormal, which a denormals-are-zero mode would read
 /// as zero.
 #[inline(always)]
-fn label_mask<T: Real>(labels: &T::Batch, j: usize) -> T::Batch {
+fn label_mask<T: Real, V: Vector<Elem = T>>(labels: &V, j: usize) -> V {
     labels.bits_eq(j as u32)
 }
 
@@ -425,12 +467,12 @@ fn label_mask<T: Real>(labels: &T::Batch, j: usize) -> T::Batch {
 /// logit, or its target at its single maximal logit. (In class order, so
 /// that each select can follow the value it takes as soon as it is ready.)
 #[inline(always)]
-fn by_class_mask<T: Real, const N: usize>(
-    is_class: impl Fn(usize) -> T::Batch,
-    value: impl Fn(usize) -> T::Batch,
-) -> T::Batch {
-    (0..N).fold(<T::Batch as Vector>::ZERO, |acc, j| {
-        <T::Batch as Vector>::select(is_class(j), value(j), acc)
+fn by_class_mask<T: Real, V: Vector<Elem = T>, const N: usize>(
+    is_class: impl Fn(usize) -> V,
+    value: impl Fn(usize) -> V,
+) -> V {
+    (0..N).fold(<V as Vector>::ZERO, |acc, j| {
+        <V as Vector>::select(is_class(j), value(j), acc)
     })
 }
 
@@ -438,14 +480,14 @@ fn by_class_mask<T: Real, const N: usize>(
 /// whose mask `is_pivot(j)` holds there (the backward product's halved
 /// pivot, see `softmax::pivot_unscale`; 0 in a lane no mask holds).
 #[inline(always)]
-fn pivot_half<T: Real, const N: usize>(
+fn pivot_half<T: Real, V: Vector<Elem = T>, const N: usize>(
     row: &[T; N],
-    is_pivot: impl Fn(usize) -> T::Batch,
-) -> T::Batch {
-    let splat = <T::Batch as Vector>::splat;
+    is_pivot: impl Fn(usize) -> V,
+) -> V {
+    let splat = <V as Vector>::splat;
     let mut w = splat(T::ZERO);
     for (j, &wj) in row.iter().enumerate().rev() {
-        w = <T::Batch as Vector>::select(is_pivot(j), splat(wj), w);
+        w = <V as Vector>::select(is_pivot(j), splat(wj), w);
     }
     w * splat(T::from_f64(0.5))
 }
@@ -458,11 +500,11 @@ fn pivot_half<T: Real, const N: usize>(
 /// its time moved within the code-layout noise, BENCHMARKS.md, "Session
 /// 35".)
 #[inline(always)]
-fn label_half<T: Real, const N: usize>(row: &[T; N], labels: &T::Batch) -> T::Batch {
-    if N <= 16 && <T::Batch as Vector>::LOOKUP16 {
-        looked_up_half::<T, N>(row, labels)
+fn label_half<T: Real, V: Vector<Elem = T>, const N: usize>(row: &[T; N], labels: &V) -> V {
+    if N <= 16 && <V as Vector>::LOOKUP16 {
+        looked_up_half::<T, V, N>(row, labels)
     } else {
-        pivot_half::<T, N>(row, |j| label_mask::<T>(labels, j))
+        pivot_half::<T, V, N>(row, |j| label_mask::<T, V>(labels, j))
     }
 }
 
@@ -470,11 +512,11 @@ fn label_half<T: Real, const N: usize>(row: &[T; N], labels: &T::Batch) -> T::Ba
 /// label's bit pattern (see [`label_mask`]) in `row` padded to 16 entries
 /// (`N ≤ 16`: the lookup reads the index's low four bits).
 #[inline(always)]
-fn looked_up_half<T: Real, const N: usize>(row: &[T; N], labels: &T::Batch) -> T::Batch {
+fn looked_up_half<T: Real, V: Vector<Elem = T>, const N: usize>(row: &[T; N], labels: &V) -> V {
     let mut table = [T::ZERO; 16];
     let n = N.min(16);
     table[..n].copy_from_slice(&row[..n]);
-    <T::Batch as Vector>::lookup16(&table, *labels) * <T::Batch as Vector>::splat(T::from_f64(0.5))
+    <V as Vector>::lookup16(&table, *labels) * <V as Vector>::splat(T::from_f64(0.5))
 }
 
 /// How many leading inputs of a block of `n` samples [`lanes_from_rows`]
@@ -491,9 +533,9 @@ fn looked_up_half<T: Real, const N: usize>(row: &[T; N], labels: &T::Batch) -> T
 /// build, best of 51, three alternating rounds), and from 4.52 to 4.24 µs
 /// in an AVX2 build on the same core.
 #[inline(always)]
-const fn square_inputs<T: Real, const IN: usize>(n: usize) -> usize {
+const fn square_inputs<T: Real, V: Vector<Elem = T>, const IN: usize>(n: usize) -> usize {
     let w = <T::Narrow as Vector>::LANES;
-    if n == <T::Batch as Vector>::LANES {
+    if n == <V as Vector>::LANES {
         IN / w * w
     } else {
         0
@@ -510,7 +552,8 @@ const PERMUTED_INPUTS_MAX: usize = MAX_NARROW_LANES - 1;
 /// of a block of `n` samples by permutes instead: a full block of a network
 /// too narrow for squares (fewer than `w` inputs, 5→3→5 in `f32`; so at
 /// most [`PERMUTED_INPUTS_MAX`]), on AVX-512 builds, where a two-register
-/// permute is one instruction.
+/// permute is one instruction. A pair lane type ([`Vector::PAIR`]) moves
+/// each half's block of samples on its own, in the half type.
 ///
 /// The block's `IN·LANES` values are contiguous in memory, so they load as
 /// `IN` vectors, one load each (through `Mat`'s flat view of the rows;
@@ -526,10 +569,10 @@ const PERMUTED_INPUTS_MAX: usize = MAX_NARROW_LANES - 1;
 /// where sessions before this one measured, has two shuffle pipes; it was
 /// not measured with this route.
 #[inline(always)]
-const fn permuted_rows<T: Real, const IN: usize>(n: usize) -> bool {
-    <T::Batch as Vector>::PERMUTE2
-        && n == <T::Batch as Vector>::LANES
-        && square_inputs::<T, IN>(n) == 0
+const fn permuted_rows<T: Real, V: Vector<Elem = T>, const IN: usize>(n: usize) -> bool {
+    (<V as Vector>::PERMUTE2 || <V as Vector>::PAIR && <<V as Vector>::Half as Vector>::PERMUTE2)
+        && n == <V as Vector>::LANES
+        && square_inputs::<T, V, IN>(n) == 0
 }
 
 /// The pairs of source vectors a [`pick_lanes`] may read.
@@ -570,15 +613,15 @@ const fn picks(n: usize, lanes: usize, j: usize, to_lanes: bool) -> Picks {
 /// evaluated at compile time (built at run time, in a loop or a closure,
 /// the tables cost more than the moves they save).
 macro_rules! for_each_pick {
-    ($t:ident, $n:expr, $to_lanes:expr, |$j:ident, $picks:ident| $body:block) => {{
+    ($v:ident, $n:expr, $to_lanes:expr, |$j:ident, $picks:ident| $body:block) => {{
         const _: () = assert!(PERMUTED_INPUTS_MAX == 7);
-        for_each_pick!(@ $t, $n, $to_lanes, $j, $picks, $body, 0 1 2 3 4 5 6);
+        for_each_pick!(@ $v, $n, $to_lanes, $j, $picks, $body, 0 1 2 3 4 5 6);
     }};
-    (@ $t:ident, $n:expr, $to_lanes:expr, $j:ident, $picks:ident, $body:block, $($k:literal)*) => {
+    (@ $v:ident, $n:expr, $to_lanes:expr, $j:ident, $picks:ident, $body:block, $($k:literal)*) => {
         $(if $k < $n {
             let $j: usize = $k;
             let $picks: &Picks = const {
-                &picks($n, <$t::Batch as Vector>::LANES, $k, $to_lanes)
+                &picks($n, <$v as Vector>::LANES, $k, $to_lanes)
             };
             $body
         })*
@@ -589,29 +632,58 @@ macro_rules! for_each_pick {
 /// pair of `src`'s vectors, and a blend of each pair's lanes into the
 /// first pair's.
 #[inline(always)]
-fn pick_lanes<T: Real, const N: usize>(src: &[T::Batch; N], picks: &Picks) -> T::Batch {
-    let mut out = <T::Batch as Vector>::ZERO;
+fn pick_lanes<V: Vector, const N: usize>(src: &[V; N], picks: &Picks) -> V {
+    let mut out = V::ZERO;
     for (k, &(idx, bits)) in picks.iter().enumerate().take(N.div_ceil(2)) {
-        let picked = <T::Batch as Vector>::permute2(src[2 * k], src[(2 * k + 1).min(N - 1)], idx);
+        let picked = V::permute2(src[2 * k], src[(2 * k + 1).min(N - 1)], idx);
         out = if k == 0 {
             picked
         } else {
-            <T::Batch as Vector>::select(<T::Batch as Vector>::lane_mask(bits), picked, out)
+            V::select(V::lane_mask(bits), picked, out)
         };
     }
     out
+}
+
+/// The permute route of [`lanes_from_rows`] for one register's block:
+/// `flat` holds its `IN·V::LANES` values in memory order.
+#[inline(always)]
+fn permuted_from_rows<T: Real, V: Vector<Elem = T>, const IN: usize>(flat: &[T]) -> [V; IN] {
+    let lanes = V::LANES;
+    let flat: [V; IN] = core::array::from_fn(|q| simd::load_at::<V>(flat, q * lanes, T::ZERO));
+    let mut x = [V::ZERO; IN];
+    for_each_pick!(V, IN, true, |i, picks| {
+        x[i] = pick_lanes::<V, IN>(&flat, picks);
+    });
+    x
+}
+
+/// The permute route of [`rows_from_lanes`] for one register's block.
+#[inline(always)]
+fn permuted_to_rows<T: Real, V: Vector<Elem = T>, const IN: usize>(
+    x: &[V; IN],
+    xb: &mut [RowVec<IN, T>],
+) {
+    let lanes = V::LANES;
+    for_each_pick!(V, IN, false, |q, picks| {
+        let f = pick_lanes::<V, IN>(x, picks);
+        for (t, &v) in f.to_array().as_ref().iter().enumerate() {
+            let p = q * lanes + t;
+            xb[p / IN].row_mut()[p % IN] = v;
+        }
+    });
 }
 
 /// Moves the leading [`square_inputs`] inputs of a block from the
 /// samples' rows into lanes (`x[i]` lane `s` = input `i` of sample `s`),
 /// or all of them when [`permuted_rows`]; returns how many it moved.
 #[inline(always)]
-fn lanes_from_rows<T: Real, const IN: usize>(
+fn lanes_from_rows<T: Real, V: Vector<Elem = T>, const IN: usize>(
     xb: &[RowVec<IN, T>],
-    x: &mut [T::Batch; IN],
+    x: &mut [V; IN],
 ) -> usize {
-    let (w, lanes) = (<T::Narrow as Vector>::LANES, <T::Batch as Vector>::LANES);
-    if permuted_rows::<T, IN>(xb.len()) {
+    let (w, lanes) = (<T::Narrow as Vector>::LANES, <V as Vector>::LANES);
+    if permuted_rows::<T, V, IN>(xb.len()) {
         // The block's values in memory order, as `IN` vectors: lane `t` of
         // vector `q` is value `q·LANES + t` of the rows read as one slice,
         // one load per vector. (Read element by element, `xb[p / IN]`'s
@@ -621,16 +693,21 @@ fn lanes_from_rows<T: Real, const IN: usize>(
         // 2–4% of its time in seven of nine builds of different code
         // layout, session 35; unclear in one, none in one.)
         let all = RowVec::<IN, T>::flat(xb);
-        let flat: [T::Batch; IN] =
-            core::array::from_fn(|q| simd::load_at::<T::Batch>(all, q * lanes, T::ZERO));
-        for_each_pick!(T, IN, true, |i, picks| {
-            x[i] = pick_lanes::<T, IN>(&flat, picks);
-        });
+        if <V as Vector>::PAIR {
+            let (lo, hi) = all.split_at(lanes / 2 * IN);
+            let lo = permuted_from_rows::<T, <V as Vector>::Half, IN>(lo);
+            let hi = permuted_from_rows::<T, <V as Vector>::Half, IN>(hi);
+            for (xi, (l, h)) in x.iter_mut().zip(lo.into_iter().zip(hi)) {
+                *xi = <V as Vector>::from_halves(l, h);
+            }
+        } else {
+            *x = permuted_from_rows::<T, V, IN>(all);
+        }
         return IN;
     }
-    let done = square_inputs::<T, IN>(xb.len());
+    let done = square_inputs::<T, V, IN>(xb.len());
     // Every lane of `cols[..w]` is written for each `i0` before it is read.
-    let mut cols = [<T::Batch as Vector>::ZERO.to_array(); MAX_NARROW_LANES];
+    let mut cols = [<V as Vector>::ZERO.to_array(); MAX_NARROW_LANES];
     for i0 in (0..done).step_by(w) {
         for g in 0..lanes / w {
             let mut square = [<T::Narrow as Vector>::ZERO; MAX_NARROW_LANES];
@@ -643,7 +720,7 @@ fn lanes_from_rows<T: Real, const IN: usize>(
             }
         }
         for (k, col) in cols[..w].iter().enumerate() {
-            x[i0 + k] = <T::Batch as Vector>::from_array(*col);
+            x[i0 + k] = <V as Vector>::from_array(*col);
         }
     }
     done
@@ -654,25 +731,27 @@ fn lanes_from_rows<T: Real, const IN: usize>(
 /// back to the samples' rows (`xb[s]` element `i` = `x[i]` lane `s`);
 /// returns how many it moved.
 #[inline(always)]
-fn rows_from_lanes<T: Real, const IN: usize>(
-    x: &[T::Batch; IN],
+fn rows_from_lanes<T: Real, V: Vector<Elem = T>, const IN: usize>(
+    x: &[V; IN],
     xb: &mut [RowVec<IN, T>],
 ) -> usize {
-    let (w, lanes) = (<T::Narrow as Vector>::LANES, <T::Batch as Vector>::LANES);
-    if permuted_rows::<T, IN>(xb.len()) {
+    let (w, lanes) = (<T::Narrow as Vector>::LANES, <V as Vector>::LANES);
+    if permuted_rows::<T, V, IN>(xb.len()) {
         // Vector `q` of the block's values in memory order, lane `t`: value
         // `p = q·LANES + t`, input `p mod IN` of sample `p / IN`.
-        for_each_pick!(T, IN, false, |q, picks| {
-            let f = pick_lanes::<T, IN>(x, picks);
-            for (t, &v) in f.to_array().as_ref().iter().enumerate() {
-                let p = q * lanes + t;
-                xb[p / IN].row_mut()[p % IN] = v;
-            }
-        });
+        if <V as Vector>::PAIR {
+            let lo = x.map(|v| v.halves().0);
+            let hi = x.map(|v| v.halves().1);
+            let (xlo, xhi) = xb.split_at_mut(lanes / 2);
+            permuted_to_rows::<T, <V as Vector>::Half, IN>(&lo, xlo);
+            permuted_to_rows::<T, <V as Vector>::Half, IN>(&hi, xhi);
+        } else {
+            permuted_to_rows::<T, V, IN>(x, xb);
+        }
         return IN;
     }
-    let done = square_inputs::<T, IN>(xb.len());
-    let mut cols = [<T::Batch as Vector>::ZERO.to_array(); MAX_NARROW_LANES];
+    let done = square_inputs::<T, V, IN>(xb.len());
+    let mut cols = [<V as Vector>::ZERO.to_array(); MAX_NARROW_LANES];
     for i0 in (0..done).step_by(w) {
         for (col, v) in cols[..w].iter_mut().zip(&x[i0..]) {
             *col = v.to_array();
@@ -692,26 +771,28 @@ fn rows_from_lanes<T: Real, const IN: usize>(
 }
 
 /// What [`Mlp::block_pass`] leaves in lanes (one sample per lane).
-struct BlockPass<T: Real, const IN: usize, const HID: usize, const OUT: usize> {
+struct BlockPass<V: Vector, const IN: usize, const HID: usize, const OUT: usize> {
     /// The inputs (zero in the padding lanes of a partial block).
-    x: [T::Batch; IN],
+    x: [V; IN],
     /// `σ(a)`.
-    h: [T::Batch; HID],
+    h: [V; HID],
     /// `dL/dθ`.
-    d_theta: [T::Batch; OUT],
+    d_theta: [V; OUT],
     /// `dL/da`.
-    g_a: [T::Batch; HID],
+    g_a: [V; HID],
     /// The loss.
-    loss: T::Batch,
+    loss: V,
     /// `dL/dx`.
-    dx: [T::Batch; IN],
+    dx: [V; IN],
 }
 
-impl<T: Real, const IN: usize, const HID: usize, const OUT: usize> BlockPass<T, IN, HID, OUT> {
+impl<T: Real, V: Vector<Elem = T>, const IN: usize, const HID: usize, const OUT: usize>
+    BlockPass<V, IN, HID, OUT>
+{
     /// Every lane zero: storage for [`Mlp::block_pass`] to fill.
     #[inline(always)]
     fn zeroed() -> Self {
-        let zero = <T::Batch as Vector>::ZERO;
+        let zero = <V as Vector>::ZERO;
         Self {
             x: [zero; IN],
             h: [zero; HID],
@@ -728,18 +809,23 @@ impl<T: Real, const IN: usize, const HID: usize, const OUT: usize> BlockPass<T, 
     fn scatter(&self, losses: &mut [T], dxs: &mut [RowVec<IN, T>]) {
         let n = dxs.len().min(losses.len());
         let loss = self.loss.to_array();
-        for_lanes::<T::Batch>(n, |s| losses[s] = loss.as_ref()[s]);
-        let done = rows_from_lanes::<T, IN>(&self.dx, &mut dxs[..n]);
+        for_lanes::<V>(n, |s| losses[s] = loss.as_ref()[s]);
+        let done = rows_from_lanes::<T, V, IN>(&self.dx, &mut dxs[..n]);
         for (i, dxi) in self.dx.iter().enumerate().skip(done) {
             let col = dxi.to_array();
-            for_lanes::<T::Batch>(n, |s| dxs[s].row_mut()[i] = col.as_ref()[s]);
+            for_lanes::<V>(n, |s| dxs[s].row_mut()[i] = col.as_ref()[s]);
         }
     }
 }
 
+/// The most bytes of lane arrays for which a shape's batch blocks take two
+/// registers' worth of lanes on AVX-512 builds ([`Mlp::BATCH_LANES`]):
+/// 32 KiB, 256 vectors of two zmm.
+const PAIR_BLOCK_BYTES: usize = 32 * 1024;
+
 /// The most lanes of any batch vector type (the row buffers of
 /// [`Mlp::grads_blocks`] are this long).
-const MAX_BATCH_LANES: usize = 16;
+const MAX_BATCH_LANES: usize = 32;
 const _: () = assert!(F32_BATCH_LANES <= MAX_BATCH_LANES && F64_BATCH_LANES <= MAX_BATCH_LANES);
 
 impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, OUT, T> {
@@ -768,17 +854,16 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         dxs: &mut [RowVec<IN, T>],
         grads: &mut Grads<IN, HID, OUT, T>,
     ) {
-        if LaneSums::<T, IN, HID, OUT>::FITS {
-            self.grads_blocks_in_lanes(xs, targets, losses, dxs, grads);
+        if Self::PAIR_BLOCKS {
+            self.grads_blocks_in::<T::Batch>(xs, targets, losses, dxs, grads);
         } else {
-            self.grads_each_block(xs, targets, losses, dxs, grads, &mut ThroughRows);
+            self.grads_blocks_in::<<T::Batch as Vector>::Half>(xs, targets, losses, dxs, grads);
         }
     }
 
-    /// [`Mlp::grads_blocks`] with per-lane partial sums (in this function's
-    /// own stack frame, which large shapes never call for).
-    #[inline(never)]
-    fn grads_blocks_in_lanes(
+    /// [`Mlp::grads_blocks`] in the lane type `V`.
+    #[inline(always)]
+    fn grads_blocks_in<V: Vector<Elem = T>>(
         &self,
         xs: &[RowVec<IN, T>],
         targets: &[Target<OUT, T>],
@@ -786,7 +871,25 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         dxs: &mut [RowVec<IN, T>],
         grads: &mut Grads<IN, HID, OUT, T>,
     ) {
-        let mut sums = LaneSums::<T, IN, HID, OUT>::new();
+        if LaneSums::<V, IN, HID, OUT>::FITS {
+            self.grads_blocks_in_lanes::<V>(xs, targets, losses, dxs, grads);
+        } else {
+            self.grads_each_block::<V>(xs, targets, losses, dxs, grads, &mut ThroughRows);
+        }
+    }
+
+    /// [`Mlp::grads_blocks`] with per-lane partial sums (in this function's
+    /// own stack frame, which large shapes never call for).
+    #[inline(never)]
+    fn grads_blocks_in_lanes<V: Vector<Elem = T>>(
+        &self,
+        xs: &[RowVec<IN, T>],
+        targets: &[Target<OUT, T>],
+        losses: &mut [T],
+        dxs: &mut [RowVec<IN, T>],
+        grads: &mut Grads<IN, HID, OUT, T>,
+    ) {
+        let mut sums = LaneSums::<V, IN, HID, OUT>::new();
         self.grads_each_block(xs, targets, losses, dxs, grads, &mut sums);
         sums.add_into(grads);
     }
@@ -796,21 +899,21 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// pass to `add`; a mixed block runs the one-sample kernels and adds
     /// each sample into `grads` with [`add_samples`].
     #[inline(always)]
-    fn grads_each_block(
+    fn grads_each_block<V: Vector<Elem = T>>(
         &self,
         xs: &[RowVec<IN, T>],
         targets: &[Target<OUT, T>],
         losses: &mut [T],
         dxs: &mut [RowVec<IN, T>],
         grads: &mut Grads<IN, HID, OUT, T>,
-        add: &mut impl AddBlock<T, IN, HID, OUT>,
+        add: &mut impl AddBlock<T, V, IN, HID, OUT>,
     ) {
-        let (blocks, rest) = blocks::<T, IN, OUT>(xs, targets, losses, dxs);
+        let (blocks, rest) = blocks::<T, V, IN, OUT>(xs, targets, losses, dxs);
         for (xb, tb, lb, db) in blocks {
-            self.grads_block_apart::<true>(xb, tb, lb, db, grads, add);
+            self.grads_block_apart::<V, true>(xb, tb, lb, db, grads, add);
         }
         if let Some((xb, tb, lb, db)) = rest {
-            self.grads_block_apart::<false>(xb, tb, lb, db, grads, add);
+            self.grads_block_apart::<V, false>(xb, tb, lb, db, grads, add);
         }
     }
 
@@ -818,22 +921,18 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// for the full blocks and one for the partial block (as
     /// [`Mlp::input_grad_block_apart`]).
     #[inline(never)]
-    fn grads_block_apart<const FULL: bool>(
+    fn grads_block_apart<V: Vector<Elem = T>, const FULL: bool>(
         &self,
         xb: &[RowVec<IN, T>],
         tb: &[Target<OUT, T>],
         lb: &mut [T],
         db: &mut [RowVec<IN, T>],
         grads: &mut Grads<IN, HID, OUT, T>,
-        add: &mut impl AddBlock<T, IN, HID, OUT>,
+        add: &mut impl AddBlock<T, V, IN, HID, OUT>,
     ) {
-        let n = if FULL {
-            <T::Batch as Vector>::LANES
-        } else {
-            xb.len()
-        };
+        let n = if FULL { <V as Vector>::LANES } else { xb.len() };
         let (xb, tb, lb, db) = (&xb[..n], &tb[..n], &mut lb[..n], &mut db[..n]);
-        match self.block_targets(tb) {
+        match self.block_targets::<V>(tb) {
             Some(bt) => {
                 let mut pass = BlockPass::zeroed();
                 self.block_pass(xb, &bt, &mut pass);
@@ -867,12 +966,12 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
 /// the block loop calls it from two functions (full blocks and the partial
 /// one), and a closure called from two places was compiled out of line,
 /// its stack frame on top of the kernel's.
-trait AddBlock<T: Real, const IN: usize, const HID: usize, const OUT: usize> {
+trait AddBlock<T: Real, V: Vector<Elem = T>, const IN: usize, const HID: usize, const OUT: usize> {
     /// Adds a block's gradients (`pass`, with its samples `xb` and their
     /// losses and `dL/dx`) into `self` or `grads`.
     fn add_block(
         &mut self,
-        pass: &BlockPass<T, IN, HID, OUT>,
+        pass: &BlockPass<V, IN, HID, OUT>,
         xb: &[RowVec<IN, T>],
         losses: &[T],
         dxs: &[RowVec<IN, T>],
@@ -883,13 +982,13 @@ trait AddBlock<T: Real, const IN: usize, const HID: usize, const OUT: usize> {
 /// [`add_block_rows`] as an [`AddBlock`].
 struct ThroughRows;
 
-impl<T: Real, const IN: usize, const HID: usize, const OUT: usize> AddBlock<T, IN, HID, OUT>
-    for ThroughRows
+impl<T: Real, V: Vector<Elem = T>, const IN: usize, const HID: usize, const OUT: usize>
+    AddBlock<T, V, IN, HID, OUT> for ThroughRows
 {
     #[inline(always)]
     fn add_block(
         &mut self,
-        pass: &BlockPass<T, IN, HID, OUT>,
+        pass: &BlockPass<V, IN, HID, OUT>,
         xb: &[RowVec<IN, T>],
         losses: &[T],
         dxs: &[RowVec<IN, T>],
@@ -899,13 +998,13 @@ impl<T: Real, const IN: usize, const HID: usize, const OUT: usize> AddBlock<T, I
     }
 }
 
-impl<T: Real, const IN: usize, const HID: usize, const OUT: usize> AddBlock<T, IN, HID, OUT>
-    for LaneSums<T, IN, HID, OUT>
+impl<T: Real, V: Vector<Elem = T>, const IN: usize, const HID: usize, const OUT: usize>
+    AddBlock<T, V, IN, HID, OUT> for LaneSums<V, IN, HID, OUT>
 {
     #[inline(always)]
     fn add_block(
         &mut self,
-        pass: &BlockPass<T, IN, HID, OUT>,
+        pass: &BlockPass<V, IN, HID, OUT>,
         xb: &[RowVec<IN, T>],
         _: &[T],
         _: &[RowVec<IN, T>],
@@ -918,8 +1017,14 @@ impl<T: Real, const IN: usize, const HID: usize, const OUT: usize> AddBlock<T, I
 /// Adds a uniform block's samples into `grads` through rows: the pass's
 /// lanes go back to one row per sample, and [`add_samples`] adds them.
 #[inline(always)]
-fn add_block_rows<T: Real, const IN: usize, const HID: usize, const OUT: usize>(
-    pass: &BlockPass<T, IN, HID, OUT>,
+fn add_block_rows<
+    T: Real,
+    V: Vector<Elem = T>,
+    const IN: usize,
+    const HID: usize,
+    const OUT: usize,
+>(
+    pass: &BlockPass<V, IN, HID, OUT>,
     xb: &[RowVec<IN, T>],
     losses: &[T],
     dxs: &[RowVec<IN, T>],
@@ -929,9 +1034,9 @@ fn add_block_rows<T: Real, const IN: usize, const HID: usize, const OUT: usize>(
     let mut h = [[T::ZERO; HID]; MAX_BATCH_LANES];
     let mut g_a = [[T::ZERO; HID]; MAX_BATCH_LANES];
     let mut d_theta = [[T::ZERO; OUT]; MAX_BATCH_LANES];
-    lanes_to_rows::<T, HID>(&pass.h, n, &mut h);
-    lanes_to_rows::<T, HID>(&pass.g_a, n, &mut g_a);
-    lanes_to_rows::<T, OUT>(&pass.d_theta, n, &mut d_theta);
+    lanes_to_rows::<T, V, HID>(&pass.h, n, &mut h);
+    lanes_to_rows::<T, V, HID>(&pass.g_a, n, &mut g_a);
+    lanes_to_rows::<T, V, OUT>(&pass.d_theta, n, &mut d_theta);
     add_samples(
         grads,
         &xb[..n],
@@ -946,16 +1051,18 @@ fn add_block_rows<T: Real, const IN: usize, const HID: usize, const OUT: usize>(
 /// Every gradient of a batch as one partial sum per lane: lane `s` of an
 /// entry is the sum, in block order, of the entry's terms from the samples
 /// in lane `s` of every block.
-struct LaneSums<T: Real, const IN: usize, const HID: usize, const OUT: usize> {
-    loss: T::Batch,
-    x: [T::Batch; IN],
-    w1: [[T::Batch; HID]; IN],
-    b1: [T::Batch; HID],
-    w2: [[T::Batch; OUT]; HID],
-    b2: [T::Batch; OUT],
+struct LaneSums<V: Vector, const IN: usize, const HID: usize, const OUT: usize> {
+    loss: V,
+    x: [V; IN],
+    w1: [[V; HID]; IN],
+    b1: [V; HID],
+    w2: [[V; OUT]; HID],
+    b2: [V; OUT],
 }
 
-impl<T: Real, const IN: usize, const HID: usize, const OUT: usize> LaneSums<T, IN, HID, OUT> {
+impl<T: Real, V: Vector<Elem = T>, const IN: usize, const HID: usize, const OUT: usize>
+    LaneSums<V, IN, HID, OUT>
+{
     /// Whether the partial sums of this shape fit in 16 KiB (half of a
     /// typical L1 data cache): then a block's update, one multiply-add per
     /// entry and lane, stays in L1 and costs less than turning the block
@@ -964,7 +1071,7 @@ impl<T: Real, const IN: usize, const HID: usize, const OUT: usize> LaneSums<T, I
 
     #[inline(always)]
     fn new() -> Self {
-        let zero = <T::Batch as Vector>::ZERO;
+        let zero = <V as Vector>::ZERO;
         Self {
             loss: zero,
             x: [zero; IN],
@@ -979,17 +1086,17 @@ impl<T: Real, const IN: usize, const HID: usize, const OUT: usize> LaneSums<T, I
     /// `w1[i][k] += x_i·dL/da_k`, `w2[k][j] += h_k·dL/dθ_j`, and the biases,
     /// `dL/dx` and the loss, each lane on its own.
     #[inline(always)]
-    fn add(&mut self, pass: &BlockPass<T, IN, HID, OUT>, n: usize) {
-        let splat = <T::Batch as Vector>::splat;
-        let zero = <T::Batch as Vector>::ZERO;
+    fn add(&mut self, pass: &BlockPass<V, IN, HID, OUT>, n: usize) {
+        let splat = <V as Vector>::splat;
+        let zero = <V as Vector>::ZERO;
         // Padding lanes carry a made-up sample's gradients: zero them (x
         // is already zero there, h is not).
-        let live = <T::Batch as Vector>::iota().simd_lt(splat(T::from_f64(n as f64)));
-        let keep = |v: T::Batch| {
-            if n >= <T::Batch as Vector>::LANES {
+        let live = <V as Vector>::iota().simd_lt(splat(T::from_f64(n as f64)));
+        let keep = |v: V| {
+            if n >= <V as Vector>::LANES {
                 v
             } else {
-                <T::Batch as Vector>::select(live, v, zero)
+                <V as Vector>::select(live, v, zero)
             }
         };
         let g_a = pass.g_a.map(keep);
@@ -1018,7 +1125,7 @@ impl<T: Real, const IN: usize, const HID: usize, const OUT: usize> LaneSums<T, I
 
     /// Adds every entry's lanes, lane 0 first, into `grads`.
     fn add_into(&self, grads: &mut Grads<IN, HID, OUT, T>) {
-        let total = |v: &T::Batch| v.to_array().as_ref().iter().fold(T::ZERO, |a, &l| a + l);
+        let total = |v: &V| v.to_array().as_ref().iter().fold(T::ZERO, |a, &l| a + l);
         grads.loss += total(&self.loss);
         for (parts, lanes) in [
             (grads.x.as_mut_slice(), self.x.as_slice()),
@@ -1036,14 +1143,14 @@ impl<T: Real, const IN: usize, const HID: usize, const OUT: usize> LaneSums<T, I
 
 /// `rows[s][k] = cols[k]`'s lane `s`, for the first `n` lanes.
 #[inline(always)]
-fn lanes_to_rows<T: Real, const K: usize>(
-    cols: &[T::Batch; K],
+fn lanes_to_rows<T: Real, V: Vector<Elem = T>, const K: usize>(
+    cols: &[V; K],
     n: usize,
     rows: &mut [[T; K]; MAX_BATCH_LANES],
 ) {
     for (k, col) in cols.iter().enumerate() {
         let col = col.to_array();
-        for_lanes::<T::Batch>(n, |s| rows[s][k] = col.as_ref()[s]);
+        for_lanes::<V>(n, |s| rows[s][k] = col.as_ref()[s]);
     }
 }
 
@@ -1139,7 +1246,7 @@ type Block<'a, const IN: usize, const OUT: usize, T> = (
 /// rounds, AVX2); the 784→128→10 gradient sums, 29.4 against 24.0 million
 /// instructions per batch of 256.
 #[inline(always)]
-fn blocks<'a, T: Real, const IN: usize, const OUT: usize>(
+fn blocks<'a, T: Real, V: Vector<Elem = T>, const IN: usize, const OUT: usize>(
     xs: &'a [RowVec<IN, T>],
     targets: &'a [Target<OUT, T>],
     losses: &'a mut [T],
@@ -1148,7 +1255,7 @@ fn blocks<'a, T: Real, const IN: usize, const OUT: usize>(
     impl Iterator<Item = Block<'a, IN, OUT, T>>,
     Option<Block<'a, IN, OUT, T>>,
 ) {
-    let lanes = <T::Batch as Vector>::LANES;
+    let lanes = <V as Vector>::LANES;
     let full = xs.len() / lanes * lanes;
     let (xs, x_rest) = xs.split_at(full);
     let (targets, t_rest) = targets.split_at(full);
@@ -1204,20 +1311,22 @@ fn try_for_lanes<V: Vector>(n: usize, mut f: impl FnMut(usize) -> Option<()>) ->
 ///
 /// Rows are done in tiles, one accumulator per row, each loaded `v[i]`
 /// reused across the tile's rows, so long products run at FMA throughput:
-/// four rows (eight registers) when a batch vector spans two registers, as
-/// on AVX2; sixteen rows, then eight, when it is one (AVX-512's 32
-/// registers). An Intel core with two 512-bit FMA pipes of latency 4 needs
-/// at least eight chains in flight, and a tile of `R` rows issues `R + 1`
-/// loads per `R` FMAs. Every output is summed in the same order (`i` ascending)
-/// whatever the tiling, leftover rows included. `pivot` (the class-label
-/// form) is `None` or a per-row lane vector.
+/// tiles of as many rows as take sixteen registers on AVX-512 (its 32
+/// registers) and eight elsewhere, then four-row tiles, then lone rows.
+/// A batch vector is two registers on every build (see `simd::F32b`), so
+/// that is eight rows, then four, on AVX-512 and four on AVX2. An Intel
+/// core with two 512-bit FMA pipes of latency 4 needs at least eight
+/// chains in flight, and a tile of `R` rows issues `R + 1` loads per `R`
+/// FMAs. Every output is summed in the same order (`i` ascending) whatever
+/// the tiling, leftover rows included. `pivot` (the class-label form) is
+/// `None` or a per-row lane vector.
 #[inline(always)]
-fn lanes_times_rows<T: Real, const N: usize, const K: usize>(
-    v: &[T::Batch; N],
+fn lanes_times_rows<T: Real, V: Vector<Elem = T>, const N: usize, const K: usize>(
+    v: &[V; N],
     rows: &[[T; N]; K],
     bias: Option<&[T; K]>,
-    pivot: Option<&dyn Fn(usize) -> T::Batch>,
-    mut emit: impl FnMut(usize, T::Batch),
+    pivot: Option<&dyn Fn(usize) -> V>,
+    mut emit: impl FnMut(usize, V),
 ) {
     // Measured on AVX2 (784→128→10, best of 51): four single-accumulator
     // rows 6.2–7.4 µs per sample; two rows with even/odd accumulators
@@ -1225,43 +1334,69 @@ fn lanes_times_rows<T: Real, const N: usize, const K: usize>(
     // 12.0 µs. On AVX-512 (Intel Xeon, Emerald Rapids; 784→128→10 batch
     // of 256, least of 300 calls, four alternating rounds): eight-row tiles
     // 796–822 µs, sixteen-row tiles 764–801 µs; twenty-four spilled
-    // (1.57–1.60 ms).
-    let two_registers = <T::Batch as Vector>::LANES > <T::Simd as Vector>::LANES;
-    let mut k = 0;
-    if two_registers {
-        while k + 4 <= K {
-            lanes_times_rows_tile::<T, N, K, 4>(v, rows, k, bias, pivot, &mut emit);
-            k += 4;
-        }
+    // (1.57–1.60 ms). Those were one-register batch vectors; with two
+    // (session 36), eight-row tiles of two registers each.
+    let registers = <V as Vector>::LANES / <T::Simd as Vector>::LANES;
+    let accumulators = if cfg!(target_feature = "avx512f") {
+        16
     } else {
+        8
+    };
+    let tile_rows = accumulators / registers;
+    let mut k = 0;
+    if tile_rows >= 16 {
         while k + 16 <= K {
-            lanes_times_rows_tile::<T, N, K, 16>(v, rows, k, bias, pivot, &mut emit);
+            lanes_times_rows_tile::<T, V, N, K, 16>(v, rows, k, bias, pivot, &mut emit);
             k += 16;
         }
+    }
+    if tile_rows >= 8 {
         while k + 8 <= K {
-            lanes_times_rows_tile::<T, N, K, 8>(v, rows, k, bias, pivot, &mut emit);
+            lanes_times_rows_tile::<T, V, N, K, 8>(v, rows, k, bias, pivot, &mut emit);
             k += 8;
         }
     }
+    while k + 4 <= K {
+        lanes_times_rows_tile::<T, V, N, K, 4>(v, rows, k, bias, pivot, &mut emit);
+        k += 4;
+    }
+    // The lone rows written out (fewer than a tile, so at most 7): LLVM
+    // does not unroll the loop over them once a row's work is two
+    // registers wide.
+    macro_rules! lone_rows {
+        ($($r:literal)*) => {$(
+            if k + $r < K {
+                lanes_times_rows_tile::<T, V, N, K, 1>(v, rows, k + $r, bias, pivot, &mut emit);
+            }
+        )*};
+    }
+    lone_rows!(0 1 2 3 4 5 6);
+    k += 7;
     while k < K {
-        lanes_times_rows_tile::<T, N, K, 1>(v, rows, k, bias, pivot, &mut emit);
+        lanes_times_rows_tile::<T, V, N, K, 1>(v, rows, k, bias, pivot, &mut emit);
         k += 1;
     }
 }
 
 /// Rows `k0 .. k0 + R` of [`lanes_times_rows`].
 #[inline(always)]
-fn lanes_times_rows_tile<T: Real, const N: usize, const K: usize, const R: usize>(
-    v: &[T::Batch; N],
+fn lanes_times_rows_tile<
+    T: Real,
+    V: Vector<Elem = T>,
+    const N: usize,
+    const K: usize,
+    const R: usize,
+>(
+    v: &[V; N],
     rows: &[[T; N]; K],
     k0: usize,
     bias: Option<&[T; K]>,
-    pivot: Option<&dyn Fn(usize) -> T::Batch>,
-    emit: &mut impl FnMut(usize, T::Batch),
+    pivot: Option<&dyn Fn(usize) -> V>,
+    emit: &mut impl FnMut(usize, V),
 ) {
-    let splat = <T::Batch as Vector>::splat;
+    let splat = <V as Vector>::splat;
     let zero = splat(T::ZERO);
-    let base: [T::Batch; R] = core::array::from_fn(|r| pivot.map_or(zero, |p| p(k0 + r)));
+    let base: [V; R] = core::array::from_fn(|r| pivot.map_or(zero, |p| p(k0 + r)));
     let mut acc = [zero; R];
     let half = splat(T::from_f64(0.5));
     let w = |r: usize, i: usize| match pivot {
@@ -1408,7 +1543,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// blocks, so every part still starts at a multiple of the lane count
     /// (96 for 5→3→5, 0 for 784→128→10).
     const PAR_HEAD_START_SAMPLES: usize = {
-        let lanes = <T::Batch as Vector>::LANES;
+        let lanes = Self::BATCH_LANES;
         PAR_HEAD_START_WORK / Self::WORK_PER_SAMPLE / lanes * lanes
     };
 
@@ -1456,7 +1591,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
             self.input_grad_blocks(xs, targets, losses, dxs);
             return Ok(());
         }
-        let lanes = <T::Batch as Vector>::LANES;
+        let lanes = Self::BATCH_LANES;
         let head = Self::PAR_HEAD_START_SAMPLES;
         let len = (n - head.min(n)).div_ceil(parts).div_ceil(lanes) * lanes;
 
@@ -1580,7 +1715,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         if parts < 2 {
             self.grads_blocks(xs, targets, losses, dxs, grads);
         } else {
-            let lanes = <T::Batch as Vector>::LANES;
+            let lanes = Self::BATCH_LANES;
             let len = n.div_ceil(parts).div_ceil(lanes) * lanes;
             let mut sums: Vec<Box<crate::Grads<IN, HID, OUT, T>>> =
                 (0..n.div_ceil(len)).map(|_| Box::default()).collect();
@@ -1619,19 +1754,19 @@ mod tests {
     use super::*;
 
     /// Rows of distinct values `1000·s + i` move into lanes and back.
-    fn round_trip<T: Real, const IN: usize>() {
-        let lanes = <T::Batch as Vector>::LANES;
+    fn round_trip<T: Real, V: Vector<Elem = T>, const IN: usize>() {
+        let lanes = <V as Vector>::LANES;
         for n in [lanes, lanes - 1, 1] {
             let value = |s: usize, i: usize| T::from_f64((1000 * s + i) as f64);
             let rows: std::vec::Vec<RowVec<IN, T>> = (0..n)
                 .map(|s| RowVec::from_row(core::array::from_fn(|i| value(s, i))))
                 .collect();
-            let mut x = [<T::Batch as Vector>::splat(T::NAN); IN];
-            let done = lanes_from_rows::<T, IN>(&rows, &mut x);
-            let expect_done = if permuted_rows::<T, IN>(n) {
+            let mut x = [<V as Vector>::splat(T::NAN); IN];
+            let done = lanes_from_rows::<T, V, IN>(&rows, &mut x);
+            let expect_done = if permuted_rows::<T, V, IN>(n) {
                 IN
             } else {
-                square_inputs::<T, IN>(n)
+                square_inputs::<T, V, IN>(n)
             };
             assert_eq!(done, expect_done, "{IN} inputs, {n} samples");
             for (i, xi) in x.iter().enumerate().take(done) {
@@ -1645,15 +1780,15 @@ mod tests {
                 }
             }
             // And back: lane `s` of column `i` holds `value(s, i)`.
-            let cols: [T::Batch; IN] = core::array::from_fn(|i| {
-                let mut a = <T::Batch as Vector>::ZERO.to_array();
+            let cols: [V; IN] = core::array::from_fn(|i| {
+                let mut a = <V as Vector>::ZERO.to_array();
                 for (s, v) in a.as_mut().iter_mut().enumerate() {
                     *v = value(s, i);
                 }
-                <T::Batch as Vector>::from_array(a)
+                <V as Vector>::from_array(a)
             });
             let mut back = std::vec![RowVec::<IN, T>::splat(T::NAN); n];
-            let done = rows_from_lanes::<T, IN>(&cols, &mut back);
+            let done = rows_from_lanes::<T, V, IN>(&cols, &mut back);
             assert_eq!(done, expect_done, "{IN} inputs, {n} samples");
             for (s, row) in back.iter().enumerate() {
                 for (i, &v) in row.row().iter().enumerate().take(done) {
@@ -1668,9 +1803,16 @@ mod tests {
         }
     }
 
+    /// [`round_trip`] in the batch type and in its half (the same type
+    /// but on AVX-512 builds).
+    fn round_trip_both<T: Real, const IN: usize>() {
+        round_trip::<T, T::Batch, IN>();
+        round_trip::<T, <T::Batch as Vector>::Half, IN>();
+    }
+
     macro_rules! round_trips {
         ($t:ty: $($n:literal)*) => {
-            $(round_trip::<$t, $n>();)*
+            $(round_trip_both::<$t, $n>();)*
         };
     }
 
@@ -1683,7 +1825,7 @@ mod tests {
     /// Each lane's entry of a row at its label, halved, by the lookup and
     /// by the label masks: both are `row[l]·½` in every lane, for every
     /// label of rows of 1 to 16 entries (a subnormal one among them).
-    fn label_half_picks_the_labels_entry<T: Real, const N: usize>() {
+    fn label_half_picks_the_labels_entry<T: Real, V: Vector<Elem = T>, const N: usize>() {
         let row: [T; N] = core::array::from_fn(|j| match j {
             // Subnormal in either type.
             3 => T::from_f64(if T::EPSILON.to_f64() > 1e-10 {
@@ -1693,16 +1835,17 @@ mod tests {
             }),
             _ => T::from_f64((j as f64 + 1.25) * if j % 2 == 0 { 1.0 } else { -1e3 }),
         });
-        let lanes = <T::Batch as Vector>::LANES;
+        let lanes = <V as Vector>::LANES;
         for shift in 0..N {
             let label = |s: usize| (s * 7 + shift) % N;
-            let mut l = <T::Batch as Vector>::ZERO.to_array();
+            let mut l = <V as Vector>::ZERO.to_array();
             for (s, v) in l.as_mut().iter_mut().enumerate() {
-                *v = <T::Batch as Vector>::elem_of_bits(label(s) as u32);
+                *v = <V as Vector>::elem_of_bits(label(s) as u32);
             }
-            let labels = <T::Batch as Vector>::from_array(l);
-            let by_lookup = looked_up_half::<T, N>(&row, &labels).to_array();
-            let by_masks = pivot_half::<T, N>(&row, |j| label_mask::<T>(&labels, j)).to_array();
+            let labels = <V as Vector>::from_array(l);
+            let by_lookup = looked_up_half::<T, V, N>(&row, &labels).to_array();
+            let by_masks =
+                pivot_half::<T, V, N>(&row, |j| label_mask::<T, V>(&labels, j)).to_array();
             for s in 0..lanes {
                 let want = (row[label(s)] * T::from_f64(0.5)).to_f64();
                 let got = [
@@ -1720,14 +1863,20 @@ mod tests {
         }
     }
 
+    /// [`label_half_picks_the_labels_entry`] in the batch type and its half.
+    fn label_half_both<T: Real, const N: usize>() {
+        label_half_picks_the_labels_entry::<T, T::Batch, N>();
+        label_half_picks_the_labels_entry::<T, <T::Batch as Vector>::Half, N>();
+    }
+
     #[test]
     fn label_half_picks_the_labels_entry_by_lookup_and_by_masks() {
-        label_half_picks_the_labels_entry::<f32, 1>();
-        label_half_picks_the_labels_entry::<f32, 5>();
-        label_half_picks_the_labels_entry::<f32, 16>();
-        label_half_picks_the_labels_entry::<f64, 1>();
-        label_half_picks_the_labels_entry::<f64, 5>();
-        label_half_picks_the_labels_entry::<f64, 16>();
+        label_half_both::<f32, 1>();
+        label_half_both::<f32, 5>();
+        label_half_both::<f32, 16>();
+        label_half_both::<f64, 1>();
+        label_half_both::<f64, 5>();
+        label_half_both::<f64, 16>();
     }
 
     /// The head start is the documented 96 samples of 5→3→5 (9024 units
@@ -1746,12 +1895,34 @@ mod tests {
 
     #[test]
     fn the_permutes_serve_narrow_full_blocks_on_avx512() {
+        type B = crate::simd::F32b;
+        type H = <B as Vector>::Half;
         let full = F32_BATCH_LANES;
         assert_eq!(
-            permuted_rows::<f32, 5>(full),
+            permuted_rows::<f32, B, 5>(full),
             cfg!(target_feature = "avx512f")
         );
-        assert!(!permuted_rows::<f32, 5>(full - 1));
-        assert!(!permuted_rows::<f32, 16>(full));
+        assert!(!permuted_rows::<f32, B, 5>(full - 1));
+        assert!(!permuted_rows::<f32, B, 16>(full));
+        // A one-register block of a pair type's half, as large shapes run.
+        assert_eq!(
+            permuted_rows::<f32, H, 5>(<H as Vector>::LANES),
+            cfg!(target_feature = "avx512f")
+        );
+    }
+
+    /// The 5→3→5 network takes blocks of two registers' worth of lanes,
+    /// 784→128→10 of one register on AVX-512 builds (its lane arrays would
+    /// take 234 KB of stack); elsewhere both take the batch type's lanes.
+    #[test]
+    fn small_shapes_take_pair_blocks_large_ones_single() {
+        assert_eq!(Mlp::<5, 3, 5, f32>::BATCH_LANES, F32_BATCH_LANES);
+        assert_eq!(Mlp::<5, 3, 5, f64>::BATCH_LANES, F64_BATCH_LANES);
+        let large = if cfg!(target_feature = "avx512f") {
+            F32_BATCH_LANES / 2
+        } else {
+            F32_BATCH_LANES
+        };
+        assert_eq!(Mlp::<784, 128, 10, f32>::BATCH_LANES, large);
     }
 }

@@ -9,7 +9,10 @@
 //! | x86-64 baseline (SSE2)        | `f32x8` (2 × SSE)  | `f64x4` (2 × SSE)|
 //! | `+avx2,+fma` / AVX2 machines  | `f32x8` (one ymm)  | `f64x4` (one ymm)|
 //! | `x86-64-v4` / AVX-512 machines| `f32x16` (one zmm) | `f64x8` (one zmm)|
-
+//!
+//! The batch kernels take two registers' worth of lanes on every build
+//! (`f32x16` and `f64x8` on AVX2 and SSE2, two zmm of each on AVX-512:
+//! [`F32x32`], [`F64x16`]), so that two blocks of samples interleave.
 //!
 //! The register-resident one-sample kernel runs in one ymm (`f32x8`,
 //! `f64x4`) on every build when the network fits it ([`F32n`]), and in the
@@ -752,8 +755,9 @@ const _: () = assert!(
         && <F64b as Vector>::LANES % <F64n as Vector>::LANES == 0
 );
 
-/// The `f32` lane type of the batch kernels: 16 lanes, two registers on
-/// AVX2 (and four on SSE2), so that two blocks of samples run interleaved.
+/// The `f32` lane type of the batch kernels: two registers' worth of lanes,
+/// 16 on AVX2 (and four registers on SSE2), 32 on AVX-512, so that two
+/// blocks of samples run interleaved.
 /// One block alone is a dependency chain hundreds of cycles long that the
 /// out-of-order window cannot overlap with the next. Measured on Zen 3
 /// (AVX2, best of 51 runs): 16 lanes instead of 8 took the 5→3→5 batch
@@ -763,10 +767,26 @@ const _: () = assert!(
 /// Re-measured after full blocks got a constant length (`fbb40e1`): 8
 /// lanes 15.5 against 13.7 ns per sample on 5→3→5 (the same instruction
 /// count: fewer spills, twice the weight and constant broadcasts) and 9.7
-/// against 5.1 µs on 784→128→10. On AVX-512 this is one register.
+/// against 5.1 µs on 784→128→10.
+///
+/// On AVX-512 the same holds with two zmm: 32 lanes ([`F32x32`]). Measured
+/// on an Intel Xeon (Emerald Rapids; 5→3→5 batch, best of 51, session 36):
+/// 16 lanes in one zmm 4.96–5.10 ns per sample, 32 lanes in two 4.30–4.43,
+/// in every code layout timed (BENCHMARKS.md). A 16-lane block of 5→3→5
+/// executes about 600 instructions, more than the core's reorder window
+/// (512), so consecutive blocks hardly overlapped; two blocks interleaved
+/// give the scheduler a second chain to fill the first one's waits.
+#[cfg(not(target_feature = "avx512f"))]
 pub(crate) type F32b = wide::f32x16;
+/// The `f32` lane type of the batch kernels (see above).
+#[cfg(target_feature = "avx512f")]
+pub(crate) type F32b = F32x32;
 /// The `f64` lane type of the batch kernels (see [`F32b`]).
+#[cfg(not(target_feature = "avx512f"))]
 pub(crate) type F64b = wide::f64x8;
+/// The `f64` lane type of the batch kernels (see [`F32b`]).
+#[cfg(target_feature = "avx512f")]
+pub(crate) type F64b = F64x16;
 
 /// A description of the instruction set and lane widths this build uses,
 /// e.g. `"AVX2+FMA: f32x8, f64x4 (batches: f32x16, f64x8)"`.
@@ -776,7 +796,7 @@ pub(crate) type F64b = wide::f64x8;
 #[must_use]
 pub const fn simd_description() -> &'static str {
     if cfg!(target_feature = "avx512f") {
-        "AVX-512F: f32x16, f64x8 (batches: the same; one sample of a network at most 8 or 4 wide: f32x8, f64x4)"
+        "AVX-512F: f32x16, f64x8 (batches: two of each, 32 and 16 lanes; one sample of a network at most 8 or 4 wide: f32x8, f64x4)"
     } else if cfg!(all(target_feature = "avx2", target_feature = "fma")) {
         "AVX2+FMA: f32x8, f64x4 (batches: f32x16, f64x8)"
     } else if cfg!(target_feature = "avx") {
