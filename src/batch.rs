@@ -89,7 +89,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// The samples in one block of the batch kernels for this shape:
     /// [`crate::F32_BATCH_LANES`] or [`crate::F64_BATCH_LANES`], or half of
     /// that for a network too large for blocks of two registers on AVX-512
-    /// builds. Parts of [`Mlp::par_input_grad_batch`] start at multiples of
+    /// builds. Parts of `par_input_grad_batch` (feature `rayon`) start at multiples of
     /// it.
     ///
     /// ```
