@@ -771,11 +771,13 @@ const _: () = assert!(
 ///
 /// On AVX-512 the same holds with two zmm: 32 lanes ([`F32x32`]). Measured
 /// on an Intel Xeon (Emerald Rapids; 5→3→5 batch, best of 51, session 36):
-/// 16 lanes in one zmm 4.96–5.10 ns per sample, 32 lanes in two 4.30–4.43,
-/// in every code layout timed (BENCHMARKS.md). A 16-lane block of 5→3→5
-/// executes about 600 instructions, more than the core's reorder window
-/// (512), so consecutive blocks hardly overlapped; two blocks interleaved
-/// give the scheduler a second chain to fill the first one's waits.
+/// 16 lanes in one zmm 4.96–5.10 ns per sample, 32 lanes in two 4.15–4.18,
+/// in each of the four code layouts timed (BENCHMARKS.md). A 16-lane block
+/// of 5→3→5 executes about 600 instructions, more than the core's reorder
+/// window (512), so consecutive blocks hardly overlapped; two blocks
+/// interleaved give the scheduler a second chain to fill the first one's
+/// waits. Networks whose blocks would need much stack run one register's
+/// worth (`Mlp::BATCH_LANES`).
 #[cfg(not(target_feature = "avx512f"))]
 pub(crate) type F32b = wide::f32x16;
 /// The `f32` lane type of the batch kernels (see above).
