@@ -40,7 +40,9 @@ use constgrad::{
 use rand::rngs::StdRng;
 use rand::Rng;
 
-/// Samples per block of `T`'s batch kernels in this build.
+/// Samples per block of `T`'s batch kernels in this build, for every
+/// shape tested here: they are small enough for the widest blocks
+/// (`Mlp::BATCH_LANES`; `the_shapes_here_take_the_widest_blocks`).
 fn lanes<T: Real>() -> usize {
     if T::NAME == "f32" {
         F32_BATCH_LANES
@@ -253,6 +255,34 @@ macro_rules! for_shapes {
             println!("{} {} {shape}: {worst}", stringify!($f), stringify!($t));
         }
     }};
+}
+
+/// `lanes` is the block length of every shape `for_shapes!` runs: each
+/// is small enough for the widest blocks (two registers' worth of lanes
+/// on AVX-512 builds, see `Mlp::BATCH_LANES`), so the batch sizes around
+/// one block meet a full block and a partial one.
+#[test]
+fn the_shapes_here_take_the_widest_blocks() {
+    fn widest<const IN: usize, const HID: usize, const OUT: usize, T: Real>() -> bool {
+        Mlp::<IN, HID, OUT, T>::BATCH_LANES == lanes::<T>()
+    }
+    for widest in [
+        widest::<5, 3, 5, f32>,
+        widest::<1, 1, 2, f32>,
+        widest::<7, 9, 3, f32>,
+        widest::<16, 8, 4, f32>,
+        widest::<33, 17, 9, f32>,
+        widest::<5, 3, 5, f64>,
+        widest::<1, 1, 2, f64>,
+        widest::<7, 9, 3, f64>,
+        widest::<16, 8, 4, f64>,
+        widest::<33, 17, 9, f64>,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        assert!(widest.1(), "shape {} of the list", widest.0);
+    }
 }
 
 #[test]

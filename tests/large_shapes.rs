@@ -97,11 +97,7 @@ fn check_large<T: Real>(seed: u64) {
 
         // A full block and a partial one; the first and last sample of each
         // are checked.
-        let lanes = if T::NAME == "f32" {
-            constgrad::F32_BATCH_LANES
-        } else {
-            constgrad::F64_BATCH_LANES
-        };
+        let lanes = Mlp::<IN, HID, OUT, T>::BATCH_LANES;
         let n = lanes + 1;
         let xs: Vec<RowVec<IN, T>> = (0..n)
             .map(|s| {
