@@ -1360,8 +1360,8 @@ fn lanes_times_rows<T: Real, V: Vector<Elem = T>, const N: usize, const K: usize
         lanes_times_rows_tile::<T, V, N, K, 4>(v, rows, k, bias, pivot, &mut emit);
         k += 4;
     }
-    // The lone rows written out (fewer than a tile, so at most 7): LLVM
-    // does not unroll the loop over them once a row's work is two
+    // The lone rows the four-row tiles leave (at most three) written out:
+    // LLVM does not unroll the loop over them once a row's work is two
     // registers wide.
     macro_rules! lone_rows {
         ($($r:literal)*) => {$(
@@ -1370,12 +1370,7 @@ fn lanes_times_rows<T: Real, V: Vector<Elem = T>, const N: usize, const K: usize
             }
         )*};
     }
-    lone_rows!(0 1 2 3 4 5 6);
-    k += 7;
-    while k < K {
-        lanes_times_rows_tile::<T, V, N, K, 1>(v, rows, k, bias, pivot, &mut emit);
-        k += 1;
-    }
+    lone_rows!(0 1 2);
 }
 
 /// Rows `k0 .. k0 + R` of [`lanes_times_rows`].

@@ -667,7 +667,9 @@ macro_rules! impl_pair {
                     *row = Self::from_array(core::array::from_fn(|r| a[r][c]));
                 }
             }
-            /// Two registers: the batch kernels move rows a half at a time.
+            /// Two registers: the batch kernels move rows a half at a time,
+            /// in the half type, and never call this lane-at-a-time form
+            /// (whose lanes from 16 on are zero: `idx` has 16 entries).
             const PERMUTE2: bool = false;
             #[inline(always)]
             fn permute2(a: Self, b: Self, idx: [u8; 16]) -> Self {
@@ -987,6 +989,27 @@ mod tests {
             assert!(V::lane_mask(bits).any(), "any of lane_mask({bits:#b})");
         }
         assert!(!V::lane_mask(0).any());
+        // `transpose` (unused by the kernels, whose squares are narrow):
+        // row `r`, lane `c` ↔ row `c`, lane `r`.
+        let mut rows: std::vec::Vec<V> = (0..n)
+            .map(|r| {
+                let mut a = V::ZERO.to_array();
+                for (c, x) in a.as_mut().iter_mut().enumerate() {
+                    *x = from_f64((r * n + c) as f64);
+                }
+                V::from_array(a)
+            })
+            .collect();
+        V::transpose(&mut rows);
+        for (r, row) in rows.iter().enumerate() {
+            for (c, x) in row.to_array().as_ref().iter().enumerate() {
+                assert_eq!(
+                    *x,
+                    from_f64((c * n + r) as f64),
+                    "transpose: row {r}, lane {c}"
+                );
+            }
+        }
         let iota = V::iota().to_array();
         for (s, x) in iota.as_ref().iter().enumerate() {
             assert_eq!(*x, from_f64(s as f64), "iota lane {s}");
