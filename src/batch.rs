@@ -747,8 +747,14 @@ fn rows_from_lanes<T: Real, V: Vector<Elem = T>, const IN: usize>(
         // Vector `q` of the block's values in memory order, lane `t`: value
         // `p = q·LANES + t`, input `p mod IN` of sample `p / IN`.
         if <V as Vector>::PAIR {
-            let lo = x.map(|v| v.halves().0);
-            let hi = x.map(|v| v.halves().1);
+            // A plain loop, each vector split once (an array `map` can stay
+            // a call that copies through memory, as the soft targets'
+            // gather did, `Mlp::block_targets`).
+            let mut lo = [<V::Half as Vector>::ZERO; IN];
+            let mut hi = lo;
+            for (v, (l, h)) in x.iter().zip(lo.iter_mut().zip(hi.iter_mut())) {
+                (*l, *h) = v.halves();
+            }
             let (xlo, xhi) = xb.split_at_mut(lanes / 2);
             permuted_to_rows::<T, <V as Vector>::Half, IN>(&lo, xlo);
             permuted_to_rows::<T, <V as Vector>::Half, IN>(&hi, xhi);

@@ -508,7 +508,17 @@ impl_vector!(
 /// operation (see [`F32b`]). `wide` has no such type; on AVX2 its `f32x16`
 /// is already two ymm.
 macro_rules! impl_pair {
-    ($name:ident, $half:ident, $t:ident, $n:literal, $h:literal) => {
+    // A binary operator, half by half.
+    (@binary $name:ident, $op:ident, $f:ident) => {
+        impl $op for $name {
+            type Output = Self;
+            #[inline(always)]
+            fn $f(self, o: Self) -> Self {
+                self.zip(o, $op::$f)
+            }
+        }
+    };
+    ($name:ident, $half:ident, $t:ident, $n:literal) => {
         #[doc = concat!("`", stringify!($n), "` lanes as two `", stringify!($half), "`s (see `impl_pair!`).")]
         #[derive(Clone, Copy, Debug)]
         pub struct $name(wide::$half, wide::$half);
@@ -523,46 +533,16 @@ macro_rules! impl_pair {
                 Self(f(self.0, o.0), f(self.1, o.1))
             }
         }
-        impl Add for $name {
-            type Output = Self;
-            #[inline(always)]
-            fn add(self, o: Self) -> Self {
-                self.zip(o, |a, b| a + b)
-            }
-        }
-        impl Sub for $name {
-            type Output = Self;
-            #[inline(always)]
-            fn sub(self, o: Self) -> Self {
-                self.zip(o, |a, b| a - b)
-            }
-        }
-        impl Mul for $name {
-            type Output = Self;
-            #[inline(always)]
-            fn mul(self, o: Self) -> Self {
-                self.zip(o, |a, b| a * b)
-            }
-        }
-        impl Div for $name {
-            type Output = Self;
-            #[inline(always)]
-            fn div(self, o: Self) -> Self {
-                self.zip(o, |a, b| a / b)
-            }
-        }
+        impl_pair!(@binary $name, Add, add);
+        impl_pair!(@binary $name, Sub, sub);
+        impl_pair!(@binary $name, Mul, mul);
+        impl_pair!(@binary $name, Div, div);
+        impl_pair!(@binary $name, BitAnd, bitand);
         impl Neg for $name {
             type Output = Self;
             #[inline(always)]
             fn neg(self) -> Self {
                 self.map(|a| -a)
-            }
-        }
-        impl BitAnd for $name {
-            type Output = Self;
-            #[inline(always)]
-            fn bitand(self, o: Self) -> Self {
-                self.zip(o, |a, b| a & b)
             }
         }
         impl Vector for $name {
@@ -579,7 +559,7 @@ macro_rules! impl_pair {
             #[inline(always)]
             fn from_array(a: [$t; $n]) -> Self {
                 // A reinterpretation (the sizes are checked at compile time).
-                let [lo, hi]: [[$t; $h]; 2] = bytemuck::must_cast(a);
+                let [lo, hi]: [[$t; $n / 2]; 2] = bytemuck::must_cast(a);
                 Self(wide::$half::new(lo), wide::$half::new(hi))
             }
             #[inline(always)]
@@ -628,7 +608,7 @@ macro_rules! impl_pair {
             #[inline(always)]
             fn iota() -> Self {
                 let lo = <wide::$half as Vector>::iota();
-                Self(lo, lo + wide::$half::splat($h as $t))
+                Self(lo, lo + wide::$half::splat(($n / 2) as $t))
             }
             #[inline(always)]
             fn neg_abs(self) -> Self {
@@ -684,7 +664,7 @@ macro_rules! impl_pair {
             #[inline(always)]
             fn lane_mask(bits: u32) -> Self {
                 let lo = <wide::$half as Vector>::lane_mask(bits);
-                Self(lo, <wide::$half as Vector>::lane_mask(bits >> $h))
+                Self(lo, <wide::$half as Vector>::lane_mask(bits >> ($n / 2)))
             }
             #[inline(always)]
             fn elem_of_bits(i: u32) -> $t {
@@ -712,8 +692,8 @@ macro_rules! impl_pair {
         }
     };
 }
-impl_pair!(F32x32, f32x16, f32, 32, 16);
-impl_pair!(F64x16, f64x8, f64, 16, 8);
+impl_pair!(F32x32, f32x16, f32, 32);
+impl_pair!(F64x16, f64x8, f64, 16);
 
 /// The `f32` lane type of this build.
 #[cfg(target_feature = "avx512f")]
