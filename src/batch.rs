@@ -1578,7 +1578,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// A caller outside the pool (`main`, say) is one thread more than the
     /// pool has, and rayon wakes the pool's sleeping threads whenever one of
     /// them takes a job, so on every call an idle pool thread wakes and
-    /// polls beside the two that compute. Where a few percent matter, call
+    /// polls beside the threads that compute. Where a few percent matter, call
     /// from a thread of the pool: inside [`rayon::ThreadPool::install`], or
     /// with the global pool built by
     /// [`rayon::ThreadPoolBuilder::use_current_thread`]. On a 2-vCPU AMD
@@ -1586,7 +1586,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// `examples/par_probe.rs`) the mean call took less from a pool thread
     /// in ten rounds of eleven (1–14% less; 3% more in the other), and
     /// each pool thread's involuntary context switches went from 18 000–31 000
-    /// to a few dozen.
+    /// to a few dozen; criterion's sample means, in six rounds, showed no
+    /// difference.
     ///
     /// Each sample's results are bit-identical to the single-threaded call:
     /// every part starts at a multiple of the lane count, so every sample
