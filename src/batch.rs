@@ -1576,8 +1576,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// alone.
     ///
     /// A caller outside the pool (`main`, say) is one thread more than the
-    /// pool has, and rayon wakes the pool's sleeping threads whenever one of
-    /// them takes a job, so on every call an idle pool thread wakes and
+    /// pool has, and whenever an idle pool thread takes a job rayon wakes
+    /// the sleeping ones, so on every call an idle pool thread wakes and
     /// polls beside the threads that compute. Where a few percent matter, call
     /// from a thread of the pool: inside [`rayon::ThreadPool::install`], or
     /// with the global pool built by
