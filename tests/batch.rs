@@ -261,28 +261,18 @@ macro_rules! for_shapes {
 /// is small enough for the widest blocks (two registers' worth of lanes
 /// on AVX-512 builds, see `Mlp::BATCH_LANES`), so the batch sizes around
 /// one block meet a full block and a partial one.
+fn takes_the_widest_blocks<const IN: usize, const HID: usize, const OUT: usize, T: Real>(
+    _seed: u64,
+) -> usize {
+    let block = Mlp::<IN, HID, OUT, T>::BATCH_LANES;
+    assert_eq!(block, lanes::<T>(), "{IN}→{HID}→{OUT} {}", T::NAME);
+    block
+}
+
 #[test]
 fn the_shapes_here_take_the_widest_blocks() {
-    fn widest<const IN: usize, const HID: usize, const OUT: usize, T: Real>() -> bool {
-        Mlp::<IN, HID, OUT, T>::BATCH_LANES == lanes::<T>()
-    }
-    for widest in [
-        widest::<5, 3, 5, f32>,
-        widest::<1, 1, 2, f32>,
-        widest::<7, 9, 3, f32>,
-        widest::<16, 8, 4, f32>,
-        widest::<33, 17, 9, f32>,
-        widest::<5, 3, 5, f64>,
-        widest::<1, 1, 2, f64>,
-        widest::<7, 9, 3, f64>,
-        widest::<16, 8, 4, f64>,
-        widest::<33, 17, 9, f64>,
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        assert!(widest.1(), "shape {} of the list", widest.0);
-    }
+    for_shapes!(takes_the_widest_blocks, f32);
+    for_shapes!(takes_the_widest_blocks, f64);
 }
 
 #[test]
