@@ -35,16 +35,33 @@ use constgrad::{Mat, Mlp, RowVec};
 
 use support::gen::{weights, Pool, WEIGHT_SEED};
 
-/// The caller's part of `split` is this many samples longer than half.
+/// The caller's part of `split` is this many samples longer than half
+/// (the library's head start for 5→3→5, which it keeps private).
 const HEAD_START: usize = 96;
+
+/// What each call does (see the module's docs).
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    One,
+    Outside,
+    InPool,
+    Split,
+}
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let usage = "usage: par_probe one|outside|in_pool|split [N] [CALLS]";
-    let mode = args.first().map(String::as_str).unwrap_or_else(|| {
-        eprintln!("{usage}");
-        std::process::exit(2)
-    });
+    let name = args.first().map_or("", String::as_str);
+    let mode = match name {
+        "one" => Mode::One,
+        "outside" => Mode::Outside,
+        "in_pool" => Mode::InPool,
+        "split" => Mode::Split,
+        _ => {
+            eprintln!("{usage}: unknown mode `{name}`");
+            std::process::exit(2)
+        }
+    };
     let number = |i: usize, default: usize| match args.get(i) {
         None => default,
         Some(s) => s.parse().unwrap_or_else(|_| {
@@ -70,26 +87,19 @@ fn main() {
     let mut per_call = Vec::with_capacity(calls);
     let (mut starts, mut helper_ends, mut caller_ends) = (vec![], vec![], vec![]);
     let since = |t: Instant| t.elapsed().as_nanos() as u64;
-    let _in_pool = match mode {
-        "in_pool" => Some(
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(rayon::current_num_threads())
-                .use_current_thread()
-                .build()
-                .expect("the main thread is in no pool yet"),
-        ),
-        "one" | "outside" | "split" => None,
-        _ => {
-            eprintln!("{usage}: unknown mode `{mode}`");
-            std::process::exit(2)
-        }
-    };
+    let _in_pool = (mode == Mode::InPool).then(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(rayon::current_num_threads())
+            .use_current_thread()
+            .build()
+            .expect("the main thread is in no pool yet")
+    });
     for _ in 0..calls {
         let t = Instant::now();
         match mode {
-            "one" => cg.input_grad_batch(xs, ts, &mut ls, &mut ds),
-            "outside" | "in_pool" => cg.par_input_grad_batch(xs, ts, &mut ls, &mut ds),
-            _ => {
+            Mode::One => cg.input_grad_batch(xs, ts, &mut ls, &mut ds),
+            Mode::Outside | Mode::InPool => cg.par_input_grad_batch(xs, ts, &mut ls, &mut ds),
+            Mode::Split => {
                 let k = (n / 2 + HEAD_START).min(n);
                 let ((x0, x1), (t0, t1)) = (xs.split_at(k), ts.split_at(k));
                 let ((l0, l1), (d0, d1)) = (ls.split_at_mut(k), ds.split_at_mut(k));
@@ -127,12 +137,12 @@ fn main() {
         v.get(v.len() * p / 100).map_or(f64::NAN, |&x| us(x))
     };
     println!(
-        "{mode}, {n} samples, {calls} calls: median {:.2} µs, mean {mean:.2}, p90 {:.2}, p99 {:.2}",
+        "{name}, {n} samples, {calls} calls: median {:.2} µs, mean {mean:.2}, p90 {:.2}, p99 {:.2}",
         q(&mut per_call, 50),
         q(&mut per_call, 90),
         q(&mut per_call, 99),
     );
-    if mode == "split" {
+    if mode == Mode::Split {
         println!(
             "  medians: helper starts {:.2} µs, helper's part ends {:.2}, caller's part ends {:.2}",
             q(&mut starts, 50),
