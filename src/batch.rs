@@ -559,8 +559,11 @@ const PERMUTED_INPUTS_MAX: usize = MAX_NARROW_LANES - 1;
 /// of a block of `n` samples by permutes instead: a full block of a network
 /// too narrow for squares (fewer than `w` inputs, 5→3→5 in `f32`; so at
 /// most [`PERMUTED_INPUTS_MAX`]), on AVX-512 builds, where a two-register
-/// permute is one instruction. A pair lane type ([`Vector::PAIR`]) moves
-/// each half's block of samples on its own, in the half type.
+/// permute is one instruction, and for `f32` on AVX2 builds, where it is
+/// two `vpermps` and a blend ([`Vector::PERMUTE2`]). A type whose halves
+/// permute and itself does not ([`halves_permute`]: the AVX-512 pairs, and
+/// `f32x16` on AVX2, two ymm) moves each half's samples on its own, in the
+/// half type.
 ///
 /// The block's `IN·LANES` values are contiguous in memory, so they load as
 /// `IN` vectors, one load each (through `Mat`'s flat view of the rows;
@@ -572,14 +575,26 @@ const PERMUTED_INPUTS_MAX: usize = MAX_NARROW_LANES - 1;
 /// their one shuffle port, beside half the arithmetic. Measured on an
 /// Intel Xeon (Emerald Rapids, AVX-512): 31–32 → 26 cycles per sample of
 /// the 5→3→5 batch (best of 51, alternating), and `seed_batch4096`
-/// 41.4–45.0 → 32.8–34.5 µs (criterion, three alternating rounds). Zen 4,
-/// where sessions before this one measured, has two shuffle pipes; it was
-/// not measured with this route.
+/// 41.4–45.0 → 32.8–34.5 µs (criterion, three alternating rounds). On
+/// AMD Zen 3 (AVX2, session 38), where the block moved its 160 values a
+/// lane at a time through the stack (286 scalar loads and stores of 1834
+/// instructions per 16-sample block; 1583 instructions this way): 13.7–14.0
+/// → 10.8 ns per sample (best of 51, two code layouts, three alternating
+/// rounds).
 #[inline(always)]
 const fn permuted_rows<T: Real, V: Vector<Elem = T>, const IN: usize>(n: usize) -> bool {
-    (<V as Vector>::PERMUTE2 || <V as Vector>::PAIR && <<V as Vector>::Half as Vector>::PERMUTE2)
+    (<V as Vector>::PERMUTE2 || halves_permute::<V>())
         && n == <V as Vector>::LANES
         && square_inputs::<T, V, IN>(n) == 0
+}
+
+/// Whether `V` moves rows a half at a time, each in [`Vector::Half`]: a
+/// type without a permute of its own whose halves have one (the AVX-512
+/// pairs; `f32x16` on AVX2, two ymm).
+const fn halves_permute<V: Vector>() -> bool {
+    !<V as Vector>::PERMUTE2
+        && <<V as Vector>::Half as Vector>::LANES < <V as Vector>::LANES
+        && <<V as Vector>::Half as Vector>::PERMUTE2
 }
 
 /// The pairs of source vectors a [`pick_lanes`] may read.
@@ -700,7 +715,10 @@ fn lanes_from_rows<T: Real, V: Vector<Elem = T>, const IN: usize>(
         // 2–4% of its time in seven of nine builds of different code
         // layout, session 35; unclear in one, none in one.)
         let all = RowVec::<IN, T>::flat(xb);
-        if <V as Vector>::PAIR {
+        // A `const` test: a debug build keeps a run-time one's untaken
+        // branch, and its frame (784→128→10's blocks then overflowed
+        // `tests/stack_safety.rs`'s 1 MiB).
+        if const { halves_permute::<V>() } {
             let (lo, hi) = all.split_at(lanes / 2 * IN);
             let lo = permuted_from_rows::<T, <V as Vector>::Half, IN>(lo);
             let hi = permuted_from_rows::<T, <V as Vector>::Half, IN>(hi);
@@ -746,7 +764,7 @@ fn rows_from_lanes<T: Real, V: Vector<Elem = T>, const IN: usize>(
     if permuted_rows::<T, V, IN>(xb.len()) {
         // Vector `q` of the block's values in memory order, lane `t`: value
         // `p = q·LANES + t`, input `p mod IN` of sample `p / IN`.
-        if <V as Vector>::PAIR {
+        if const { halves_permute::<V>() } {
             // A plain loop, each vector split once (an array `map` can stay
             // a call that copies through memory, as the soft targets'
             // gather did, `Mlp::block_targets`).
@@ -1825,8 +1843,7 @@ mod tests {
         }
     }
 
-    /// [`round_trip`] in the batch type and in its half (the same type
-    /// but on AVX-512 builds).
+    /// [`round_trip`] in the batch type and in its half (half the lanes).
     fn round_trip_both<T: Real, const IN: usize>() {
         round_trip::<T, T::Batch, IN>();
         round_trip::<T, <T::Batch as Vector>::Half, IN>();
@@ -1916,19 +1933,20 @@ mod tests {
     }
 
     #[test]
-    fn the_permutes_serve_narrow_full_blocks_on_avx512() {
+    fn the_permutes_serve_narrow_full_blocks_on_avx2_and_avx512() {
         type B = crate::simd::F32b;
         type H = <B as Vector>::Half;
         let full = F32_BATCH_LANES;
-        assert_eq!(
-            permuted_rows::<f32, B, 5>(full),
-            cfg!(target_feature = "avx512f")
-        );
+        let permutes = cfg!(any(target_feature = "avx512f", target_feature = "avx2"));
+        assert_eq!(permuted_rows::<f32, B, 5>(full), permutes);
         assert!(!permuted_rows::<f32, B, 5>(full - 1));
         assert!(!permuted_rows::<f32, B, 16>(full));
-        // A one-register block of a pair type's half, as large shapes run.
+        // A one-register block of the batch type's half, as large shapes
+        // run on AVX-512 builds.
+        assert_eq!(permuted_rows::<f32, H, 5>(<H as Vector>::LANES), permutes);
+        // f64 permutes only on AVX-512 builds.
         assert_eq!(
-            permuted_rows::<f32, H, 5>(<H as Vector>::LANES),
+            permuted_rows::<f64, crate::simd::F64b, 3>(F64_BATCH_LANES),
             cfg!(target_feature = "avx512f")
         );
     }

@@ -107,9 +107,10 @@ pub trait Vector:
     /// Transposes the square `rows` (`LANES` vectors): lane `c` of row `r`
     /// becomes lane `r` of row `c`.
     fn transpose(rows: &mut [Self]);
-    /// Whether [`Vector::permute2`] is one instruction (`vpermt2ps`/`pd`):
-    /// on AVX-512 builds. Elsewhere it is `wide`'s emulation, correct but
-    /// slow, and the batch kernels do not use it.
+    /// Whether [`Vector::permute2`] is a permute instruction or few: one
+    /// (`vpermt2ps`/`pd`) on AVX-512 builds; two `vpermps` and a blend for
+    /// `f32x8` on AVX2 builds. Elsewhere it is `wide`'s emulation, correct
+    /// but slow, and the batch kernels do not use it.
     const PERMUTE2: bool;
     /// Lane `s` of the result is lane `idx[s]` of the `2·LANES` lanes of
     /// `a` followed by `b` (`idx[s] < 2·LANES`; entries from `LANES` on
@@ -140,12 +141,15 @@ pub trait Vector:
     /// Whether `Self` is two registers of [`Vector::Half`] (the AVX-512
     /// batch lane types), each of one block of samples.
     const PAIR: bool;
-    /// The type of each half of a [`Vector::PAIR`] type; `Self` otherwise.
+    /// The type of each half of a [`Vector::PAIR`] type and of `wide`'s
+    /// double-width types (`f32x16`, `f64x8`: two registers on builds
+    /// without AVX-512); `Self` for the others.
     type Half: Vector<Elem = Self::Elem>;
-    /// The pair of `lo` (the first `LANES/2` lanes) and `hi`; for other
-    /// types, `lo`.
+    /// The vector of `lo` (the first `LANES/2` lanes) and `hi`; for types
+    /// that are their own half, `lo`.
     fn from_halves(lo: Self::Half, hi: Self::Half) -> Self;
-    /// The halves of a [`Vector::PAIR`] type; for other types, `self` twice.
+    /// The halves (see [`Vector::Half`]); for types that are their own
+    /// half, `self` twice.
     fn halves(self) -> (Self::Half, Self::Half);
 }
 
@@ -173,6 +177,40 @@ fn lookup16_f32x8(table: &[f32; 16], idx: wide::f32x8) -> wide::f32x8 {
         half(8).shuffle_wrapping(bits),
     );
     wide::f32x8::from_bits(upper.select(hi.to_bits(), lo.to_bits()))
+}
+
+/// [`Vector::permute2`] by `wide`'s two-source shuffle: one `vpermt2ps`
+/// or `vpermt2pd` on AVX-512 builds, a byte-shuffle emulation elsewhere.
+macro_rules! permute2_by_shuffle {
+    ($v:ident, $u:ident, $ui:ident) => {{
+        #[inline(always)]
+        fn permute2(a: wide::$v, b: wide::$v, idx: [u8; 16]) -> wide::$v {
+            let idx = wide::$ui::new(core::array::from_fn(|s| $u::from(idx[s])));
+            wide::ShuffleExt::shuffle([a, b], idx)
+        }
+        permute2
+    }};
+}
+
+/// [`Vector::permute2`] of `f32x8`: [`permute2_by_shuffle`] on AVX-512
+/// builds; elsewhere each source permuted on its own (`vpermps` on AVX2)
+/// and the lanes taken from `b` blended in. With constant indices (the
+/// batch kernels' only use) the blend's mask is a constant too.
+#[inline(always)]
+fn permute2_f32x8(a: wide::f32x8, b: wide::f32x8, idx: [u8; 16]) -> wide::f32x8 {
+    if cfg!(target_feature = "avx512f") {
+        return permute2_by_shuffle!(f32x8, u32, u32x8)(a, b, idx);
+    }
+    let within = wide::u32x8::new(core::array::from_fn(|s| u32::from(idx[s]) & 7));
+    let from_b = wide::u32x8::new(core::array::from_fn(|s| {
+        if idx[s] & 8 == 0 {
+            0
+        } else {
+            u32::MAX
+        }
+    }));
+    let (a, b) = (a.shuffle_wrapping(within), b.shuffle_wrapping(within));
+    wide::f32x8::from_bits(from_b.select(b.to_bits(), a.to_bits()))
 }
 
 /// [`Vector::lookup16`] a lane at a time (the `f64` types).
@@ -271,7 +309,33 @@ macro_rules! impl_vector {
         let half = |o: usize| wide::$half::new(core::array::from_fn(|i| a[o + i]));
         (half(0) + half($n / 2)).reduce_add()
     }};
-    ($v:ident, $t:ident, $n:literal, $u:ident, $ui:ident, $mant:literal, $bias:literal, ($lookup:expr, $lookup_fast:expr) $(, $half:ident)?) => {
+    // A one-register type is its own half.
+    (@halves $n:literal) => {
+        type Half = Self;
+        #[inline(always)]
+        fn from_halves(lo: Self, _hi: Self) -> Self {
+            lo
+        }
+        #[inline(always)]
+        fn halves(self) -> (Self, Self) {
+            (self, self)
+        }
+    };
+    // A double-width type's halves are its lanes below and from `LANES/2`
+    // (two registers on builds without AVX-512).
+    (@halves $n:literal, $half:ident) => {
+        type Half = wide::$half;
+        #[inline(always)]
+        fn from_halves(lo: wide::$half, hi: wide::$half) -> Self {
+            bytemuck::must_cast([lo, hi])
+        }
+        #[inline(always)]
+        fn halves(self) -> (wide::$half, wide::$half) {
+            let [lo, hi]: [wide::$half; 2] = bytemuck::must_cast(self);
+            (lo, hi)
+        }
+    };
+    ($v:ident, $t:ident, $n:literal, $u:ident, $ui:ident, $mant:literal, $bias:literal, ($lookup:expr, $lookup_fast:expr), ($permute:expr, $permute_fast:expr) $(, $half:ident)?) => {
         impl Vector for wide::$v {
             type Elem = $t;
             type Array = [$t; $n];
@@ -379,15 +443,10 @@ macro_rules! impl_vector {
                 let square: [Self; $n] = core::array::from_fn(|r| rows[r]);
                 rows.copy_from_slice(&wide::$v::transpose(square));
             }
-            const PERMUTE2: bool = cfg!(target_feature = "avx512f");
+            const PERMUTE2: bool = $permute_fast;
             #[inline(always)]
             fn permute2(a: Self, b: Self, idx: [u8; 16]) -> Self {
-                let mut wide_idx = [0; $n];
-                for (w, &i) in wide_idx.iter_mut().zip(&idx) {
-                    *w = $u::from(i);
-                }
-                let idx = wide::$ui::new(wide_idx);
-                wide::ShuffleExt::shuffle([a, b], idx)
+                ($permute)(a, b, idx)
             }
             #[inline(always)]
             fn lookup16(table: &[$t; 16], idx: Self) -> Self {
@@ -395,15 +454,7 @@ macro_rules! impl_vector {
             }
             const LOOKUP16: bool = $lookup_fast;
             const PAIR: bool = false;
-            type Half = Self;
-            #[inline(always)]
-            fn from_halves(lo: Self, _hi: Self) -> Self {
-                lo
-            }
-            #[inline(always)]
-            fn halves(self) -> (Self, Self) {
-                (self, self)
-            }
+            impl_vector!(@halves $n $(, $half)?);
             #[inline(always)]
             fn elem_of_bits(i: u32) -> $t {
                 <$t>::from_bits(<$u>::from(i))
@@ -467,7 +518,11 @@ impl_vector!(
     u32x8,
     23,
     127,
-    (lookup16_f32x8, cfg!(target_feature = "avx512f"))
+    (lookup16_f32x8, cfg!(target_feature = "avx512f")),
+    (
+        permute2_f32x8,
+        cfg!(any(target_feature = "avx512f", target_feature = "avx2"))
+    )
 );
 impl_vector!(
     f32x16,
@@ -478,6 +533,10 @@ impl_vector!(
     23,
     127,
     (lookup16_f32x16, cfg!(target_feature = "avx512f")),
+    (
+        permute2_by_shuffle!(f32x16, u32, u32x16),
+        cfg!(target_feature = "avx512f")
+    ),
     f32x8
 );
 impl_vector!(
@@ -488,7 +547,11 @@ impl_vector!(
     u64x4,
     52,
     1023,
-    (lookup16_by_lanes!(f64x4, f64), false)
+    (lookup16_by_lanes!(f64x4, f64), false),
+    (
+        permute2_by_shuffle!(f64x4, u64, u64x4),
+        cfg!(target_feature = "avx512f")
+    )
 );
 impl_vector!(
     f64x8,
@@ -499,6 +562,10 @@ impl_vector!(
     52,
     1023,
     (lookup16_by_lanes!(f64x8, f64), false),
+    (
+        permute2_by_shuffle!(f64x8, u64, u64x8),
+        cfg!(target_feature = "avx512f")
+    ),
     f64x4
 );
 
@@ -1045,5 +1112,64 @@ mod tests {
         table_shift_gives_two_to_the_m::<wide::f64x8>(|x| x, |x| x, 1023);
         table_shift_gives_two_to_the_m::<super::F32x32>(f64::from, |x| x as f32, 127);
         table_shift_gives_two_to_the_m::<super::F64x16>(|x| x, |x| x, 1023);
+    }
+
+    /// `permute2(a, b, idx)` lane `s` is lane `idx[s]` of `a` then `b`, for
+    /// every index of the `2·LANES` lanes in every lane (each rotation of
+    /// the indices), and a type's halves are its lanes below and from
+    /// `LANES/2`, whichever route the build gives them.
+    fn permute2_and_halves_by_their_definitions<V: Vector>(from_f64: impl Fn(f64) -> V::Elem)
+    where
+        V::Elem: PartialEq + core::fmt::Debug,
+    {
+        let n = V::LANES;
+        let lanes = |o: f64| {
+            let mut a = V::ZERO.to_array();
+            for (s, x) in a.as_mut().iter_mut().enumerate() {
+                *x = from_f64(o + s as f64);
+            }
+            a
+        };
+        let (a, b) = (lanes(0.0), lanes(100.0));
+        let both: std::vec::Vec<V::Elem> = a.as_ref().iter().chain(b.as_ref()).copied().collect();
+        if n <= 16 {
+            for step in [1, 3, 5, 7] {
+                for rot in 0..2 * n {
+                    let mut idx = [0u8; 16];
+                    for (s, i) in idx.iter_mut().enumerate().take(n) {
+                        *i = ((rot + step * s) % (2 * n)) as u8;
+                    }
+                    let got = V::permute2(V::from_array(a), V::from_array(b), idx).to_array();
+                    for s in 0..n {
+                        assert_eq!(
+                            got.as_ref()[s],
+                            both[usize::from(idx[s])],
+                            "lane {s} of {idx:?}"
+                        );
+                    }
+                }
+            }
+        }
+        let (lo, hi) = V::from_array(a).halves();
+        let h = <V::Half as Vector>::LANES;
+        if h < n {
+            assert_eq!(lo.to_array().as_ref(), &a.as_ref()[..h]);
+            assert_eq!(hi.to_array().as_ref(), &a.as_ref()[h..]);
+            let back = V::from_halves(lo, hi).to_array();
+            assert_eq!(back.as_ref(), a.as_ref());
+        } else {
+            assert_eq!(lo.to_array().as_ref(), a.as_ref());
+            assert_eq!(hi.to_array().as_ref(), a.as_ref());
+        }
+    }
+
+    #[test]
+    fn permute2_and_halves_by_their_definitions_at_every_width() {
+        permute2_and_halves_by_their_definitions::<wide::f32x8>(|x| x as f32);
+        permute2_and_halves_by_their_definitions::<wide::f32x16>(|x| x as f32);
+        permute2_and_halves_by_their_definitions::<wide::f64x4>(|x| x);
+        permute2_and_halves_by_their_definitions::<wide::f64x8>(|x| x);
+        permute2_and_halves_by_their_definitions::<super::F32x32>(|x| x as f32);
+        permute2_and_halves_by_their_definitions::<super::F64x16>(|x| x);
     }
 }
