@@ -131,12 +131,12 @@ pub trait Vector:
     /// `f32x8`. The `f64` types look their lanes up one at a time; no
     /// kernel uses them (see [`Vector::LOOKUP16`]).
     fn lookup16(table: &[Self::Elem; 16], idx: Self) -> Self;
-    /// Whether [`Vector::lookup16`] is one or two permutes: the `f32`
-    /// types on AVX-512 builds. Elsewhere it is a lane at a time or
+    /// Whether [`Vector::lookup16`] is a permute or few: the `f32` types on
+    /// AVX-512 and AVX2 builds. Elsewhere it is a lane at a time or
     /// `wide`'s byte-shuffle emulation, which kernels avoid: the batch's
     /// label pivot (`batch::label_half`), and `exp`'s table route, which
-    /// an element type takes only where all its lane types have this
-    /// (`Kernel::EXP_TABLE`).
+    /// an element type takes only where all its lane types have this, and
+    /// only on AVX-512 builds (`Kernel::EXP_TABLE`).
     const LOOKUP16: bool;
     /// Whether `Self` is two registers of [`Vector::Half`] (the AVX-512
     /// batch lane types), each of one block of samples.
@@ -153,10 +153,16 @@ pub trait Vector:
     fn halves(self) -> (Self::Half, Self::Half);
 }
 
-/// [`Vector::lookup16`] of one zmm table (`vpermps` on AVX-512 builds).
+/// [`Vector::lookup16`] of one zmm table (`vpermps` on AVX-512 builds; on
+/// AVX2, [`lookup16_f32x8`] of each ymm half).
 #[inline(always)]
 fn lookup16_f32x16(table: &[f32; 16], idx: wide::f32x16) -> wide::f32x16 {
-    wide::f32x16::new(*table).shuffle_wrapping(idx.to_bits())
+    if cfg!(target_feature = "avx512f") {
+        return wide::f32x16::new(*table).shuffle_wrapping(idx.to_bits());
+    }
+    // Two ymm (AVX2): each looked up as `f32x8`.
+    let (lo, hi) = idx.halves();
+    wide::f32x16::from_halves(lookup16_f32x8(table, lo), lookup16_f32x8(table, hi))
 }
 
 /// [`Vector::lookup16`] of a table in two ymm halves: each half looked up
@@ -518,7 +524,10 @@ impl_vector!(
     u32x8,
     23,
     127,
-    (lookup16_f32x8, cfg!(target_feature = "avx512f")),
+    (
+        lookup16_f32x8,
+        cfg!(any(target_feature = "avx512f", target_feature = "avx2"))
+    ),
     (
         permute2_f32x8,
         cfg!(any(target_feature = "avx512f", target_feature = "avx2"))
@@ -532,7 +541,10 @@ impl_vector!(
     u32x16,
     23,
     127,
-    (lookup16_f32x16, cfg!(target_feature = "avx512f")),
+    (
+        lookup16_f32x16,
+        cfg!(any(target_feature = "avx512f", target_feature = "avx2"))
+    ),
     (
         permute2_by_shuffle!(f32x16, u32, u32x16),
         cfg!(target_feature = "avx512f")

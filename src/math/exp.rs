@@ -55,8 +55,12 @@
 //! arithmetic operations fewer and 16 permutes more, and the table route
 //! took 5.61 → 5.24 ns per sample, and one `input_grad` 39.8 → 38.7–38.9
 //! ns (Intel Xeon, best of 51, alternating). Builds without AVX-512 keep
-//! the polynomial route: there a 16-entry lookup is several instructions
-//! (AVX2) or a lane at a time (SSE2). f64 keeps it too.
+//! the polynomial route: on AVX2 a 16-entry lookup is two `vpermps` and a
+//! blend, and on AMD Zen 3 the table route made the 5→3→5 batch 1–2%
+//! slower (10.6–10.7 → 10.8–10.9 ns per sample) for 2% off one
+//! `input_grad` (52.5 → 51.3 ns; best of 51, session 38; over every f32 it
+//! measured 0.762 ulp there, as on AVX-512); on SSE2 a lookup is a lane at
+//! a time. f64 keeps it too.
 //!
 //! `exp_v_guarded_plus` evaluates `e^(x + t)` for a correction `t` below
 //! half an ulp of `x` (the exact rounding error of a difference
