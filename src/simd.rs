@@ -165,9 +165,19 @@ fn lookup16_f32x16(table: &[f32; 16], idx: wide::f32x16) -> wide::f32x16 {
     wide::f32x16::from_halves(lookup16_f32x8(table, lo), lookup16_f32x8(table, hi))
 }
 
-/// [`Vector::lookup16`] of a table in two ymm halves: each half looked up
-/// (`vpermps`), and the upper's result taken where bit 3 of the index is
-/// set. `vpermt2ps` would do it in one instruction, but of two constant
+/// Lane `s` is lane `i mod 8` of `lo` where bit 3 of `i = idx[s]` is clear,
+/// of `hi` where it is set: each source permuted (`vpermps`) and `hi`'s
+/// lanes blended in. [`lookup16_f32x8`] and, off AVX-512, [`permute2_f32x8`]
+/// are this.
+#[inline(always)]
+fn permute16_f32x8(lo: wide::f32x8, hi: wide::f32x8, idx: wide::u32x8) -> wide::f32x8 {
+    let upper = (idx & wide::u32x8::splat(8)).simd_eq(wide::u32x8::splat(8));
+    let (lo, hi) = (lo.shuffle_wrapping(idx), hi.shuffle_wrapping(idx));
+    wide::f32x8::from_bits(upper.select(hi.to_bits(), lo.to_bits()))
+}
+
+/// [`Vector::lookup16`] of a table in two ymm halves ([`permute16_f32x8`]).
+/// `vpermt2ps` would do it in one instruction, but of two constant
 /// halves LLVM makes one 512-bit `vpermps` of a 64-byte table, and a
 /// 512-bit operation in the ymm one-sample kernel disables port 1 for its
 /// vector operations: 5→3→5 `input_grad` took 45.2 ns per call that way,
@@ -176,13 +186,7 @@ fn lookup16_f32x16(table: &[f32; 16], idx: wide::f32x16) -> wide::f32x16 {
 #[inline(always)]
 fn lookup16_f32x8(table: &[f32; 16], idx: wide::f32x8) -> wide::f32x8 {
     let half = |o: usize| wide::f32x8::new(core::array::from_fn(|i| table[o + i]));
-    let bits = idx.to_bits();
-    let upper = (bits & wide::u32x8::splat(8)).simd_eq(wide::u32x8::splat(8));
-    let (lo, hi) = (
-        half(0).shuffle_wrapping(bits),
-        half(8).shuffle_wrapping(bits),
-    );
-    wide::f32x8::from_bits(upper.select(hi.to_bits(), lo.to_bits()))
+    permute16_f32x8(half(0), half(8), idx.to_bits())
 }
 
 /// [`Vector::permute2`] by `wide`'s two-source shuffle: one `vpermt2ps`
@@ -199,24 +203,19 @@ macro_rules! permute2_by_shuffle {
 }
 
 /// [`Vector::permute2`] of `f32x8`: [`permute2_by_shuffle`] on AVX-512
-/// builds; elsewhere each source permuted on its own (`vpermps` on AVX2)
-/// and the lanes taken from `b` blended in. With constant indices (the
-/// batch kernels' only use) the blend's mask is a constant too.
+/// builds, [`permute16_f32x8`] elsewhere (two `vpermps` and a blend on
+/// AVX2; with constant indices, the batch kernels' only use, the blend's
+/// mask is a constant too).
 #[inline(always)]
 fn permute2_f32x8(a: wide::f32x8, b: wide::f32x8, idx: [u8; 16]) -> wide::f32x8 {
     if cfg!(target_feature = "avx512f") {
         return permute2_by_shuffle!(f32x8, u32, u32x8)(a, b, idx);
     }
-    let within = wide::u32x8::new(core::array::from_fn(|s| u32::from(idx[s]) & 7));
-    let from_b = wide::u32x8::new(core::array::from_fn(|s| {
-        if idx[s] & 8 == 0 {
-            0
-        } else {
-            u32::MAX
-        }
-    }));
-    let (a, b) = (a.shuffle_wrapping(within), b.shuffle_wrapping(within));
-    wide::f32x8::from_bits(from_b.select(b.to_bits(), a.to_bits()))
+    permute16_f32x8(
+        a,
+        b,
+        wide::u32x8::new(core::array::from_fn(|s| u32::from(idx[s]))),
+    )
 }
 
 /// [`Vector::lookup16`] a lane at a time (the `f64` types).
@@ -316,7 +315,7 @@ macro_rules! impl_vector {
         (half(0) + half($n / 2)).reduce_add()
     }};
     // A one-register type is its own half.
-    (@halves $n:literal) => {
+    (@halves) => {
         type Half = Self;
         #[inline(always)]
         fn from_halves(lo: Self, _hi: Self) -> Self {
@@ -329,7 +328,7 @@ macro_rules! impl_vector {
     };
     // A double-width type's halves are its lanes below and from `LANES/2`
     // (two registers on builds without AVX-512).
-    (@halves $n:literal, $half:ident) => {
+    (@halves $half:ident) => {
         type Half = wide::$half;
         #[inline(always)]
         fn from_halves(lo: wide::$half, hi: wide::$half) -> Self {
@@ -460,7 +459,7 @@ macro_rules! impl_vector {
             }
             const LOOKUP16: bool = $lookup_fast;
             const PAIR: bool = false;
-            impl_vector!(@halves $n $(, $half)?);
+            impl_vector!(@halves $($half)?);
             #[inline(always)]
             fn elem_of_bits(i: u32) -> $t {
                 <$t>::from_bits(<$u>::from(i))
