@@ -332,6 +332,91 @@ impl<const R: usize, const C: usize, T: fmt::Debug> fmt::Debug for Mat<R, C, T> 
     }
 }
 
+/// An `I`×`O` matrix of `U` laid out in column panels of `width` columns:
+/// panel `q` holds columns `q·width ..` (the last panel what is left, `w_q`
+/// columns) of every row, row after row, so element `(i, k)` sits at
+/// `q·width·I + i·w_q + (k − q·width)`. A width of `O` is row-major order.
+///
+/// The kernels below read every layout in the same order of operations, so
+/// a product does not depend on the layout, bit for bit. Panels a few
+/// vectors wide let the products walk memory in order where row-major
+/// storage has a pass read a slice of every row, a row apart (`Mlp`'s
+/// `W1_PANEL` has the measurements).
+#[derive(Clone, Copy)]
+pub(crate) struct Panels<'a, U, const I: usize, const O: usize> {
+    flat: &'a [U],
+    width: usize,
+}
+
+impl<'a, U: Copy, const I: usize, const O: usize> Panels<'a, U, I, O> {
+    /// `w` itself (one panel).
+    #[inline(always)]
+    pub(crate) fn row_major(w: &'a [[U; O]; I]) -> Self {
+        Self::new(w, O)
+    }
+
+    /// Panels of `width` columns (at least 1) in `storage`, as
+    /// [`Panels::write`] lays them out.
+    #[inline(always)]
+    pub(crate) fn new(storage: &'a [[U; O]; I], width: usize) -> Self {
+        assert!(width >= 1, "Panels: a panel is at least one column wide");
+        Self {
+            flat: storage.as_flattened(),
+            width,
+        }
+    }
+
+    /// Calls `f(first, width)` for every panel in column order: the whole
+    /// panels with `width` as the constant it is (a run-time width keeps
+    /// the loads' bound checks in the loops), then the last one.
+    #[inline(always)]
+    pub(crate) fn for_each_panel(&self, mut f: impl FnMut(usize, usize)) {
+        let mut first = 0;
+        while first + self.width <= O {
+            f(first, self.width);
+            first += self.width;
+        }
+        if first < O {
+            f(first, O - first);
+        }
+    }
+
+    /// The panel whose columns are `first .. first + width`: its `I` rows
+    /// back to back.
+    #[inline(always)]
+    pub(crate) fn panel(&self, first: usize, width: usize) -> &'a [U] {
+        &self.flat[first * I..(first + width) * I]
+    }
+
+    /// The panel holding column `k`: its first column, its width and its
+    /// rows.
+    #[inline(always)]
+    fn panel_of(&self, k: usize) -> (usize, usize, &'a [U]) {
+        let first = k / self.width * self.width;
+        let width = self.width.min(O - first);
+        (first, width, self.panel(first, width))
+    }
+
+    /// Lays the matrix whose element `(i, k)` is `at(i, k)` out in panels
+    /// of `width` columns (at least 1) into `out`.
+    pub(crate) fn write(at: impl Fn(usize, usize) -> U, width: usize, out: &mut [[U; O]; I]) {
+        assert!(width >= 1, "Panels: a panel is at least one column wide");
+        let mut out = out.as_flattened_mut().iter_mut();
+        let mut first = 0;
+        while first < O {
+            let cols = width.min(O - first);
+            for i in 0..I {
+                for k in first..first + cols {
+                    if let Some(slot) = out.next() {
+                        *slot = at(i, k);
+                    }
+                }
+            }
+            first += cols;
+        }
+    }
+}
+
 /// `x · w (+ bias)`: a row times a matrix, vectorized over the output
 /// columns, handing each finished output chunk (as a register) to `emit`
 /// together with its first column index.
@@ -348,23 +433,26 @@ impl<const R: usize, const C: usize, T: fmt::Debug> fmt::Debug for Mat<R, C, T> 
 /// finite weights finite (`w_i − w_p` can overflow when the exact gradient
 /// does not) and is exact, and `w_i·½ − w_p·½` is one rounding, as the
 /// difference itself would be. Lanes past the last column are unspecified.
-/// The summation order of every output is the same whatever the tiling.
-/// The bias joins last, one rounding at its scale: starting from it would
-/// round every partial sum there (ACCURACY.md, gap 2).
+/// The summation order of every output is the same whatever the tiling and
+/// the layout. The bias joins last, one rounding at its scale: starting
+/// from it would round every partial sum there (ACCURACY.md, gap 2).
 ///
-/// It computes in `W` from `x` and `w` stored as `X` and `U`, each either
-/// `W` itself or `f32` widened exactly to `f64` as it is loaded
-/// ([`LoadAs`]): one kernel for the native-precision passes and the
-/// mixed-precision one (`Mlp::input_grad_accurate`).
+/// `w` is row-major, or in panels a whole number of four-chunk tiles wide
+/// (so that no tile straddles two panels). It computes in `W` from `x` and
+/// `w` stored as `X` and `U`, each either `W` itself or `f32` widened
+/// exactly to `f64` as it is loaded ([`LoadAs`]): one kernel for the
+/// native-precision passes and the mixed-precision one
+/// (`Mlp::input_grad_accurate`).
 #[inline(always)]
 pub(crate) fn vec_mat_map<W: Real, X: LoadAs<W>, U: LoadAs<W>, const I: usize, const O: usize>(
     x: &[X; I],
-    w: &[[U; O]; I],
+    w: Panels<'_, U, I, O>,
     bias: Option<&[U; O]>,
     pivot: Option<usize>,
     mut emit: impl FnMut(usize, W::Simd),
 ) {
     let lanes = <W::Simd as Vector>::LANES;
+    debug_assert!(w.width == O || w.width % (4 * lanes) == 0);
     let mut start = 0;
     while start + 4 * lanes <= O {
         vec_mat_tile::<W, X, U, I, O, 4>(x, w, bias, pivot, start, &mut emit);
@@ -377,7 +465,14 @@ pub(crate) fn vec_mat_map<W: Real, X: LoadAs<W>, U: LoadAs<W>, const I: usize, c
 }
 
 /// `N` consecutive output chunks of [`vec_mat_map`] from column `start`.
-#[inline(always)]
+///
+/// Inlined only in optimised builds: unoptimised, every local of an inlined
+/// function keeps its own stack slot, and the walk over the panel's rows
+/// (iterators, slices) inlined twice into its callers' frames took
+/// `grads_batch`'s debug-build stack past its 1 MiB
+/// (`tests/stack_safety.rs`).
+#[cfg_attr(debug_assertions, inline(never))]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn vec_mat_tile<
     T: Real,
     X: LoadAs<T>,
@@ -387,7 +482,7 @@ fn vec_mat_tile<
     const N: usize,
 >(
     x: &[X; I],
-    w: &[[U; O]; I],
+    w: Panels<'_, U, I, O>,
     bias: Option<&[U; O]>,
     pivot: Option<usize>,
     start: usize,
@@ -395,49 +490,53 @@ fn vec_mat_tile<
 ) {
     let lanes = <T::Simd as Vector>::LANES;
     let splat = <T::Simd as Vector>::splat;
-    let flat = w.as_flattened();
+    let (first, width, panel) = w.panel_of(start);
     let chunk = |c: usize| start + c * lanes;
-    let row = |i: usize, c: usize| U::load_over(flat, i * O + chunk(c));
+    // Chunk `c` of one of the panel's rows (`width` long): a load stops at
+    // the row's end, so the last panel's short rows never reach the next.
+    let at = |row: &[U], c: usize| U::load_over(row, start - first + c * lanes);
     let half = splat(T::from_f64(0.5));
     let base: [T::Simd; N] = core::array::from_fn(|c| match pivot {
-        Some(p) => row(p, c) * half,
+        Some(p) => at(&panel[p * width..(p + 1) * width], c) * half,
         None => splat(T::ZERO),
     });
     // w_i − w_p halved when pivoting, w_i otherwise.
-    let term = |i: usize, c: usize| match pivot {
-        Some(_) => row(i, c).mul_add(half, -base[c]),
-        None => row(i, c),
+    let term = |row: &[U], c: usize| match pivot {
+        Some(_) => at(row, c).mul_add(half, -base[c]),
+        None => at(row, c),
     };
     // Each chain starts with a plain product, as `Mlp`'s register kernel
     // does (an FMA onto +0 would turn a −0 product into +0), peeled out of
     // the loop (built with `array::from_fn` it made the 784→128→10 pass 1.7×
-    // slower).
+    // slower). Rows are taken two at a time as slices of the panel, which
+    // keeps the loads' bound checks out of the loop.
     let mut even = [splat(T::ZERO); N];
     let mut odd = [splat(T::ZERO); N];
-    let mut i = 0;
-    if I >= 2 {
-        let (x0, x1) = (splat(x[0].widen()), splat(x[1].widen()));
+    let mut pairs = panel.chunks_exact(2 * width).zip(x.chunks_exact(2));
+    if let Some((rows, xs)) = pairs.next() {
+        let (r0, r1) = rows.split_at(width);
+        let (x0, x1) = (splat(xs[0].widen()), splat(xs[1].widen()));
         for c in 0..N {
-            even[c] = x0 * term(0, c);
-            odd[c] = x1 * term(1, c);
+            even[c] = x0 * term(r0, c);
+            odd[c] = x1 * term(r1, c);
         }
-        i = 2;
     }
-    while i + 1 < I {
-        let (x0, x1) = (splat(x[i].widen()), splat(x[i + 1].widen()));
+    for (rows, xs) in pairs {
+        let (r0, r1) = rows.split_at(width);
+        let (x0, x1) = (splat(xs[0].widen()), splat(xs[1].widen()));
         for c in 0..N {
-            even[c] = x0.mul_add(term(i, c), even[c]);
-            odd[c] = x1.mul_add(term(i + 1, c), odd[c]);
+            even[c] = x0.mul_add(term(r0, c), even[c]);
+            odd[c] = x1.mul_add(term(r1, c), odd[c]);
         }
-        i += 2;
     }
-    if i < I {
-        let x0 = splat(x[i].widen());
+    if I % 2 == 1 {
+        let row = &panel[(I - 1) * width..];
+        let x0 = splat(x[I - 1].widen());
         for (c, acc) in even.iter_mut().enumerate() {
-            *acc = if i == 0 {
-                x0 * term(i, c)
+            *acc = if I == 1 {
+                x0 * term(row, c)
             } else {
-                x0.mul_add(term(i, c), *acc)
+                x0.mul_add(term(row, c), *acc)
             };
         }
     }
@@ -460,45 +559,63 @@ fn vec_mat_tile<
 /// Rows are done eight at a time, one accumulator each, walking `v` in
 /// vector chunks: each loaded chunk of `v` serves eight rows (eight
 /// independent FMA chains), and each row's lanes are summed at the end. A
-/// row's last chunk is loaded zero-padded, never past the row, so it meets
-/// zero-padded lanes of `v` and no other row's weights. Every output is
-/// summed in the same order whatever the tiling. `w` is stored as `U`
-/// (see [`vec_mat_map`]).
+/// row's last chunk in a panel is loaded zero-padded, never past the row,
+/// so it meets zero-padded lanes of `v` and no other row's weights. Every
+/// output is summed in the same order whatever the tiling and the layout
+/// (chunk by chunk in column order). `w` is row-major, or in panels a whole
+/// number of chunks wide; `v` and `w` are stored as `X` and `U` (see
+/// [`vec_mat_map`]).
 #[inline(always)]
-pub(crate) fn mat_vec_map<W: Real, U: LoadAs<W>, const I: usize, const K: usize>(
-    w: &[[U; K]; I],
-    v: &[W; K],
+pub(crate) fn mat_vec_map<W: Real, X: LoadAs<W>, U: LoadAs<W>, const I: usize, const K: usize>(
+    w: Panels<'_, U, I, K>,
+    v: &[X; K],
     mut emit: impl FnMut(usize, W),
 ) {
+    debug_assert!(w.width == K || w.width % <W::Simd as Vector>::LANES == 0);
     let mut i = 0;
     while i + 8 <= I {
-        mat_vec_tile::<W, U, I, K, 8>(w, v, i, &mut emit);
+        mat_vec_tile::<W, X, U, I, K, 8>(w, v, i, &mut emit);
         i += 8;
     }
     while i < I {
-        mat_vec_tile::<W, U, I, K, 1>(w, v, i, &mut emit);
+        mat_vec_tile::<W, X, U, I, K, 1>(w, v, i, &mut emit);
         i += 1;
     }
 }
 
-/// Rows `i0 .. i0 + R` of [`mat_vec_map`].
-#[inline(always)]
-fn mat_vec_tile<W: Real, U: LoadAs<W>, const I: usize, const K: usize, const R: usize>(
-    w: &[[U; K]; I],
-    v: &[W; K],
+/// Rows `i0 .. i0 + R` of [`mat_vec_map`] (inlined in optimised builds
+/// only, as [`vec_mat_tile`]).
+#[cfg_attr(debug_assertions, inline(never))]
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn mat_vec_tile<
+    W: Real,
+    X: LoadAs<W>,
+    U: LoadAs<W>,
+    const I: usize,
+    const K: usize,
+    const R: usize,
+>(
+    w: Panels<'_, U, I, K>,
+    v: &[X; K],
     i0: usize,
     emit: &mut impl FnMut(usize, W),
 ) {
     let lanes = <W::Simd as Vector>::LANES;
     let mut acc = [<W::Simd as Vector>::splat(W::ZERO); R];
-    let mut start = 0;
-    while start < K {
-        let vv = <W as LoadAs<W>>::load_over(v, start);
-        for (r, a) in acc.iter_mut().enumerate() {
-            *a = U::load_over(&w[i0 + r], start).mul_add(vv, *a);
-        }
-        start += lanes;
-    }
+    w.for_each_panel(
+        #[inline(always)]
+        |first, width| {
+            let rows = &w.panel(first, width)[i0 * width..(i0 + R) * width];
+            let mut start = 0;
+            while start < width {
+                let vv = X::load_over(v, first + start);
+                for (a, row) in acc.iter_mut().zip(rows.chunks_exact(width)) {
+                    *a = U::load_over(row, start).mul_add(vv, *a);
+                }
+                start += lanes;
+            }
+        },
+    );
     for (r, a) in acc.into_iter().enumerate() {
         emit(i0 + r, a.reduce_add());
     }
@@ -512,18 +629,19 @@ pub(crate) fn vec_mat<T: Real, const I: usize, const O: usize>(
     bias: Option<&[T; O]>,
     out: &mut [T; O],
 ) {
-    vec_mat_map::<T, T, T, I, O>(x, w, bias, None, |start, v| {
+    vec_mat_map::<T, T, T, I, O>(x, Panels::row_major(w), bias, None, |start, v| {
         simd::store(v, &mut out[start..])
     });
 }
 
 #[cfg(test)]
 mod tests {
-    //! `mat_vec_map` against plain f64 dot products. It is reached publicly
-    //! only through layers too big for the other tests' shapes (a transposed
-    //! copy that would overflow L2), so its tails are checked here on small
-    //! odd sizes: rows left over after the eight-row tiles, and a last chunk
-    //! shorter than a vector.
+    //! `mat_vec_map` against plain f64 dot products, and both kernels on
+    //! column panels against row-major storage. Panels and `mat_vec_map` are
+    //! reached publicly only through layers too big for the other tests'
+    //! shapes (`Mlp::LARGE_W1`), so their tails are checked here on small odd
+    //! sizes: rows left over after the eight-row tiles, a last chunk shorter
+    //! than a vector, a last panel narrower than the others.
 
     use super::*;
     use rand::{rngs::StdRng, Rng, SeedableRng};
@@ -540,7 +658,7 @@ mod tests {
             });
             let v: [W; K] = core::array::from_fn(|_| W::from_f64(r.gen_range(-2.0..2.0)));
             let mut got: Vec<Option<W>> = (0..I).map(|_| None).collect();
-            mat_vec_map::<W, U, I, K>(&w, &v, |i, s| {
+            mat_vec_map::<W, W, U, I, K>(Panels::row_major(&w), &v, |i, s| {
                 assert!(got[i].replace(s).is_none(), "output {i} emitted twice");
             });
             for (i, (row, out)) in w.iter().zip(&got).enumerate() {
@@ -584,7 +702,7 @@ mod tests {
         });
         let v: [f32; 12] = core::array::from_fn(|k| if k == 0 { 0.0 } else { 1.0 });
         let mut seen = 0;
-        mat_vec_map::<f32, f32, 9, 12>(&w, &v, |i, s| {
+        mat_vec_map::<f32, f32, f32, 9, 12>(Panels::row_major(&w), &v, |i, s| {
             seen += 1;
             if i % 2 == 0 {
                 assert_eq!(s, 11.0, "row {i}");
@@ -593,5 +711,106 @@ mod tests {
             }
         });
         assert_eq!(seen, 9);
+    }
+
+    /// A random `I`×`O` matrix of `U`.
+    fn random<U: Real, const I: usize, const O: usize>(r: &mut StdRng) -> [[U; O]; I] {
+        core::array::from_fn(|_| core::array::from_fn(|_| U::from_f64(r.gen_range(-2.0..2.0))))
+    }
+
+    #[test]
+    fn panels_put_every_element_where_the_layout_says() {
+        // 5×11 in panels of 4: widths 4, 4, 3.
+        let w: [[u32; 11]; 5] =
+            core::array::from_fn(|i| core::array::from_fn(|k| 100 * i as u32 + k as u32));
+        for width in [1, 4, 11, 20] {
+            let mut out = [[0u32; 11]; 5];
+            Panels::write(|i, k| w[i][k], width, &mut out);
+            let flat = out.as_flattened();
+            for (i, row) in w.iter().enumerate() {
+                for (k, &v) in row.iter().enumerate() {
+                    let q = k / width;
+                    let w_q = width.min(11 - q * width);
+                    let at = q * width * 5 + i * w_q + (k - q * width);
+                    assert_eq!(flat[at], v, "width {width}: ({i}, {k}) at {at}");
+                }
+            }
+        }
+    }
+
+    /// `vec_mat_map` and `mat_vec_map` on `w` in panels of `width` against
+    /// the same on row-major `w`: the same bits, whatever the layout.
+    fn same_in_panels<W: Real, U: LoadAs<W> + Real, const I: usize, const O: usize>(
+        width: usize,
+        seed: u64,
+    ) {
+        let mut r = StdRng::seed_from_u64(seed);
+        let w: [[U; O]; I] = random(&mut r);
+        let mut panels = [[U::ZERO; O]; I];
+        Panels::write(|i, k| w[i][k], width, &mut panels);
+        let (rows, cut) = (Panels::row_major(&w), Panels::new(&panels, width));
+        let [x]: [[W; I]; 1] = random(&mut r);
+        let [v]: [[W; O]; 1] = random(&mut r);
+        let [bias]: [[U; O]; 1] = random(&mut r);
+        let bits = |a: W| a.to_f64().to_bits();
+        for pivot in [None, Some(I / 2)] {
+            let run = |w: Panels<'_, U, I, O>| {
+                let mut out = Vec::new();
+                vec_mat_map::<W, W, U, I, O>(&x, w, Some(&bias), pivot, |start, s| {
+                    let lanes = s.to_array();
+                    let n = (O - start).min(<W::Simd as Vector>::LANES);
+                    out.extend(lanes.as_ref()[..n].iter().map(|&l| bits(l)));
+                });
+                out
+            };
+            assert_eq!(
+                run(rows),
+                run(cut),
+                "vec_mat_map {I}×{O}, panels of {width}, pivot {pivot:?}"
+            );
+        }
+        let run = |w: Panels<'_, U, I, O>| {
+            let mut out = Vec::new();
+            mat_vec_map::<W, W, U, I, O>(w, &v, |i, s| out.push((i, bits(s))));
+            out
+        };
+        assert_eq!(
+            run(rows),
+            run(cut),
+            "mat_vec_map {I}×{O}, panels of {width}"
+        );
+    }
+
+    #[test]
+    fn products_in_panels_match_row_major_bit_for_bit() {
+        // Panels of four vectors of the computing type, as `Mlp` lays them
+        // out, and of one vector (`mat_vec_map` only needs whole chunks);
+        // shapes with a narrower last panel, odd row counts, rows past the
+        // eight-row tiles.
+        let f32_tile = 4 * <f32 as crate::real::sealed::Kernel>::Simd::LANES;
+        let f64_tile = 4 * <f64 as crate::real::sealed::Kernel>::Simd::LANES;
+        same_in_panels::<f32, f32, 13, 100>(f32_tile, 1);
+        same_in_panels::<f32, f32, 12, 70>(f32_tile, 2);
+        same_in_panels::<f32, f32, 1, 40>(f32_tile, 3);
+        same_in_panels::<f64, f64, 9, 37>(f64_tile, 4);
+        // The mixed-precision path: f32 storage in f32-sized panels, read in f64.
+        same_in_panels::<f64, f32, 11, 100>(f32_tile, 5);
+        for width in [f32_tile / 4, 2 * f32_tile] {
+            let mut r = StdRng::seed_from_u64(6);
+            let w: [[f32; 50]; 17] = random(&mut r);
+            let mut panels = [[0.0; 50]; 17];
+            Panels::write(|i, k| w[i][k], width, &mut panels);
+            let v: [f32; 50] = core::array::from_fn(|k| k as f32 - 20.5);
+            let run = |w: Panels<'_, f32, 17, 50>| {
+                let mut out = Vec::new();
+                mat_vec_map::<f32, f32, f32, 17, 50>(w, &v, |i, s| out.push((i, s.to_bits())));
+                out
+            };
+            assert_eq!(
+                run(Panels::row_major(&w)),
+                run(Panels::new(&panels, width)),
+                "width {width}"
+            );
+        }
     }
 }

@@ -56,7 +56,7 @@
 //! products are row-times-matrix products vectorized along contiguous rows
 //! (see `ARCHITECTURE.md`).
 
-use crate::mat::{mat_vec_map, vec_mat_map, Mat, RowVec};
+use crate::mat::{mat_vec_map, vec_mat_map, Mat, Panels, RowVec};
 use crate::math::sigmoid::sigmoid_and_slope_guarded_v;
 use crate::math::softmax::{
     class_e, exp_shifted_by, nonnegative_mode, pivot_unscale, row_max, soft_d_theta,
@@ -96,6 +96,10 @@ pub struct Mlp<const IN: usize, const HID: usize, const OUT: usize, T: Real = f3
     pub(crate) b2: RowVec<OUT, T>,
     /// `W1ᵀ`, for `dL/dx = dL/da · W1ᵀ` along contiguous rows.
     pub(crate) w1t: Mat<HID, IN, T>,
+    /// `W1` in column panels of [`Mlp::W1_PANEL`] hidden units
+    /// (`mat::Panels`): what the one-sample forward pass reads, and for
+    /// large layers the backward pass too ([`Mlp::LARGE_W1`]).
+    w1_panels: Mat<IN, HID, T>,
     /// `W2ᵀ`, for `dL/dh = dL/dθ · W2ᵀ` along contiguous rows.
     pub(crate) w2t: Mat<OUT, HID, T>,
     /// Every row of `W1`, `W1ᵀ`, `W2`, `W2ᵀ` and the biases as one zero-padded
@@ -302,6 +306,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         w2: Mat::from_rows([[T::ZERO; OUT]; HID]),
         b2: Mat::from_rows([[T::ZERO; OUT]; 1]),
         w1t: Mat::from_rows([[T::ZERO; IN]; HID]),
+        w1_panels: Mat::from_rows([[T::ZERO; HID]; IN]),
         w2t: Mat::from_rows([[T::ZERO; HID]; OUT]),
         packed: Packed {
             w1: [<T::Simd as Vector>::ZERO; IN],
@@ -376,6 +381,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// kernel will read them.
     fn relayout(&mut self) {
         self.w1.transpose_into(&mut self.w1t);
+        let w1 = self.w1.rows();
+        Panels::write(|i, k| w1[i][k], Self::W1_PANEL, self.w1_panels.rows_mut());
         self.w2.transpose_into(&mut self.w2t);
         if Self::FITS_ONE_VECTOR {
             self.packed = Packed::new(&self.w1, &self.b1, &self.w1t, &self.w2, &self.b2, &self.w2t);
@@ -732,15 +739,35 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         (<T as LoadAs<W>>::narrow(back.loss), dx)
     }
 
-    /// `true` when `dL/dx = dL/da · W1ᵀ` is taken as dot products along the
-    /// rows of `W1` instead of from the transposed copy `W1ᵀ`: when the two
-    /// copies together would overflow a 512 KiB L2, reading only `W1` (which
-    /// the forward pass reads too) halves the memory traffic of a call
-    /// (784→128→10 on a 512 KiB L2: 15.7 → 11.0 µs; on a 1 MiB L2, which
-    /// holds both, still 7.78 → 7.39 µs; `BENCHMARKS.md`). Smaller layers
-    /// keep the transposed copy's broadcast form, which needs no per-output
-    /// horizontal sum.
-    const DX_FROM_W1: bool = IN * HID * core::mem::size_of::<T>() > 256 * 1024;
+    /// `true` for layers whose `W1` and `W1ᵀ` together would overflow a
+    /// 512 KiB L2. The backward pass of a one-sample call then reads the
+    /// forward pass's copy of `W1` (in panels, [`Mlp::W1_PANEL`]), as dot
+    /// products along its rows, instead of `W1ᵀ`: that halves the memory
+    /// traffic of a call (784→128→10 on a 512 KiB L2: 15.7 → 11.0 µs when
+    /// that copy was row-major; on a 1 MiB L2, which holds both, still 7.78
+    /// → 7.39 µs; `BENCHMARKS.md`). Smaller layers keep the broadcast form
+    /// along the rows of `W1ᵀ`, which needs no per-output horizontal sum.
+    const LARGE_W1: bool = IN * HID * core::mem::size_of::<T>() > 256 * 1024;
+
+    /// How many hidden units wide the column panels of `W1` are that the
+    /// one-sample passes read: four vectors, the forward pass's tile, so
+    /// that each tile reads one panel in memory order. Row-major, each tile
+    /// read a 128-byte slice of every 512-byte row of the 784→128→10 `W1`;
+    /// the backward pass's dot products ([`Mlp::LARGE_W1`]) read eight rows'
+    /// slices of a panel at a time (784→128→10 on Zen 3, best of 51,
+    /// alternating: 11.3–12.4 → 8.9–9.4 µs per call; `BENCHMARKS.md`).
+    /// Layers at most four vectors wide have one panel, `W1` itself. The
+    /// products' order of operations is the same in every layout. The batch
+    /// kernels keep `W1ᵀ`: reading it in panels as well (one copy fewer),
+    /// each of their tiles jumped from panel to panel and the 784→128→10
+    /// batch took 10% longer.
+    pub(crate) const W1_PANEL: usize = 4 * <T::Simd as Vector>::LANES;
+
+    /// `W1` in panels ([`Mlp::W1_PANEL`]).
+    #[inline(always)]
+    fn w1_panels(&self) -> Panels<'_, T, IN, HID> {
+        Panels::new(self.w1_panels.rows(), Self::W1_PANEL)
+    }
 
     /// `dL/dx = dL/da · W1ᵀ`, computed in `W` and rounded to `T`; the one
     /// place every single-sample path (and `grads_batch`) forms it, so they
@@ -752,12 +779,13 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         T: LoadAs<W>,
     {
         let dx = dx.row_mut();
-        if Self::DX_FROM_W1 {
-            mat_vec_map::<W, T, IN, HID>(self.w1.rows(), d_a, |i, v| {
+        if Self::LARGE_W1 {
+            mat_vec_map::<W, W, T, IN, HID>(self.w1_panels(), d_a, |i, v| {
                 dx[i] = <T as LoadAs<W>>::narrow(v);
             });
         } else {
-            vec_mat_map::<W, W, T, HID, IN>(d_a, self.w1t.rows(), None, None, |start, v| {
+            let w1t = Panels::row_major(self.w1t.rows());
+            vec_mat_map::<W, W, T, HID, IN>(d_a, w1t, None, None, |start, v| {
                 <T as LoadAs<W>>::store(v, &mut dx[start..]);
             });
         }
@@ -780,7 +808,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         let mut slope = [W::ZERO; HID];
         vec_mat_map::<W, T, T, IN, HID>(
             x.row(),
-            self.w1.rows(),
+            self.w1_panels(),
             Some(self.b1.row()),
             None,
             |start, av| {
@@ -793,7 +821,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         let mut theta = [W::ZERO; OUT];
         vec_mat_map::<W, W, T, HID, OUT>(
             &h,
-            self.w2.rows(),
+            Panels::row_major(self.w2.rows()),
             Some(self.b2.row()),
             None,
             |start, v| simd::store(v, &mut theta[start..]),
@@ -852,7 +880,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 let mut emit = times_slope(&hid.slope, &mut d_a);
                 vec_mat_map::<W, W, T, OUT, HID>(
                     &e_off,
-                    self.w2t.rows(),
+                    Panels::row_major(self.w2t.rows()),
                     None,
                     Some(l),
                     |start, u| emit(start, pivot_unscale::<W, W::Simd>(u, s)),
@@ -892,7 +920,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 let mut emit = times_slope(&hid.slope, &mut d_a);
                 vec_mat_map::<W, W, T, OUT, HID>(
                     &d_theta,
-                    self.w2t.rows(),
+                    Panels::row_major(self.w2t.rows()),
                     None,
                     pivot,
                     |start, u| emit(start, u + u),

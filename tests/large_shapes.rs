@@ -1,5 +1,6 @@
-//! A large network, 1024→1024→1000 (`Mlp` ≈ 16.5 MB in `f32`: `W1`, `W1ᵀ`,
-//! `W2`, `W2ᵀ` of 4 MB each; `Grads` ≈ 8.2 MB; twice that in `f64`).
+//! A large network, 1024→1024→1000 (`Mlp` ≈ 20.9 MB in `f32`: `W1` in two
+//! layouts, `W1ᵀ`, `W2`, `W2ᵀ`, of 4 MB each; `Grads` ≈ 8.2 MB; twice that
+//! in `f64`).
 //!
 //! What it takes (measured on x86-64 with AVX2, 8 `f32` / 4 `f64` lanes):
 //! - Building: the network and its gradients live in `Box`es built once on a

@@ -1,6 +1,6 @@
 //! Which calls are safe on a small stack for an MNIST-sized network,
-//! 784→128→10 (`Mlp` ≈ 813 KB in `f32`: `W1`, `W1ᵀ`, `W2`, `W2ᵀ`; `Grads`
-//! ≈ 406 KB; twice that in `f64`).
+//! 784→128→10 (`Mlp` ≈ 1.25 MB in `f32`: `W1` in two layouts, `W1ᵀ`, `W2`,
+//! `W2ᵀ`; `Grads` ≈ 406 KB; twice that in `f64`).
 //!
 //! The model and the gradients are built on a thread with a large stack and
 //! kept in a `Box` (or, for the gradients, a `static`); the kernel calls then
@@ -41,7 +41,7 @@
 //! - `grads` (returns a 406 KB `Grads`): overflows in debug and release;
 //! - `Box<Mlp>::clone` / `Box<Grads>::clone` (`Clone for Box` clones the
 //!   value on the stack, then moves it): overflow in debug and release;
-//! - `Box::new(Mlp::zeros())` (813 KB; `zeros()` is the constant
+//! - `Box::new(Mlp::zeros())` (1.25 MB; `zeros()` is the constant
 //!   `Mlp::ZERO`), `Box::new(Grads::default())` and
 //!   `Box::new(Momentum::new(β))`: overflow in debug; in release the
 //!   optimiser happens to build them in place (reported by the test, not
