@@ -29,7 +29,9 @@
 mod big_support;
 mod common;
 
-use big_support::{boxed_case, boxed_grads, check_batched_sample, check_grads, on_stack};
+use big_support::{
+    boxed_case, boxed_grads, check_batch_samples, check_grads, on_stack, rotated_inputs,
+};
 use common::{strict_loss_scale, target_row, to_f64, RefNet};
 use constgrad::{Mlp, Real, RowVec, Target};
 
@@ -100,32 +102,20 @@ fn check_large<T: Real>(seed: u64) {
         // are checked.
         let lanes = Mlp::<IN, HID, OUT, T>::BATCH_LANES;
         let n = lanes + 1;
-        let xs: Vec<RowVec<IN, T>> = (0..n)
-            .map(|s| {
-                let mut v = *x;
-                v.as_mut_slice().rotate_left((s * 101) % IN);
-                v
-            })
-            .collect();
+        let xs = rotated_inputs(&x, n, 101);
         let ts = vec![t; n];
         let (mut losses, mut dxs) = (vec![T::ZERO; n], vec![RowVec::zeros(); n]);
         on_stack(BATCH_STACK, || {
             net.input_grad_batch(&xs, &ts, &mut losses, &mut dxs)
         })
         .expect("equal lengths");
-        let reference = common::RefNet::from_mlp(&*net);
-        for s in [0, lanes - 1, lanes] {
-            let (l1, d1) = net.input_grad(&xs[s], &ts[s]);
-            let ctx = format!("{ctx} sample {s}");
-            check_batched_sample(
-                &reference,
-                &xs[s],
-                &ts[s],
-                (losses[s], &dxs[s]),
-                (l1, &d1),
-                &ctx,
-            );
-        }
+        check_batch_samples(
+            &*net,
+            (&xs, &ts),
+            (&losses, &dxs),
+            [0, lanes - 1, lanes],
+            &ctx,
+        );
     }
 }
 

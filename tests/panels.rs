@@ -15,7 +15,7 @@
 mod big_support;
 mod common;
 
-use big_support::{boxed_case, boxed_grads, check_batched_sample, check_grads};
+use big_support::{boxed_case, boxed_grads, check_batch_samples, check_grads, rotated_inputs};
 use common::{natural_scale, target_row, to_f64, RefNet};
 use constgrad::{Mlp, Real, RowVec};
 
@@ -69,31 +69,12 @@ fn check<T: Real>(seed: u64) {
         // A full batch block and one more sample: the batch kernel reads
         // W1ᵀ, a layout independent of the panels.
         let n = Mlp::<IN, HID, OUT, T>::BATCH_LANES + 1;
-        let xs: Vec<RowVec<IN, T>> = (0..n)
-            .map(|s| {
-                let mut v = *x;
-                v.as_mut_slice().rotate_left((s * 97) % IN);
-                v
-            })
-            .collect();
+        let xs = rotated_inputs(&x, n, 97);
         let ts = vec![t; n];
         let (mut losses, mut dxs) = (vec![T::ZERO; n], vec![RowVec::zeros(); n]);
         net.input_grad_batch(&xs, &ts, &mut losses, &mut dxs)
             .expect("equal lengths");
-        for s in [0, n - 1] {
-            let (l1, d1) = net.input_grad(&xs[s], &ts[s]);
-            let ctx = format!("{ctx} sample {s}");
-            // The one-sample result within the f64 reference's tolerance, and
-            // the batch's within two ulps of the natural scale of it.
-            check_batched_sample(
-                &reference,
-                &xs[s],
-                &ts[s],
-                (l1, &d1),
-                (losses[s], &dxs[s]),
-                &ctx,
-            );
-        }
+        check_batch_samples(&*net, (&xs, &ts), (&losses, &dxs), [0, n - 1], &ctx);
     }
 }
 

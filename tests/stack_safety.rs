@@ -60,7 +60,7 @@ use std::process::Command;
 use std::sync::Mutex;
 
 use big_support::{
-    assert_close, boxed_case, boxed_grads, check_batched_sample, check_grads, on_stack,
+    assert_close, boxed_case, boxed_grads, check_batch_samples, check_grads, on_stack,
 };
 use common::{natural_scale, target_row, to_f64, RefNet};
 use constgrad::{Grads, Mat, Mlp, Momentum, Param, Real, Reduction, RowVec, Target};
@@ -280,19 +280,7 @@ fn check_input_grad_batch<T: Real>(seed: u64) {
             .expect("equal lengths");
     });
     let ctx = format!("784→128→10 {} seed {seed}", T::NAME);
-    let reference = RefNet::from_mlp(&*net);
-    for s in 0..n {
-        let (l1, d1) = net.input_grad(&xs[s], &ts[s]);
-        let ctx = format!("{ctx} sample {s}");
-        check_batched_sample(
-            &reference,
-            &xs[s],
-            &ts[s],
-            (losses[s], &dxs[s]),
-            (l1, &d1),
-            &ctx,
-        );
-    }
+    check_batch_samples(&*net, (&xs, &ts), (&losses, &dxs), 0..n, &ctx);
 }
 
 #[test]

@@ -141,6 +141,45 @@ pub fn check_batched_sample<const IN: usize, const OUT: usize, T: Real>(
     );
 }
 
+/// [`check_batched_sample`] for samples `which` of a batch run: each against
+/// the one-sample `input_grad` of its input and the `f64` reference.
+pub fn check_batch_samples<const IN: usize, const HID: usize, const OUT: usize, T: Real>(
+    net: &Mlp<IN, HID, OUT, T>,
+    (xs, ts): (&[RowVec<IN, T>], &[Target<OUT, T>]),
+    (losses, dxs): (&[T], &[RowVec<IN, T>]),
+    which: impl IntoIterator<Item = usize>,
+    ctx: &str,
+) {
+    let reference = RefNet::from_mlp(net);
+    for s in which {
+        let (l1, d1) = net.input_grad(&xs[s], &ts[s]);
+        check_batched_sample(
+            &reference,
+            &xs[s],
+            &ts[s],
+            (losses[s], &dxs[s]),
+            (l1, &d1),
+            &format!("{ctx} sample {s}"),
+        );
+    }
+}
+
+/// `n` copies of `x`, the `s`-th rotated left by `s·step` entries:
+/// distinct inputs of the same scale.
+pub fn rotated_inputs<const IN: usize, T: Real>(
+    x: &RowVec<IN, T>,
+    n: usize,
+    step: usize,
+) -> Vec<RowVec<IN, T>> {
+    (0..n)
+        .map(|s| {
+            let mut v = *x;
+            v.as_mut_slice().rotate_left((s * step) % IN);
+            v
+        })
+        .collect()
+}
+
 /// The single-sample kernels' tolerance against the analytic `f64`
 /// reference, as a fraction of the natural scale (`tests/gradients.rs`):
 /// 1e-6 in `f32`, 2e-15 in `f64`.
