@@ -349,10 +349,11 @@ pub(crate) struct Panels<'a, U, const I: usize, const O: usize> {
 }
 
 impl<'a, U: Copy, const I: usize, const O: usize> Panels<'a, U, I, O> {
-    /// `w` itself (one panel).
+    /// `w` itself (one panel; `O.max(1)` wide, so that a matrix without
+    /// columns has no panel rather than panels of no width).
     #[inline(always)]
     pub(crate) fn row_major(w: &'a [[U; O]; I]) -> Self {
-        Self::new(w, O)
+        Self::new(w, O.max(1))
     }
 
     /// Panels of `width` columns (at least 1) in `storage`, as
@@ -452,7 +453,7 @@ pub(crate) fn vec_mat_map<W: Real, X: LoadAs<W>, U: LoadAs<W>, const I: usize, c
     mut emit: impl FnMut(usize, W::Simd),
 ) {
     let lanes = <W::Simd as Vector>::LANES;
-    debug_assert!(w.width == O || w.width % (4 * lanes) == 0);
+    debug_assert!(w.width >= O || w.width % (4 * lanes) == 0);
     let mut start = 0;
     while start + 4 * lanes <= O {
         vec_mat_tile::<W, X, U, I, O, 4>(x, w, bias, pivot, start, &mut emit);
@@ -571,7 +572,7 @@ pub(crate) fn mat_vec_map<W: Real, X: LoadAs<W>, U: LoadAs<W>, const I: usize, c
     v: &[X; K],
     mut emit: impl FnMut(usize, W),
 ) {
-    debug_assert!(w.width == K || w.width % <W::Simd as Vector>::LANES == 0);
+    debug_assert!(w.width >= K || w.width % <W::Simd as Vector>::LANES == 0);
     let mut i = 0;
     while i + 8 <= I {
         mat_vec_tile::<W, X, U, I, K, 8>(w, v, i, &mut emit);
@@ -812,5 +813,31 @@ mod tests {
                 "width {width}"
             );
         }
+    }
+
+    #[test]
+    fn products_without_columns_or_rows_emit_nothing_and_end() {
+        let (x, w) = ([1.0f32; 3], [[0.0f32; 0]; 3]);
+        vec_mat_map::<f32, f32, f32, 3, 0>(&x, Panels::row_major(&w), None, None, |_, _| {
+            panic!("no column to emit")
+        });
+        mat_vec_map::<f32, f32, f32, 3, 0>(Panels::row_major(&w), &[], |i, s| {
+            assert_eq!(s, 0.0, "row {i}: an empty dot product");
+        });
+        let (x, w) = ([0.0f32; 0], [[0.0f32; 4]; 0]);
+        let mut seen = 0;
+        vec_mat_map::<f32, f32, f32, 0, 4>(&x, Panels::row_major(&w), None, None, |start, v| {
+            assert_eq!(
+                (start, &v.to_array().as_ref()[..4]),
+                (0, &[0.0; 4][..]),
+                "empty sums"
+            );
+            seen += 1;
+        });
+        assert_eq!(seen, 1);
+        assert_eq!(
+            Mat::<2, 3>::zeros().matmul(&Mat::<3, 0>::zeros()),
+            Mat::<2, 0>::zeros()
+        );
     }
 }
