@@ -793,6 +793,9 @@ mod tests {
         same_in_panels::<f32, f32, 13, 100>(f32_tile, 1);
         same_in_panels::<f32, f32, 12, 70>(f32_tile, 2);
         same_in_panels::<f32, f32, 1, 40>(f32_tile, 3);
+        // Panels two tiles wide (AVX-512's f32 panels hold two of an AVX2
+        // build's tiles): tiles inside a panel, and a last panel of 36.
+        same_in_panels::<f32, f32, 13, 100>(2 * f32_tile, 7);
         same_in_panels::<f64, f64, 9, 37>(f64_tile, 4);
         // The mixed-precision path: f32 storage in f32-sized panels, read in f64.
         same_in_panels::<f64, f32, 11, 100>(f32_tile, 5);
