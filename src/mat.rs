@@ -371,7 +371,7 @@ impl<'a, U: Copy, const I: usize, const O: usize> Panels<'a, U, I, O> {
     /// panels with `width` as the constant it is (a run-time width keeps
     /// the loads' bound checks in the loops), then the last one.
     #[inline(always)]
-    pub(crate) fn for_each_panel(&self, mut f: impl FnMut(usize, usize)) {
+    fn for_each_panel(&self, mut f: impl FnMut(usize, usize)) {
         let mut first = 0;
         while first + self.width <= O {
             f(first, self.width);
@@ -385,7 +385,7 @@ impl<'a, U: Copy, const I: usize, const O: usize> Panels<'a, U, I, O> {
     /// The panel whose columns are `first .. first + width`: its `I` rows
     /// back to back.
     #[inline(always)]
-    pub(crate) fn panel(&self, first: usize, width: usize) -> &'a [U] {
+    fn panel(&self, first: usize, width: usize) -> &'a [U] {
         &self.flat[first * I..(first + width) * I]
     }
 
@@ -398,20 +398,16 @@ impl<'a, U: Copy, const I: usize, const O: usize> Panels<'a, U, I, O> {
         (first, width, self.panel(first, width))
     }
 
-    /// Lays the matrix whose element `(i, k)` is `at(i, k)` out in panels
-    /// of `width` columns (at least 1) into `out`.
-    pub(crate) fn write(at: impl Fn(usize, usize) -> U, width: usize, out: &mut [[U; O]; I]) {
+    /// Lays `w` out in panels of `width` columns (at least 1) into `out`.
+    pub(crate) fn write(w: &[[U; O]; I], width: usize, out: &mut [[U; O]; I]) {
         assert!(width >= 1, "Panels: a panel is at least one column wide");
-        let mut out = out.as_flattened_mut().iter_mut();
-        let mut first = 0;
+        let out = out.as_flattened_mut();
+        let (mut first, mut at) = (0, 0);
         while first < O {
             let cols = width.min(O - first);
-            for i in 0..I {
-                for k in first..first + cols {
-                    if let Some(slot) = out.next() {
-                        *slot = at(i, k);
-                    }
-                }
+            for row in w {
+                out[at..at + cols].copy_from_slice(&row[first..first + cols]);
+                at += cols;
             }
             first += cols;
         }
@@ -564,22 +560,21 @@ fn vec_mat_tile<
 /// so it meets zero-padded lanes of `v` and no other row's weights. Every
 /// output is summed in the same order whatever the tiling and the layout
 /// (chunk by chunk in column order). `w` is row-major, or in panels a whole
-/// number of chunks wide; `v` and `w` are stored as `X` and `U` (see
-/// [`vec_mat_map`]).
+/// number of chunks wide; it is stored as `U` (see [`vec_mat_map`]).
 #[inline(always)]
-pub(crate) fn mat_vec_map<W: Real, X: LoadAs<W>, U: LoadAs<W>, const I: usize, const K: usize>(
+pub(crate) fn mat_vec_map<W: Real, U: LoadAs<W>, const I: usize, const K: usize>(
     w: Panels<'_, U, I, K>,
-    v: &[X; K],
+    v: &[W; K],
     mut emit: impl FnMut(usize, W),
 ) {
     debug_assert!(w.width >= K || w.width % <W::Simd as Vector>::LANES == 0);
     let mut i = 0;
     while i + 8 <= I {
-        mat_vec_tile::<W, X, U, I, K, 8>(w, v, i, &mut emit);
+        mat_vec_tile::<W, U, I, K, 8>(w, v, i, &mut emit);
         i += 8;
     }
     while i < I {
-        mat_vec_tile::<W, X, U, I, K, 1>(w, v, i, &mut emit);
+        mat_vec_tile::<W, U, I, K, 1>(w, v, i, &mut emit);
         i += 1;
     }
 }
@@ -588,16 +583,9 @@ pub(crate) fn mat_vec_map<W: Real, X: LoadAs<W>, U: LoadAs<W>, const I: usize, c
 /// only, as [`vec_mat_tile`]).
 #[cfg_attr(debug_assertions, inline(never))]
 #[cfg_attr(not(debug_assertions), inline(always))]
-fn mat_vec_tile<
-    W: Real,
-    X: LoadAs<W>,
-    U: LoadAs<W>,
-    const I: usize,
-    const K: usize,
-    const R: usize,
->(
+fn mat_vec_tile<W: Real, U: LoadAs<W>, const I: usize, const K: usize, const R: usize>(
     w: Panels<'_, U, I, K>,
-    v: &[X; K],
+    v: &[W; K],
     i0: usize,
     emit: &mut impl FnMut(usize, W),
 ) {
@@ -609,7 +597,7 @@ fn mat_vec_tile<
             let rows = &w.panel(first, width)[i0 * width..(i0 + R) * width];
             let mut start = 0;
             while start < width {
-                let vv = X::load_over(v, first + start);
+                let vv = <W as LoadAs<W>>::load_over(v, first + start);
                 for (a, row) in acc.iter_mut().zip(rows.chunks_exact(width)) {
                     *a = U::load_over(row, start).mul_add(vv, *a);
                 }
@@ -659,7 +647,7 @@ mod tests {
             });
             let v: [W; K] = core::array::from_fn(|_| W::from_f64(r.gen_range(-2.0..2.0)));
             let mut got: Vec<Option<W>> = (0..I).map(|_| None).collect();
-            mat_vec_map::<W, W, U, I, K>(Panels::row_major(&w), &v, |i, s| {
+            mat_vec_map::<W, U, I, K>(Panels::row_major(&w), &v, |i, s| {
                 assert!(got[i].replace(s).is_none(), "output {i} emitted twice");
             });
             for (i, (row, out)) in w.iter().zip(&got).enumerate() {
@@ -703,7 +691,7 @@ mod tests {
         });
         let v: [f32; 12] = core::array::from_fn(|k| if k == 0 { 0.0 } else { 1.0 });
         let mut seen = 0;
-        mat_vec_map::<f32, f32, f32, 9, 12>(Panels::row_major(&w), &v, |i, s| {
+        mat_vec_map::<f32, f32, 9, 12>(Panels::row_major(&w), &v, |i, s| {
             seen += 1;
             if i % 2 == 0 {
                 assert_eq!(s, 11.0, "row {i}");
@@ -726,7 +714,7 @@ mod tests {
             core::array::from_fn(|i| core::array::from_fn(|k| 100 * i as u32 + k as u32));
         for width in [1, 4, 11, 20] {
             let mut out = [[0u32; 11]; 5];
-            Panels::write(|i, k| w[i][k], width, &mut out);
+            Panels::write(&w, width, &mut out);
             let flat = out.as_flattened();
             for (i, row) in w.iter().enumerate() {
                 for (k, &v) in row.iter().enumerate() {
@@ -748,7 +736,7 @@ mod tests {
         let mut r = StdRng::seed_from_u64(seed);
         let w: [[U; O]; I] = random(&mut r);
         let mut panels = [[U::ZERO; O]; I];
-        Panels::write(|i, k| w[i][k], width, &mut panels);
+        Panels::write(&w, width, &mut panels);
         let (rows, cut) = (Panels::row_major(&w), Panels::new(&panels, width));
         let [x]: [[W; I]; 1] = random(&mut r);
         let [v]: [[W; O]; 1] = random(&mut r);
@@ -772,7 +760,7 @@ mod tests {
         }
         let run = |w: Panels<'_, U, I, O>| {
             let mut out = Vec::new();
-            mat_vec_map::<W, W, U, I, O>(w, &v, |i, s| out.push((i, bits(s))));
+            mat_vec_map::<W, U, I, O>(w, &v, |i, s| out.push((i, bits(s))));
             out
         };
         assert_eq!(
@@ -803,11 +791,11 @@ mod tests {
             let mut r = StdRng::seed_from_u64(6);
             let w: [[f32; 50]; 17] = random(&mut r);
             let mut panels = [[0.0; 50]; 17];
-            Panels::write(|i, k| w[i][k], width, &mut panels);
+            Panels::write(&w, width, &mut panels);
             let v: [f32; 50] = core::array::from_fn(|k| k as f32 - 20.5);
             let run = |w: Panels<'_, f32, 17, 50>| {
                 let mut out = Vec::new();
-                mat_vec_map::<f32, f32, f32, 17, 50>(w, &v, |i, s| out.push((i, s.to_bits())));
+                mat_vec_map::<f32, f32, 17, 50>(w, &v, |i, s| out.push((i, s.to_bits())));
                 out
             };
             assert_eq!(
@@ -824,7 +812,7 @@ mod tests {
         vec_mat_map::<f32, f32, f32, 3, 0>(&x, Panels::row_major(&w), None, None, |_, _| {
             panic!("no column to emit")
         });
-        mat_vec_map::<f32, f32, f32, 3, 0>(Panels::row_major(&w), &[], |i, s| {
+        mat_vec_map::<f32, f32, 3, 0>(Panels::row_major(&w), &[], |i, s| {
             assert_eq!(s, 0.0, "row {i}: an empty dot product");
         });
         let (x, w) = ([0.0f32; 0], [[0.0f32; 4]; 0]);

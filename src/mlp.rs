@@ -381,8 +381,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// kernel will read them.
     fn relayout(&mut self) {
         self.w1.transpose_into(&mut self.w1t);
-        let w1 = self.w1.rows();
-        Panels::write(|i, k| w1[i][k], Self::W1_PANEL, self.w1_panels.rows_mut());
+        Panels::write(self.w1.rows(), Self::W1_PANEL, self.w1_panels.rows_mut());
         self.w2.transpose_into(&mut self.w2t);
         if Self::FITS_ONE_VECTOR {
             self.packed = Packed::new(&self.w1, &self.b1, &self.w1t, &self.w2, &self.b2, &self.w2t);
@@ -780,7 +779,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     {
         let dx = dx.row_mut();
         if Self::LARGE_W1 {
-            mat_vec_map::<W, W, T, IN, HID>(self.w1_panels(), d_a, |i, v| {
+            mat_vec_map::<W, T, IN, HID>(self.w1_panels(), d_a, |i, v| {
                 dx[i] = <T as LoadAs<W>>::narrow(v);
             });
         } else {
