@@ -8,6 +8,8 @@
 //!   IMPL   constgrad | scalar | nalgebra | empty (the loop without a call)
 //!          | constgrad_batch (`input_grad_batch` on the 64-sample pool;
 //!          CALLS counts samples and must be a multiple of 64)
+//!          | constgrad_grads_batch (`grads_batch` on the same pool, sums
+//!          of the parameter gradients included; CALLS as for the batch)
 //!   SHAPE  seed (5→3→5) | mnist (784→128→10) | seed_saturated (5→3→5 on
 //!          inputs in ±40, so many hidden units saturate: |a| up to ~400;
 //!          timed only, since the baselines' σ·(1 − σ) loses every digit
@@ -32,7 +34,7 @@ mod support;
 use std::hint::black_box;
 use std::time::Instant;
 
-use constgrad::{Mat, Mlp, RowVec};
+use constgrad::{Grads, Mat, Mlp, Reduction, RowVec};
 use wide::f32x8;
 
 use support::check::{validate, Trio};
@@ -52,6 +54,8 @@ enum Impl {
     Empty,
     /// `input_grad_batch` over the whole pool; CALLS counts samples.
     ConstgradBatch,
+    /// `grads_batch` over the whole pool; CALLS counts samples.
+    ConstgradGradsBatch,
 }
 
 /// Nanoseconds for one chain of `CHAIN` dependent scalar FMAs.
@@ -111,19 +115,21 @@ fn run<const IN: usize, const HID: usize, const OUT: usize>(
 
     let mut rotor = Rotor::new(POOL);
     let (mut losses, mut dxs) = (vec![0.0f32; POOL], vec![RowVec::<IN>::zeros(); POOL]);
+    let mut grads = Box::new(Grads::<IN, HID, OUT>::ZERO);
     let mut loop_calls = |n: usize| {
         let mut acc = 0.0f32;
-        if which == Impl::ConstgradBatch {
-            assert!(
-                n % POOL == 0,
-                "constgrad_batch: CALLS must be a multiple of {POOL}"
-            );
+        if matches!(which, Impl::ConstgradBatch | Impl::ConstgradGradsBatch) {
             for _ in 0..n / POOL {
-                black_box(&*cg)
-                    .input_grad_batch(black_box(rows), black_box(targets), &mut losses, &mut dxs)
-                    .expect("batch lengths agree");
+                let (xs, ts) = (black_box(rows.as_slice()), black_box(targets.as_slice()));
+                let done = if which == Impl::ConstgradBatch {
+                    black_box(&*cg).input_grad_batch(xs, ts, &mut losses, &mut dxs)
+                } else {
+                    let r = Reduction::Sum;
+                    black_box(&*cg).grads_batch(xs, ts, r, &mut losses, &mut dxs, &mut grads)
+                };
+                done.expect("batch lengths agree");
                 acc += black_box(&losses)[0];
-                black_box(&dxs);
+                black_box((&dxs, &grads));
             }
             return acc;
         }
@@ -149,7 +155,7 @@ fn run<const IN: usize, const HID: usize, const OUT: usize>(
                     black_box(dx);
                     loss
                 }
-                Impl::Empty | Impl::ConstgradBatch => {
+                Impl::Empty | Impl::ConstgradBatch | Impl::ConstgradGradsBatch => {
                     black_box((&rows[i], &targets[i], &pool.xs[i], &cols[i], l));
                     0.0
                 }
@@ -216,25 +222,39 @@ fn main() {
         fma_peak();
         return;
     }
-    let usage =
-        "usage: bench_single constgrad|scalar|nalgebra|empty|constgrad_batch seed|seed_saturated|mnist CALLS [--time]";
+    let usage = "usage: bench_single constgrad|scalar|nalgebra|empty|constgrad_batch|constgrad_grads_batch \
+                 seed|seed_saturated|mnist CALLS [--time]\n       bench_single peak";
+    let fail = |why: &str| -> ! {
+        eprintln!("bench_single: {why}\n{usage}");
+        std::process::exit(2)
+    };
     let which = match args.first().map(String::as_str) {
         Some("constgrad") => Impl::Constgrad,
         Some("scalar") => Impl::Scalar,
         Some("nalgebra") => Impl::Nalgebra,
         Some("empty") => Impl::Empty,
         Some("constgrad_batch") => Impl::ConstgradBatch,
-        _ => panic!("{usage}"),
+        Some("constgrad_grads_batch") => Impl::ConstgradGradsBatch,
+        Some(other) => fail(&format!("unknown implementation {other:?}")),
+        None => fail("no arguments"),
     };
-    let calls: usize = args
-        .get(2)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("{usage}"));
+    let calls: usize = match args.get(2).map(|s| s.parse()) {
+        Some(Ok(c)) => c,
+        Some(Err(_)) => fail(&format!("CALLS {:?} is not a count", args[2])),
+        None => fail("CALLS missing"),
+    };
+    let batch = matches!(which, Impl::ConstgradBatch | Impl::ConstgradGradsBatch);
+    if batch && calls % POOL != 0 {
+        fail(&format!(
+            "the batch modes' CALLS must be a multiple of {POOL}, not {calls}"
+        ));
+    }
     let time = args.iter().any(|a| a == "--time");
     match args.get(1).map(String::as_str) {
         Some("seed") => run::<5, 3, 5>(which, calls, time, -2.0, 2.0, true),
         Some("seed_saturated") => run::<5, 3, 5>(which, calls, time, -40.0, 40.0, false),
         Some("mnist") => run::<784, 128, 10>(which, calls, time, 0.0, 1.0, true),
-        _ => panic!("{usage}"),
+        Some(other) => fail(&format!("unknown shape {other:?}")),
+        None => fail("SHAPE missing"),
     }
 }
