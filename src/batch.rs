@@ -874,7 +874,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// - small networks ([`LaneSums::FITS`]): every gradient entry keeps one
     ///   partial sum per lane ([`LaneSums`]), so a block costs one
     ///   multiply-add per entry and lane, with no transposes; the lanes'
-    ///   sums are added into `grads` at the end, lane 0 first;
+    ///   sums are added into `grads` at the end, each by pairwise halving;
     /// - larger ones: each block's samples go back to rows and
     ///   [`add_samples`] adds them into `grads`, sample after sample.
     ///
@@ -1156,9 +1156,13 @@ impl<T: Real, V: Vector<Elem = T>, const IN: usize, const HID: usize, const OUT:
         }
     }
 
-    /// Adds every entry's lanes, lane 0 first, into `grads`.
+    /// Adds every entry's lanes into `grads`, by pairwise halving
+    /// ([`Vector::reduce_add`], in registers). A sequential fold over the
+    /// lanes, lane 0 first, was a chain of 16 scalar adds per entry: 12.6%
+    /// of a 64-sample `grads_batch` of 5→3→5 on Zen 3 (18.8 against 17.0 ns
+    /// per sample, best of 51).
     fn add_into(&self, grads: &mut Grads<IN, HID, OUT, T>) {
-        let total = |v: &V| v.to_array().as_ref().iter().fold(T::ZERO, |a, &l| a + l);
+        let total = |v: &V| v.reduce_add();
         grads.loss += total(&self.loss);
         for (parts, lanes) in [
             (grads.x.as_mut_slice(), self.x.as_slice()),
