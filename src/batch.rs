@@ -698,38 +698,53 @@ fn permuted_to_rows<T: Real, V: Vector<Elem = T>, const IN: usize>(
     });
 }
 
+/// [`lanes_from_rows`] of a block that takes the permutes
+/// ([`permuted_rows`]): all `IN` inputs.
+#[inline(always)]
+fn lanes_from_permuted_rows<T: Real, V: Vector<Elem = T>, const IN: usize>(
+    xb: &[RowVec<IN, T>],
+    x: &mut [V; IN],
+) {
+    let lanes = <V as Vector>::LANES;
+    // The block's values in memory order, as `IN` vectors: lane `t` of
+    // vector `q` is value `q·LANES + t` of the rows read as one slice,
+    // one load per vector. (Read element by element, `xb[p / IN]`'s
+    // `p % IN`, they are as consecutive, but LLVM merged them only in
+    // part: per vector a 32-byte and a 16-byte load and four
+    // one-element blends: 36 instructions more per 5→3→5 block, and
+    // 2–4% of its time in seven of nine builds of different code
+    // layout, session 35; unclear in one, none in one.)
+    let all = RowVec::<IN, T>::flat(xb);
+    // A `const` test: a debug build keeps a run-time one's untaken
+    // branch, and its frame (784→128→10's blocks then overflowed
+    // `tests/stack_safety.rs`'s 1 MiB).
+    if const { halves_permute::<V>() } {
+        let (lo, hi) = all.split_at(lanes / 2 * IN);
+        let lo = permuted_from_rows::<T, <V as Vector>::Half, IN>(lo);
+        let hi = permuted_from_rows::<T, <V as Vector>::Half, IN>(hi);
+        for (xi, (l, h)) in x.iter_mut().zip(lo.into_iter().zip(hi)) {
+            *xi = <V as Vector>::from_halves(l, h);
+        }
+    } else {
+        *x = permuted_from_rows::<T, V, IN>(all);
+    }
+}
+
 /// Moves the leading [`square_inputs`] inputs of a block from the
 /// samples' rows into lanes (`x[i]` lane `s` = input `i` of sample `s`),
 /// or all of them when [`permuted_rows`]; returns how many it moved.
-#[inline(always)]
+#[cfg_attr(debug_assertions, inline(never))]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn lanes_from_rows<T: Real, V: Vector<Elem = T>, const IN: usize>(
     xb: &[RowVec<IN, T>],
     x: &mut [V; IN],
 ) -> usize {
     let (w, lanes) = (<T::Narrow as Vector>::LANES, <V as Vector>::LANES);
-    if permuted_rows::<T, V, IN>(xb.len()) {
-        // The block's values in memory order, as `IN` vectors: lane `t` of
-        // vector `q` is value `q·LANES + t` of the rows read as one slice,
-        // one load per vector. (Read element by element, `xb[p / IN]`'s
-        // `p % IN`, they are as consecutive, but LLVM merged them only in
-        // part: per vector a 32-byte and a 16-byte load and four
-        // one-element blends: 36 instructions more per 5→3→5 block, and
-        // 2–4% of its time in seven of nine builds of different code
-        // layout, session 35; unclear in one, none in one.)
-        let all = RowVec::<IN, T>::flat(xb);
-        // A `const` test: a debug build keeps a run-time one's untaken
-        // branch, and its frame (784→128→10's blocks then overflowed
-        // `tests/stack_safety.rs`'s 1 MiB).
-        if const { halves_permute::<V>() } {
-            let (lo, hi) = all.split_at(lanes / 2 * IN);
-            let lo = permuted_from_rows::<T, <V as Vector>::Half, IN>(lo);
-            let hi = permuted_from_rows::<T, <V as Vector>::Half, IN>(hi);
-            for (xi, (l, h)) in x.iter_mut().zip(lo.into_iter().zip(hi)) {
-                *xi = <V as Vector>::from_halves(l, h);
-            }
-        } else {
-            *x = permuted_from_rows::<T, V, IN>(all);
-        }
+    // The permuted route behind a `const` test too: a debug build keeps
+    // every local of a function it compiles, and this route's would sit in
+    // the frame of every shape's blocks (331 KB of 784→128→10's, f32, AVX2).
+    if const { IN <= PERMUTED_INPUTS_MAX } && permuted_rows::<T, V, IN>(xb.len()) {
+        lanes_from_permuted_rows::<T, V, IN>(xb, x);
         return IN;
     }
     let done = square_inputs::<T, V, IN>(xb.len());
@@ -753,34 +768,47 @@ fn lanes_from_rows<T: Real, V: Vector<Elem = T>, const IN: usize>(
     done
 }
 
+/// [`rows_from_lanes`] of a block that takes the permutes
+/// ([`permuted_rows`]): all `IN` inputs.
+#[inline(always)]
+fn permuted_rows_from_lanes<T: Real, V: Vector<Elem = T>, const IN: usize>(
+    x: &[V; IN],
+    xb: &mut [RowVec<IN, T>],
+) {
+    let lanes = <V as Vector>::LANES;
+    // Vector `q` of the block's values in memory order, lane `t`: value
+    // `p = q·LANES + t`, input `p mod IN` of sample `p / IN`.
+    if const { halves_permute::<V>() } {
+        // A plain loop, each vector split once (an array `map` can stay
+        // a call that copies through memory, as the soft targets'
+        // gather did, `Mlp::block_targets`).
+        let mut lo = [<V::Half as Vector>::ZERO; IN];
+        let mut hi = lo;
+        for (v, (l, h)) in x.iter().zip(lo.iter_mut().zip(hi.iter_mut())) {
+            (*l, *h) = v.halves();
+        }
+        let (xlo, xhi) = xb.split_at_mut(lanes / 2);
+        permuted_to_rows::<T, <V as Vector>::Half, IN>(&lo, xlo);
+        permuted_to_rows::<T, <V as Vector>::Half, IN>(&hi, xhi);
+    } else {
+        permuted_to_rows::<T, V, IN>(x, xb);
+    }
+}
+
 /// The inverse of [`lanes_from_rows`]: the leading [`square_inputs`]
 /// inputs of a block (or all of them when [`permuted_rows`]) from lanes
 /// back to the samples' rows (`xb[s]` element `i` = `x[i]` lane `s`);
 /// returns how many it moved.
-#[inline(always)]
+#[cfg_attr(debug_assertions, inline(never))]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn rows_from_lanes<T: Real, V: Vector<Elem = T>, const IN: usize>(
     x: &[V; IN],
     xb: &mut [RowVec<IN, T>],
 ) -> usize {
     let (w, lanes) = (<T::Narrow as Vector>::LANES, <V as Vector>::LANES);
-    if permuted_rows::<T, V, IN>(xb.len()) {
-        // Vector `q` of the block's values in memory order, lane `t`: value
-        // `p = q·LANES + t`, input `p mod IN` of sample `p / IN`.
-        if const { halves_permute::<V>() } {
-            // A plain loop, each vector split once (an array `map` can stay
-            // a call that copies through memory, as the soft targets'
-            // gather did, `Mlp::block_targets`).
-            let mut lo = [<V::Half as Vector>::ZERO; IN];
-            let mut hi = lo;
-            for (v, (l, h)) in x.iter().zip(lo.iter_mut().zip(hi.iter_mut())) {
-                (*l, *h) = v.halves();
-            }
-            let (xlo, xhi) = xb.split_at_mut(lanes / 2);
-            permuted_to_rows::<T, <V as Vector>::Half, IN>(&lo, xlo);
-            permuted_to_rows::<T, <V as Vector>::Half, IN>(&hi, xhi);
-        } else {
-            permuted_to_rows::<T, V, IN>(x, xb);
-        }
+    // Behind a `const` test, as in `lanes_from_rows`.
+    if const { IN <= PERMUTED_INPUTS_MAX } && permuted_rows::<T, V, IN>(xb.len()) {
+        permuted_rows_from_lanes::<T, V, IN>(x, xb);
         return IN;
     }
     let done = square_inputs::<T, V, IN>(xb.len());
@@ -1471,7 +1499,14 @@ fn try_for_lanes<V: Vector>(n: usize, mut f: impl FnMut(usize) -> Option<()>) ->
 /// FMAs. Every output is summed in the same order (`i` ascending) whatever
 /// the tiling, leftover rows included. `pivot` (the class-label form) is
 /// `None` or a per-row lane vector.
-#[inline(always)]
+///
+/// Inlined only in optimised builds, like [`lanes_from_rows`] and
+/// [`rows_from_lanes`]: unoptimised, every local of an inlined function
+/// keeps its own stack slot, and the four products' tiles took about 60 KiB
+/// of a 784→128→10 block's debug-build frame (AVX2; 432 against 370 KiB of
+/// stack for `input_grad_batch`, measured in `tests/stack_safety.rs`).
+#[cfg_attr(debug_assertions, inline(never))]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn lanes_times_rows<T: Real, V: Vector<Elem = T>, const N: usize, const K: usize>(
     v: &[V; N],
     rows: &[[T; N]; K],
