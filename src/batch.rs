@@ -961,15 +961,14 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// each sample into `grads` with [`add_samples`].
     ///
     /// The blocks share one [`BlockPass`], zeroed once per call:
-    /// [`Mlp::block_pass`] writes each of its vectors whole (`x` zero in
-    /// a partial block's padding lanes), so nothing of one block reaches
-    /// the next. Zeroed in
-    /// each block, as `input_grad_batch` does, it was a `memset` call per
-    /// block (LLVM could not see that the pass overwrites its storage) and
-    /// the 5→3→5 gradient sums took 16.8 against 15.9 ns per sample (best
-    /// of 51, 64-sample batches, Zen 3). `input_grad_batch` keeps a pass
-    /// per block: its values need not reach memory, and shared they cost
-    /// it 11.3 against 10.8 ns.
+    /// [`Mlp::block_pass`] writes each of its vectors whole (`x` zero in a
+    /// partial block's padding lanes), so nothing of one block reaches the
+    /// next. Zeroed in each block, as `input_grad_batch` does, it was a
+    /// `memset` call per block (LLVM could not see that the pass overwrites
+    /// its storage), and the 5→3→5 gradient sums took 16.8 against 15.9 ns
+    /// per sample (best of 51, 64-sample batches, Zen 3). `input_grad_batch`
+    /// keeps a pass per block: its values need not reach memory, and shared
+    /// they cost it 11.3 against 10.8 ns.
     #[inline(always)]
     fn grads_each_block<V: Vector<Elem = T>>(
         &self,
