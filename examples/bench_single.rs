@@ -10,7 +10,9 @@
 //!          CALLS counts samples and must be a multiple of 64)
 //!          | constgrad_grads_batch (`grads_batch` on the same pool, sums
 //!          of the parameter gradients included; CALLS as for the batch)
-//!   SHAPE  seed (5→3→5) | mnist (784→128→10) | seed_saturated (5→3→5 on
+//!   SHAPE  seed (5→3→5) | mnist (784→128→10) | seed_soft (5→3→5 with
+//!          label-smoothed targets, ε = 0.1, as the `*_soft` criterion
+//!          groups) | seed_saturated (5→3→5 on
 //!          inputs in ±40, so many hidden units saturate: |a| up to ~400;
 //!          timed only, since the baselines' σ·(1 − σ) loses every digit
 //!          there, see ACCURACY.md)
@@ -41,9 +43,12 @@ use support::check::{validate, Trio};
 use support::gen::{weights, Pool, Rotor, WEIGHT_SEED};
 use support::nalg::NalgMlp;
 use support::scalar::ScalarMlp;
+use support::target::{BaseTarget, Probs};
 
 /// Samples in the rotating pool.
 const POOL: usize = 64;
+/// The label smoothing of `seed_soft` (the criterion groups' `SMOOTHING`).
+const SMOOTHING: f32 = 0.1;
 
 /// Which function the loop calls.
 #[derive(Clone, Copy, PartialEq)]
@@ -85,13 +90,13 @@ const FMA_LATENCY: f64 = 4.0;
 /// was not interrupted.
 const REPS: usize = 51;
 
-fn run<const IN: usize, const HID: usize, const OUT: usize>(
+fn run<const IN: usize, const HID: usize, const OUT: usize, L: BaseTarget<OUT>>(
     which: Impl,
     calls: usize,
     time: bool,
-    lo: f32,
-    hi: f32,
+    (lo, hi): (f32, f32),
     check: bool,
+    target: impl Fn(usize) -> L,
 ) {
     let w = weights::<IN, HID, OUT>(WEIGHT_SEED, 2.0);
     let cg = Box::new(Mlp::new(
@@ -102,7 +107,7 @@ fn run<const IN: usize, const HID: usize, const OUT: usize>(
     ));
     let scalar = ScalarMlp::boxed(&w);
     let nalg = NalgMlp::boxed(&w);
-    let pool = Pool::<IN, OUT, usize>::seeded(POOL, lo, hi, |l| l);
+    let pool = Pool::<IN, OUT, L>::seeded(POOL, lo, hi, target);
     let t = Trio {
         cg: &cg,
         scalar: &scalar,
@@ -223,7 +228,7 @@ fn main() {
         return;
     }
     let usage = "usage: bench_single constgrad|scalar|nalgebra|empty|constgrad_batch|constgrad_grads_batch \
-                 seed|seed_saturated|mnist CALLS [--time]\n       bench_single peak";
+                 seed|seed_soft|seed_saturated|mnist CALLS [--time]\n       bench_single peak";
     let fail = |why: &str| -> ! {
         eprintln!("bench_single: {why}\n{usage}");
         std::process::exit(2)
@@ -251,9 +256,14 @@ fn main() {
     }
     let time = args.iter().any(|a| a == "--time");
     match args.get(1).map(String::as_str) {
-        Some("seed") => run::<5, 3, 5>(which, calls, time, -2.0, 2.0, true),
-        Some("seed_saturated") => run::<5, 3, 5>(which, calls, time, -40.0, 40.0, false),
-        Some("mnist") => run::<784, 128, 10>(which, calls, time, 0.0, 1.0, true),
+        Some("seed") => run::<5, 3, 5, _>(which, calls, time, (-2.0, 2.0), true, |l| l),
+        Some("seed_soft") => run::<5, 3, 5, _>(which, calls, time, (-2.0, 2.0), true, |l| {
+            Probs::smoothed(l, SMOOTHING)
+        }),
+        Some("seed_saturated") => {
+            run::<5, 3, 5, _>(which, calls, time, (-40.0, 40.0), false, |l| l)
+        }
+        Some("mnist") => run::<784, 128, 10, _>(which, calls, time, (0.0, 1.0), true, |l| l),
         Some(other) => fail(&format!("unknown shape {other:?}")),
         None => fail("SHAPE missing"),
     }
