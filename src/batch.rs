@@ -551,14 +551,14 @@ const fn square_inputs<T: Real, V: Vector<Elem = T>, const IN: usize>(n: usize) 
     }
 }
 
-/// The most inputs [`permuted_rows`] moves between rows and lanes by
+/// The most inputs [`permutes_full_blocks`] moves between rows and lanes by
 /// permutes: a full block takes that route only when [`square_inputs`]
 /// leaves all its inputs, that is with fewer than `T::Narrow::LANES` of
 /// them (at most 7 in `f32`, 3 in `f64`).
 const PERMUTED_INPUTS_MAX: usize = MAX_NARROW_LANES - 1;
 
 /// Whether [`lanes_from_rows`] and [`rows_from_lanes`] move all the inputs
-/// of a block of `n` samples by permutes instead: a full block of a network
+/// of a full block by permutes instead, for this shape and build: a network
 /// too narrow for squares (fewer than `w` inputs, 5→3→5 in `f32`; so at
 /// most [`PERMUTED_INPUTS_MAX`]), on AVX-512 builds, where a two-register
 /// permute is one instruction, and for `f32` on AVX2 builds, where it is
@@ -583,11 +583,15 @@ const PERMUTED_INPUTS_MAX: usize = MAX_NARROW_LANES - 1;
 /// instructions per 16-sample block; 1583 instructions this way): 13.7–14.0
 /// → 10.8 ns per sample (best of 51, two code layouts, three alternating
 /// rounds).
-#[inline(always)]
-const fn permuted_rows<T: Real, V: Vector<Elem = T>, const IN: usize>(n: usize) -> bool {
+///
+/// The row moves test it in a `const` block (and the block's length at run
+/// time), so that a debug build, which keeps the locals of every function
+/// it compiles, compiles the permute route only for the shapes that take
+/// it: its arrays sat in every shape's block frame (331 KB of
+/// 784→128→10's, `f32`, AVX2).
+const fn permutes_full_blocks<T: Real, V: Vector<Elem = T>, const IN: usize>() -> bool {
     (<V as Vector>::PERMUTE2 || halves_permute::<V>())
-        && n == <V as Vector>::LANES
-        && square_inputs::<T, V, IN>(n) == 0
+        && square_inputs::<T, V, IN>(<V as Vector>::LANES) == 0
 }
 
 /// Whether `V` moves rows a half at a time, each in [`Vector::Half`]: a
@@ -699,7 +703,7 @@ fn permuted_to_rows<T: Real, V: Vector<Elem = T>, const IN: usize>(
 }
 
 /// [`lanes_from_rows`] of a block that takes the permutes
-/// ([`permuted_rows`]): all `IN` inputs.
+/// ([`permutes_full_blocks`]): all `IN` inputs.
 #[inline(always)]
 fn lanes_from_permuted_rows<T: Real, V: Vector<Elem = T>, const IN: usize>(
     xb: &[RowVec<IN, T>],
@@ -732,7 +736,7 @@ fn lanes_from_permuted_rows<T: Real, V: Vector<Elem = T>, const IN: usize>(
 
 /// Moves the leading [`square_inputs`] inputs of a block from the
 /// samples' rows into lanes (`x[i]` lane `s` = input `i` of sample `s`),
-/// or all of them when [`permuted_rows`]; returns how many it moved.
+/// or all of them when [`permutes_full_blocks`]; returns how many it moved.
 #[cfg_attr(debug_assertions, inline(never))]
 #[cfg_attr(not(debug_assertions), inline(always))]
 fn lanes_from_rows<T: Real, V: Vector<Elem = T>, const IN: usize>(
@@ -740,10 +744,7 @@ fn lanes_from_rows<T: Real, V: Vector<Elem = T>, const IN: usize>(
     x: &mut [V; IN],
 ) -> usize {
     let (w, lanes) = (<T::Narrow as Vector>::LANES, <V as Vector>::LANES);
-    // The permuted route behind a `const` test too: a debug build keeps
-    // every local of a function it compiles, and this route's would sit in
-    // the frame of every shape's blocks (331 KB of 784→128→10's, f32, AVX2).
-    if const { IN <= PERMUTED_INPUTS_MAX } && permuted_rows::<T, V, IN>(xb.len()) {
+    if const { permutes_full_blocks::<T, V, IN>() } && xb.len() == <V as Vector>::LANES {
         lanes_from_permuted_rows::<T, V, IN>(xb, x);
         return IN;
     }
@@ -769,7 +770,7 @@ fn lanes_from_rows<T: Real, V: Vector<Elem = T>, const IN: usize>(
 }
 
 /// [`rows_from_lanes`] of a block that takes the permutes
-/// ([`permuted_rows`]): all `IN` inputs.
+/// ([`permutes_full_blocks`]): all `IN` inputs.
 #[inline(always)]
 fn permuted_rows_from_lanes<T: Real, V: Vector<Elem = T>, const IN: usize>(
     x: &[V; IN],
@@ -796,7 +797,7 @@ fn permuted_rows_from_lanes<T: Real, V: Vector<Elem = T>, const IN: usize>(
 }
 
 /// The inverse of [`lanes_from_rows`]: the leading [`square_inputs`]
-/// inputs of a block (or all of them when [`permuted_rows`]) from lanes
+/// inputs of a block (or all of them when [`permutes_full_blocks`]) from lanes
 /// back to the samples' rows (`xb[s]` element `i` = `x[i]` lane `s`);
 /// returns how many it moved.
 #[cfg_attr(debug_assertions, inline(never))]
@@ -806,8 +807,7 @@ fn rows_from_lanes<T: Real, V: Vector<Elem = T>, const IN: usize>(
     xb: &mut [RowVec<IN, T>],
 ) -> usize {
     let (w, lanes) = (<T::Narrow as Vector>::LANES, <V as Vector>::LANES);
-    // Behind a `const` test, as in `lanes_from_rows`.
-    if const { IN <= PERMUTED_INPUTS_MAX } && permuted_rows::<T, V, IN>(xb.len()) {
+    if const { permutes_full_blocks::<T, V, IN>() } && xb.len() == <V as Vector>::LANES {
         permuted_rows_from_lanes::<T, V, IN>(x, xb);
         return IN;
     }
@@ -1948,6 +1948,12 @@ mod tests {
     //! few the squares and the lane-at-a-time loops serve), on full and
     //! partial blocks.
     use super::*;
+
+    /// Whether a block of `n` samples moves its rows by permutes: the row
+    /// moves' test (a full block of a shape that permutes).
+    fn permuted_rows<T: Real, V: Vector<Elem = T>, const IN: usize>(n: usize) -> bool {
+        n == <V as Vector>::LANES && permutes_full_blocks::<T, V, IN>()
+    }
 
     /// Rows of distinct values `1000·s + i` move into lanes and back.
     fn round_trip<T: Real, V: Vector<Elem = T>, const IN: usize>() {
