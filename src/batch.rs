@@ -1212,8 +1212,7 @@ impl<T: Real, V: Vector<Elem = T>, const IN: usize, const HID: usize, const OUT:
     /// of a 64-sample `grads_batch` of 5→3→5 on Zen 3 (18.8 against 17.0 ns
     /// per sample, best of 51).
     fn add_into(&self, grads: &mut Grads<IN, HID, OUT, T>) {
-        let total = |v: &V| v.reduce_add();
-        grads.loss += total(&self.loss);
+        grads.loss += self.loss.reduce_add();
         for (parts, lanes) in [
             (grads.x.as_mut_slice(), self.x.as_slice()),
             (grads.w1.as_mut_slice(), self.w1.as_flattened()),
@@ -1222,7 +1221,7 @@ impl<T: Real, V: Vector<Elem = T>, const IN: usize, const HID: usize, const OUT:
             (grads.b2.as_mut_slice(), self.b2.as_slice()),
         ] {
             for (g, v) in parts.iter_mut().zip(lanes) {
-                *g += total(v);
+                *g += v.reduce_add();
             }
         }
     }

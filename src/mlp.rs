@@ -98,8 +98,8 @@ pub struct Mlp<const IN: usize, const HID: usize, const OUT: usize, T: Real = f3
     pub(crate) w1t: Mat<HID, IN, T>,
     /// `W1` in column panels of [`Mlp::W1_PANEL`] hidden units
     /// (`mat::Panels`): what the one-sample forward pass reads, and for
-    /// large layers the backward pass too ([`Mlp::LARGE_W1`]). Zero when
-    /// one panel holds every hidden unit: that layout is `W1` itself, which
+    /// large layers the backward pass too ([`Mlp::LARGE_W1`]). Zero unless
+    /// [`Mlp::W1_IN_PANELS`]: with one panel that layout is `W1` itself, which
     /// the passes then read.
     w1_panels: Mat<IN, HID, T>,
     /// `W2ᵀ`, for `dL/dh = dL/dθ · W2ᵀ` along contiguous rows.
@@ -383,7 +383,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// kernel will read them.
     fn relayout(&mut self) {
         self.w1.transpose_into(&mut self.w1t);
-        if HID > Self::W1_PANEL {
+        if Self::W1_IN_PANELS {
             Panels::write(self.w1.rows(), Self::W1_PANEL, self.w1_panels.rows_mut());
         }
         self.w2.transpose_into(&mut self.w2t);
@@ -766,11 +766,15 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// batch took 10% longer.
     pub(crate) const W1_PANEL: usize = 4 * <T::Simd as Vector>::LANES;
 
+    /// Whether `W1` takes more than one panel, and so the copy in
+    /// `w1_panels` (with one panel that layout is `W1` itself).
+    const W1_IN_PANELS: bool = HID > Self::W1_PANEL;
+
     /// `W1` in panels ([`Mlp::W1_PANEL`]): `W1` itself when one panel
     /// holds every hidden unit.
     #[inline(always)]
     fn w1_panels(&self) -> Panels<'_, T, IN, HID> {
-        if HID > Self::W1_PANEL {
+        if Self::W1_IN_PANELS {
             Panels::new(self.w1_panels.rows(), Self::W1_PANEL)
         } else {
             Panels::row_major(self.w1.rows())
