@@ -93,8 +93,8 @@ pub fn assert_close(what: &str, got: &[f64], exact: &[f64], scale: f64, rel: f64
 /// Batched against single-sample results for one sample: within
 /// `2·ε·natural scale` of each other (the bound of `tests/batch.rs`; the
 /// natural scale grows with the length of the sums, which is what lets the
-/// two summation orders drift apart), and the batched ones within
-/// [`natural_tol`] of the `f64` reference.
+/// two summation orders drift apart), and each within [`natural_tol`] of
+/// the `f64` reference.
 pub fn check_batched_sample<const IN: usize, const OUT: usize, T: Real>(
     net: &RefNet,
     x: &RowVec<IN, T>,
@@ -135,6 +135,20 @@ pub fn check_batched_sample<const IN: usize, const OUT: usize, T: Real>(
     assert_close(
         &format!("{ctx}: batched dL/dx vs f64"),
         &bx,
+        &exact.x,
+        scale_x,
+        natural_tol::<T>(),
+    );
+    assert_close(
+        &format!("{ctx}: single L vs f64"),
+        &sl,
+        &[exact.loss],
+        scale_l,
+        natural_tol::<T>(),
+    );
+    assert_close(
+        &format!("{ctx}: single dL/dx vs f64"),
+        &sx,
         &exact.x,
         scale_x,
         natural_tol::<T>(),
