@@ -42,12 +42,10 @@ use support::check::{
 use support::gen::{samples, weights, Pool, Rotor, INPUT_SEED, WEIGHT_SEED};
 use support::nalg::{NalgGemm, NalgGrads, NalgMlp};
 use support::scalar::{ScalarGrads, ScalarMlp};
-use support::target::{BaseTarget, OneHot, Probs};
+use support::target::{BaseTarget, OneHot, Probs, SMOOTHING};
 
 /// Batches in each rotating pool (a power of two).
 const BATCHES: usize = 2;
-/// The label smoothing `ε` of the soft-target group.
-const SMOOTHING: f32 = 0.1;
 
 /// One batch: its samples in every implementation's type, with the
 /// baselines' targets (class labels as [`OneHot`], or [`Probs`]), and its

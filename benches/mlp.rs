@@ -20,12 +20,10 @@ use support::check::{validate, Trio};
 use support::gen::{weights, Pool, Rotor, WEIGHT_SEED};
 use support::nalg::NalgMlp;
 use support::scalar::ScalarMlp;
-use support::target::{BaseTarget, Probs};
+use support::target::{BaseTarget, Probs, SMOOTHING};
 
 /// Samples in each single-sample pool (a power of two).
 const POOL: usize = 64;
-/// The label smoothing `ε` of the soft-target groups.
-const SMOOTHING: f32 = 0.1;
 /// Samples in the 784→128→10 pool (16 × 3 KB, so inputs stay in L1/L2).
 const POOL_784: usize = 16;
 

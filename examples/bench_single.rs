@@ -43,12 +43,10 @@ use support::check::{validate, Trio};
 use support::gen::{weights, Pool, Rotor, WEIGHT_SEED};
 use support::nalg::NalgMlp;
 use support::scalar::ScalarMlp;
-use support::target::{BaseTarget, Probs};
+use support::target::{BaseTarget, Probs, SMOOTHING};
 
 /// Samples in the rotating pool.
 const POOL: usize = 64;
-/// The label smoothing of `seed_soft` (the criterion groups' `SMOOTHING`).
-const SMOOTHING: f32 = 0.1;
 
 /// Which function the loop calls.
 #[derive(Clone, Copy, PartialEq)]

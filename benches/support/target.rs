@@ -85,6 +85,10 @@ impl<const OUT: usize> BaseTarget<OUT> for OneHot {
     }
 }
 
+/// The label smoothing `ε` of every soft-target benchmark (criterion's
+/// `*_soft` groups and `bench_single`'s `seed_soft`).
+pub const SMOOTHING: f32 = 0.1;
+
 /// A soft target: a row of probabilities.
 #[derive(Clone, Copy, Debug)]
 pub struct Probs<const OUT: usize>(pub [f32; OUT]);
