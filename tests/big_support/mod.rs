@@ -125,34 +125,23 @@ pub fn check_batched_sample<const IN: usize, const OUT: usize, T: Real>(
         scale_x,
         2.0 * eps,
     );
-    assert_close(
-        &format!("{ctx}: batched L vs f64"),
-        &bl,
-        &[exact.loss],
-        scale_l,
-        natural_tol::<T>(),
-    );
-    assert_close(
-        &format!("{ctx}: batched dL/dx vs f64"),
-        &bx,
-        &exact.x,
-        scale_x,
-        natural_tol::<T>(),
-    );
-    assert_close(
-        &format!("{ctx}: single L vs f64"),
-        &sl,
-        &[exact.loss],
-        scale_l,
-        natural_tol::<T>(),
-    );
-    assert_close(
-        &format!("{ctx}: single dL/dx vs f64"),
-        &sx,
-        &exact.x,
-        scale_x,
-        natural_tol::<T>(),
-    );
+    for (which, l, dx) in [("batched", &bl, &bx), ("single", &sl, &sx)] {
+        let tol = natural_tol::<T>();
+        assert_close(
+            &format!("{ctx}: {which} L vs f64"),
+            l,
+            &[exact.loss],
+            scale_l,
+            tol,
+        );
+        assert_close(
+            &format!("{ctx}: {which} dL/dx vs f64"),
+            dx,
+            &exact.x,
+            scale_x,
+            tol,
+        );
+    }
 }
 
 /// [`check_batched_sample`] for samples `which` of a batch run: each against
