@@ -1571,7 +1571,10 @@ fn lanes_times_rows<T: Real, V: Vector<Elem = T>, const N: usize, const K: usize
     }
     // The lone rows the four-row tiles leave (at most three) written out:
     // LLVM does not unroll the loop over them once a row's work is two
-    // registers wide.
+    // registers wide. (Not `unrolled`: their count, `K mod 4`, cannot be a
+    // const argument on stable Rust, and `unrolled` given it at run time
+    // left its closures as calls here and in the block's softmax, session
+    // 41.)
     macro_rules! lone_rows {
         ($($r:literal)*) => {$(
             if k + $r < K {
