@@ -219,8 +219,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// between the label and a default to convert and move through
     /// registers (about 40 instructions more per 16-sample block of 5→3→5,
     /// session 35). The probability rows' gather keeps the flag: written
-    /// the same way, it made the labels' block slower (BENCHMARKS.md,
-    /// "Session 35").
+    /// the same way, it made the labels' block slower
+    /// (docs/benchmarks-history-27-41.md, "Session 35").
     #[inline(always)]
     fn block_targets<V: Vector<Elem = T>>(
         &self,
@@ -529,8 +529,8 @@ fn pivot_half<T: Real, V: Vector<Elem = T>, const N: usize>(
 /// entries, [`looked_up_half`]: one permute (and a masked load of the row)
 /// in place of a masked move per class, and none of the label compares.
 /// The same bits either way. (17 instructions fewer per 5→3→5 block;
-/// its time moved within the code-layout noise, BENCHMARKS.md, "Session
-/// 35". On AMD Zen 3, AVX2, where a lookup is two permutes and a blend:
+/// its time moved within the code-layout noise,
+/// docs/benchmarks-history-27-41.md, "Session 35". On AMD Zen 3, AVX2, where a lookup is two permutes and a blend:
 /// 10.76–10.81 → 10.57–10.64 ns per sample, best of 51 in three code
 /// layouts, session 38.)
 #[inline(always)]
