@@ -530,9 +530,9 @@ fn pivot_half<T: Real, V: Vector<Elem = T>, const N: usize>(
 /// in place of a masked move per class, and none of the label compares.
 /// The same bits either way. (17 instructions fewer per 5→3→5 block;
 /// its time moved within the code-layout noise,
-/// docs/benchmarks-history-27-41.md, "Session 35". On AMD Zen 3, AVX2, where a lookup is two permutes and a blend:
-/// 10.76–10.81 → 10.57–10.64 ns per sample, best of 51 in three code
-/// layouts, session 38.)
+/// docs/benchmarks-history-27-41.md, "Session 35". On AMD Zen 3, AVX2,
+/// where a lookup is two permutes and a blend: 10.76–10.81 → 10.57–10.64
+/// ns per sample, best of 51 in three code layouts, session 38.)
 #[inline(always)]
 fn label_half<T: Real, V: Vector<Elem = T>, const N: usize>(row: &[T; N], labels: &V) -> V {
     if N <= 16 && <V as Vector>::LOOKUP16 {

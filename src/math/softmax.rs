@@ -234,7 +234,8 @@ impl<T: Real, V: Vector<Elem = T>> ExpSums<T, V> {
     /// `θ − m`: a batch's `θ` comes out of its own products, whose rounding
     /// (a few ulps of `|θ|`, amplified by `e^x` alike) is of the same order,
     /// so the recovery would buy little there, for 6% of the 5→3→5 batch's
-    /// time (docs/benchmarks-history-27-41.md). Within `|θ − m|·ε/2` relative of `add`'s.
+    /// time (docs/benchmarks-history-27-41.md). Within `|θ − m|·ε/2`
+    /// relative of `add`'s.
     #[inline(always)]
     pub fn add_lanes(&mut self, theta: V, m: V) -> V {
         self.add_exp(exp_v_nonpositive::<T, V>(theta - m), theta, m)
