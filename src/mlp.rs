@@ -59,7 +59,7 @@
 use crate::mat::{mat_vec_map, vec_mat_map, Mat, Panels, RowVec};
 use crate::math::sigmoid::sigmoid_and_slope_guarded_v;
 use crate::math::softmax::{
-    class_e, exp_shifted_by, nonnegative_mode, pivot_unscale, row_max, soft_d_theta,
+    class_e, exp_shifted_by, first_equal, nonnegative_mode, pivot_unscale, row_max, soft_d_theta,
     soft_d_theta_at_max, soft_exact_at_shift, soft_loss_shifts, soft_loss_terms, soft_xent,
     soft_y_sums, ExpSums, RowStats,
 };
@@ -907,7 +907,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 // The first maximal logit: the pivot, and the one class
                 // that may take `soft_d_theta_at_max` (if it is the shift).
                 let max = row_max(&hid.theta);
-                let pivot = hid.theta.iter().position(|&t| t == max);
+                let pivot = first_equal(&hid.theta, max);
                 let at_max = soft_exact_at_shift(&hid.stats, max);
                 let exact = splat(if at_max { hid.stats.shift } else { W::NAN });
                 let y_at = |start: usize| <T as LoadAs<W>>::load(&y[start..], W::ZERO);
@@ -1081,7 +1081,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 // pivot is its first lane, as in the chunked kernel.
                 let max = f.theta.reduce_max();
                 let theta = simd::lanes(f.theta);
-                let pivot = theta.0.as_ref()[..OUT].iter().position(|&t| t == max);
+                let pivot = first_equal(&theta.0.as_ref()[..OUT], max);
                 // The class at the shift takes `soft_d_theta_at_max`, if any
                 // does; the product takes the plain form there too (its term
                 // vanishes), so `input_grad` drops the other.
