@@ -628,10 +628,10 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// returned value, with no zeroing and no copy: 5→3→5 took 64.6–64.7 ns
     /// per call in criterion that way, against 86.4–87.0 ns through
     /// [`Mlp::grads_into`] on a zeroed local that was then copied out
-    /// (`docs/benchmarks-history-15-26.md`). Larger shapes run the chunked kernel on a zeroed
-    /// local and copy it out: for them, call [`Mlp::grads_into`] yourself
-    /// with storage you reuse (in a `Box` or a `static`), so that no
-    /// gradient matrix lands on the stack.
+    /// (`docs/benchmarks-history-15-26.md`). Larger shapes run the chunked
+    /// kernel on a zeroed local and copy it out: for them, call
+    /// [`Mlp::grads_into`] yourself with storage you reuse (in a `Box` or a
+    /// `static`), so that no gradient matrix lands on the stack.
     ///
     /// Moving a just-returned `Grads` elsewhere at once (a copy of the whole
     /// struct right behind the kernel's narrow stores) can still stall the
