@@ -125,8 +125,8 @@ pub fn check_batched_sample<const IN: usize, const OUT: usize, T: Real>(
         scale_x,
         2.0 * eps,
     );
+    let tol = natural_tol::<T>();
     for (which, l, dx) in [("batched", &bl, &bx), ("single", &sl, &sx)] {
-        let tol = natural_tol::<T>();
         assert_close(
             &format!("{ctx}: {which} L vs f64"),
             l,
