@@ -102,6 +102,11 @@ pub(crate) mod sealed {
         /// many lanes as a register holds where that is possible, so two
         /// independent blocks of samples are in flight (chosen in `simd.rs`).
         type Batch: Vector<Elem = Self>;
+        /// Sixteen `f32` or eight `f64` lanes on every build: the row kernels
+        /// (`math::softmax` and friends, the chunked one-sample kernel's
+        /// softmax) take a row longer than `Simd` but no longer than this as
+        /// one vector, summed plainly (chosen in `simd.rs`).
+        type Row: Vector<Elem = Self>;
         /// `1.5 · 2^mantissa_bits`: adding and subtracting it rounds to the
         /// nearest integer (ties to even) for |x| < 2^(mantissa_bits − 1).
         const ROUND_SHIFTER: Self;
@@ -338,13 +343,14 @@ const LN_TAYLOR_F32: [f32; 4] = to_f32(atanh_coeffs::<4>());
 const LN_TAYLOR_F64: [f64; 10] = atanh_coeffs::<10>();
 
 macro_rules! impl_real {
-    ($t:ident, $simd:ty, $narrow:ty, $batch:ty, $shifter:expr, $ln2_hi:expr, $ln2_lo:expr, $emin:expr, $emax:expr,
+    ($t:ident, $simd:ty, $narrow:ty, $batch:ty, $row:ty, $shifter:expr, $ln2_hi:expr, $ln2_lo:expr, $emin:expr, $emax:expr,
      $enormal:expr, $ezero:expr, $enormal_max:expr,
      $exp_poly:expr, $ln_taylor:expr, $exp_table:expr) => {
         impl sealed::Kernel for $t {
             type Simd = $simd;
             type Narrow = $narrow;
             type Batch = $batch;
+            type Row = $row;
             const ROUND_SHIFTER: Self = $shifter;
             const LOG2E: Self = core::$t::consts::LOG2_E;
             const LN2_HI: Self = $ln2_hi;
@@ -359,6 +365,7 @@ macro_rules! impl_real {
             const EXP_TABLE: Option<ExpTable<Self>> = if <$simd as Vector>::LOOKUP16
                 && <$narrow as Vector>::LOOKUP16
                 && <$batch as Vector>::LOOKUP16
+                && <$row as Vector>::LOOKUP16
                 && cfg!(target_feature = "fma")
                 && cfg!(target_feature = "avx512f")
             {
@@ -367,6 +374,10 @@ macro_rules! impl_real {
                 None
             };
         }
+
+        // A row of up to `Row::LANES` entries is one vector of `Simd` or
+        // of `Row` (`math::softmax::one_row_vector`).
+        const _: () = assert!(<$simd as Vector>::LANES <= <$row as Vector>::LANES);
 
         impl Real for $t {
             const ZERO: Self = 0.0;
@@ -412,6 +423,7 @@ impl_real!(
     crate::simd::F32s,
     crate::simd::F32n,
     crate::simd::F32b,
+    wide::f32x16,
     12_582_912.0,
     f32::from_bits(0x3f31_7200), // 0.693145751953125
     f32::from_bits(0x35bf_be8e), // 1.4286068e-6 = ln 2 − LN2_HI, rounded
@@ -433,6 +445,7 @@ impl_real!(
     crate::simd::F64s,
     crate::simd::F64n,
     crate::simd::F64b,
+    wide::f64x8,
     6_755_399_441_055_744.0,
     f64::from_bits(0x3fe6_2e42_fee0_0000), // 0.6931471803691238
     f64::from_bits(0x3dea_39ef_3579_3c76), // 1.9082149292705877e-10

@@ -129,8 +129,10 @@ pub fn sigmoid<const N: usize, T: Real>(x: &RowVec<N, T>) -> RowVec<N, T> {
 /// of 100 to 4096 per precision, `ACCURACY.md`). The rounding of `θ_j − m`
 /// is recovered exactly and passed to `exp`, which would otherwise turn half
 /// an ulp of `|θ_j − m|` into the same relative error (up to 64 f32 ulps),
-/// and a row longer than one vector sums with compensation, so its sum does
-/// not drift with `N` (plain sums cost 38 f32 ulps at N = 4096).
+/// and a row of more than 16 f32 (8 f64) logits sums with compensation, so
+/// its sum does not drift with `N` (plain sums cost 38 f32 ulps at
+/// N = 4096); a shorter row is one vector, one term per lane, on every
+/// build.
 /// No overflow for any finite logits. A `−∞` logit gives exactly 0. A NaN or
 /// `+∞` logit, or a row of only `−∞`, gives NaN everywhere.
 ///

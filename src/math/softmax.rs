@@ -152,8 +152,8 @@ impl<T: Real> RowStats<T> {
 // only in how it reduces across lanes.
 
 /// Running lanewise sums of `e = e^(θ − m)`: `s`, `ρ` without the maxima,
-/// and the number of maxima (each contributes exactly 1 to `s`); for rows
-/// longer than one vector, also what each lane's `ρ` lost to rounding
+/// and the number of maxima (each contributes exactly 1 to `s`); for long
+/// rows ([`long_row`]), also what each lane's `ρ` lost to rounding
 /// ([`ExpSums::add_long`]).
 #[derive(Clone, Copy)]
 pub(crate) struct ExpSums<T: Real, V: Vector<Elem = T>> {
@@ -182,7 +182,7 @@ impl<T: Real, V: Vector<Elem = T>> ExpSums<T, V> {
         }
     }
 
-    /// [`ExpSums::add`] for one vector of a row longer than one vector, whose
+    /// [`ExpSums::add`] for one vector of a long row ([`long_row`]), whose
     /// lanes each sum `N/LANES` terms: each lane's `ρ` is a compensated sum
     /// (Kahan's: `rest_lost` carries what the running sum rounded away), so
     /// `ρ` and `s` do not drift with the row's length
@@ -546,18 +546,47 @@ pub(crate) fn pivot_unscale<T: Real, V: Vector<Elem = T>>(u: V, s: V) -> V {
     u / (s * V::splat(T::from_f64(0.5)))
 }
 
+/// Whether a row of `N` entries is long: more than `T::Row`'s 16 `f32` or
+/// 8 `f64` lanes, on every build. A long row's lanes each sum several
+/// terms, with compensation ([`ExpSums::add_long`], [`row_sum`]); a
+/// shorter row is one vector, one term per lane, summed plainly.
+#[inline(always)]
+const fn long_row<T: Real, const N: usize>() -> bool {
+    N > <T::Row as Vector>::LANES
+}
+
+/// Whether a row of `N` entries is one vector of `T::Row` rather than of
+/// `T::Simd`: not long, but longer than `T::Simd` (on AVX2 and SSE2
+/// builds, 9 to 16 `f32` or 5 to 8 `f64`; on AVX-512, whose `T::Simd` is
+/// as wide, none). Until session 43 such rows were long rows on those
+/// builds: the serial reduction of their compensated lanes (Sum2 across
+/// eight lanes) was the longest link of a 10-logit `softmax` on AVX2.
+#[inline(always)]
+const fn one_row_vector<T: Real, const N: usize>() -> bool {
+    <T::Simd as Vector>::LANES < N && !long_row::<T, N>()
+}
+
 /// `max_j θ_j`, a vector at a time (lanes past the end padded with `−∞`),
 /// with raw-`max` semantics: a NaN may be dropped (the sums that follow
 /// make a NaN row's results NaN).
 #[inline(always)]
 pub(crate) fn row_max<T: Real, const N: usize>(theta: &[T; N]) -> T {
-    let lanes = <T::Simd as Vector>::LANES;
+    if one_row_vector::<T, N>() {
+        row_max_in::<T, T::Row, N>(theta)
+    } else {
+        row_max_in::<T, T::Simd, N>(theta)
+    }
+}
+
+/// [`row_max`] in vectors of `V`.
+#[inline(always)]
+fn row_max_in<T: Real, V: Vector<Elem = T>, const N: usize>(theta: &[T; N]) -> T {
     let ninf = T::NEG_INFINITY;
-    let mut vmax = <T::Simd as Vector>::splat(ninf);
+    let mut vmax = V::splat(ninf);
     let mut start = 0;
     while start < N {
-        vmax = vmax.max(simd::load_at::<T::Simd>(theta, start, ninf));
-        start += lanes;
+        vmax = vmax.max(simd::load_at::<V>(theta, start, ninf));
+        start += V::LANES;
     }
     vmax.reduce_max()
 }
@@ -577,29 +606,41 @@ pub(crate) fn exp_shifted_by<T: Real, const N: usize>(
     e: &mut [T; N],
     class: Option<usize>,
 ) -> RowStats<T> {
-    let lanes = <T::Simd as Vector>::LANES;
-    let splat = <T::Simd as Vector>::splat;
+    if one_row_vector::<T, N>() {
+        exp_shifted_in::<T, T::Row, N>(theta, e, class)
+    } else {
+        exp_shifted_in::<T, T::Simd, N>(theta, e, class)
+    }
+}
+
+/// [`exp_shifted_by`] in vectors of `V`.
+#[inline(always)]
+fn exp_shifted_in<T: Real, V: Vector<Elem = T>, const N: usize>(
+    theta: &[T; N],
+    e: &mut [T; N],
+    class: Option<usize>,
+) -> RowStats<T> {
     let ninf = T::NEG_INFINITY;
     let shift = match class.and_then(|c| theta.get(c)) {
         Some(&theta_c) => theta_c,
         // Pass 1: the maximum.
-        None => row_max(theta),
+        None => row_max_in::<T, V, N>(theta),
     };
-    let m = splat(shift);
+    let m = V::splat(shift);
     // Pass 2: the exponentials, their sum, and the sum without the maxima.
     // (A row of one vector has one term per lane: nothing to compensate.)
-    let long = N > lanes;
-    let mut sums = ExpSums::<T, T::Simd>::new();
+    let long = long_row::<T, N>();
+    let mut sums = ExpSums::<T, V>::new();
     let mut start = 0;
     while start < N {
-        let v = simd::load_at::<T::Simd>(theta, start, ninf);
+        let v = simd::load_at::<V>(theta, start, ninf);
         let ev = if long {
             sums.add_long(v, m)
         } else {
             sums.add(v, m)
         };
         simd::store_at(ev, e, start);
-        start += lanes;
+        start += V::LANES;
     }
     if long {
         sums.long_row_stats(shift)
@@ -611,13 +652,22 @@ pub(crate) fn exp_shifted_by<T: Real, const N: usize>(
 /// `row_j ← row_j / den` over a row, vectorized (a true division).
 #[inline(always)]
 pub(crate) fn div_row<T: Real, const N: usize>(row: &mut [T; N], den: T) {
-    let lanes = <T::Simd as Vector>::LANES;
-    let d = <T::Simd as Vector>::splat(den);
+    if one_row_vector::<T, N>() {
+        div_row_in::<T, T::Row, N>(row, den);
+    } else {
+        div_row_in::<T, T::Simd, N>(row, den);
+    }
+}
+
+/// [`div_row`] in vectors of `V`.
+#[inline(always)]
+fn div_row_in<T: Real, V: Vector<Elem = T>, const N: usize>(row: &mut [T; N], den: T) {
+    let d = V::splat(den);
     let mut start = 0;
     while start < N {
-        let v = simd::load_at::<T::Simd>(row, start, T::ZERO);
+        let v = simd::load_at::<V>(row, start, T::ZERO);
         simd::store_at(v / d, row, start);
-        start += lanes;
+        start += V::LANES;
     }
 }
 
@@ -652,8 +702,9 @@ pub(crate) fn soft_xent<T: Real, U: LoadAs<T>, const N: usize>(
 }
 
 /// `Σ` over a row of `N` entries, given as vectors `part(start)` of
-/// `T::Simd::LANES` entries each (padded with 0). A row longer than one
-/// vector is summed with compensated lanes as well, as `ExpSums::add_long`
+/// `T::Simd::LANES` entries each (padded with 0). A long row
+/// ([`long_row`]) is summed with compensated lanes as well, as
+/// `ExpSums::add_long`
 /// (plain sums lost 129 f32 ulps of the soft-target loss at 4096); an
 /// infinite part, or a compensated lane that overflows where the plain one
 /// did not, would make the correction NaN, so the plain sum stands wherever
@@ -661,19 +712,20 @@ pub(crate) fn soft_xent<T: Real, U: LoadAs<T>, const N: usize>(
 #[inline(always)]
 fn row_sum<T: Real, const N: usize>(part: impl Fn(usize) -> T::Simd) -> T {
     let lanes = <T::Simd as Vector>::LANES;
+    let long = long_row::<T, N>();
     let zero = <T::Simd as Vector>::splat(T::ZERO);
     let (mut acc, mut comp, mut lost) = (zero, zero, zero);
     let mut start = 0;
     while start < N {
         let v = part(start);
         acc = acc + v;
-        if N > lanes {
+        if long {
             (comp, lost) = kahan(comp, lost, v);
         }
         start += lanes;
     }
     let plain = acc.reduce_add();
-    if N > lanes && plain.is_finite() {
+    if long && plain.is_finite() {
         let (hi, lo) = kahan_total(comp, lost, &[]);
         let sum = hi + lo;
         if sum.is_finite() {
@@ -685,7 +737,23 @@ fn row_sum<T: Real, const N: usize>(part: impl Fn(usize) -> T::Simd) -> T {
 
 #[cfg(test)]
 mod tests {
-    use super::first_equal;
+    use super::{first_equal, long_row, one_row_vector};
+    use crate::simd::{F32s, F64s, Vector};
+
+    /// The documented rule (`math::softmax`'s docs, ACCURACY.md): rows of up
+    /// to 16 `f32` or 8 `f64` entries are one vector on every build, longer
+    /// ones long; and a row takes the wider `T::Row` only past `T::Simd`.
+    #[test]
+    fn rows_of_up_to_16_f32_or_8_f64_are_one_vector() {
+        assert!(!long_row::<f32, 16>() && long_row::<f32, 17>());
+        assert!(!long_row::<f64, 8>() && long_row::<f64, 9>());
+        let (f32s, f64s) = (<F32s as Vector>::LANES, <F64s as Vector>::LANES);
+        assert!(!one_row_vector::<f32, 8>() && !one_row_vector::<f32, 17>());
+        assert_eq!(one_row_vector::<f32, 9>(), f32s < 9);
+        assert_eq!(one_row_vector::<f32, 16>(), f32s < 16);
+        assert!(!one_row_vector::<f64, 4>() && !one_row_vector::<f64, 9>());
+        assert_eq!(one_row_vector::<f64, 5>(), f64s < 5);
+    }
 
     #[test]
     fn first_equal_finds_what_position_finds() {
