@@ -499,10 +499,10 @@ fn vec_mat_tile<
     // the row's `width` columns and takes the next rows' first entries into
     // its padding lanes, whose results no caller reads, as one vector load;
     // only the panel's last row loads its short chunk entry by entry.
-    // (Loaded entry by entry in every row until session 43, the short
-    // chunk took a 20→12→10 `input_grad` on AVX2 from 120–133 to 329 ns.
-    // Whole chunks keep rows cut to their width: from a row's start to the
-    // panel's end, the loads' bound checks stayed in the loop, 64→64→10
+    // (Until session 43 every row loaded its short chunk entry by entry: a
+    // 20→12→10 `input_grad` on AVX2 took 329 ns, now 115–133. Whole
+    // chunks keep rows cut to their width: given from a row's start to the
+    // panel's end, their loads' bound checks stayed in the loop, 64→64→10
     // 686 → 969 ns.)
     let at = |row: &[U], c: usize| U::load_over(row, start - first + c * lanes);
     let half = splat(T::from_f64(0.5));

@@ -1186,10 +1186,14 @@ struct InRegisters<T: Real, V: Vector<Elem = T>> {
 }
 
 /// The first `V::LANES` lanes of a packed row (the padding lanes past the
-/// network's width are zero). When `V` is `T::Simd` the row is returned as
+/// network's width are zero). When `V` is `T::Row` the row is returned as
 /// it is: the type test folds away at compile time, and the lane copy it
 /// skips cost the AVX2 build's 5→3→5 `input_grad` about 5 cycles per call
-/// (best of 51 at four stack alignments).
+/// (best of 51 at four stack alignments), when its rows were registers'
+/// worth. From rows in memory LLVM loads the first lanes directly: since
+/// session 43 the AVX2 rows are `T::Row` (two ymm) and the 5→3→5 kernel
+/// reads one ymm of each, 357 → 352 instructions per call, best of 51
+/// unchanged.
 #[inline(always)]
 fn narrow<T: Real, V: Vector<Elem = T>>(row: &T::Row) -> V {
     if let Some(&same) = (row as &dyn core::any::Any).downcast_ref::<V>() {

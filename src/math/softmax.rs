@@ -704,11 +704,11 @@ pub(crate) fn soft_xent<T: Real, U: LoadAs<T>, const N: usize>(
 /// `Σ` over a row of `N` entries, given as vectors `part(start)` of
 /// `T::Simd::LANES` entries each (padded with 0). A long row
 /// ([`long_row`]) is summed with compensated lanes as well, as
-/// `ExpSums::add_long`
-/// (plain sums lost 129 f32 ulps of the soft-target loss at 4096); an
-/// infinite part, or a compensated lane that overflows where the plain one
-/// did not, would make the correction NaN, so the plain sum stands wherever
-/// either is not finite (`+∞` for target mass at a `−∞` logit).
+/// `ExpSums::add_long` (plain sums lost 129 f32 ulps of the soft-target
+/// loss at 4096); an infinite part, or a compensated lane that overflows
+/// where the plain one did not, would make the correction NaN, so the plain
+/// sum stands wherever either is not finite (`+∞` for target mass at a `−∞`
+/// logit).
 #[inline(always)]
 fn row_sum<T: Real, const N: usize>(part: impl Fn(usize) -> T::Simd) -> T {
     let lanes = <T::Simd as Vector>::LANES;
