@@ -855,7 +855,7 @@ pub(crate) type F64b = wide::f64x8;
 pub(crate) type F64b = F64x16;
 
 /// A description of the instruction set and lane widths this build uses,
-/// e.g. `"AVX2+FMA: f32x8, f64x4 (batches, and rows and networks up to 16 or 8 wide: f32x16, f64x8)"`.
+/// e.g. `"AVX2+FMA: f32x8, f64x4 (batches, and softmax rows up to 16 or 8 long: f32x16, f64x8)"`.
 ///
 /// `wide` picks its instructions at compile time from the enabled target
 /// features, so this is fixed per build (see the README on `RUSTFLAGS`).
@@ -864,13 +864,13 @@ pub const fn simd_description() -> &'static str {
     if cfg!(target_feature = "avx512f") {
         "AVX-512F: f32x16, f64x8 (batches: two of each, 32 and 16 lanes; one sample of a network at most 8 or 4 wide: f32x8, f64x4)"
     } else if cfg!(all(target_feature = "avx2", target_feature = "fma")) {
-        "AVX2+FMA: f32x8, f64x4 (batches, and rows and networks up to 16 or 8 wide: f32x16, f64x8)"
+        "AVX2+FMA: f32x8, f64x4 (batches, and softmax rows up to 16 or 8 long: f32x16, f64x8)"
     } else if cfg!(target_feature = "avx") {
-        "AVX (no FMA): f32x8, f64x4 (batches, and rows and networks up to 16 or 8 wide: f32x16, f64x8)"
+        "AVX (no FMA): f32x8, f64x4 (batches, and softmax rows up to 16 or 8 long: f32x16, f64x8)"
     } else if cfg!(target_feature = "sse2") {
-        "SSE2 baseline (no FMA): f32x8 as 2×f32x4, f64x4 as 2×f64x2 (batches, and rows and networks up to 16 or 8 wide: f32x16, f64x8)"
+        "SSE2 baseline (no FMA): f32x8 as 2×f32x4, f64x4 as 2×f64x2 (batches, and softmax rows up to 16 or 8 long: f32x16, f64x8)"
     } else {
-        "portable scalar fallback: f32x8, f64x4 (batches, and rows and networks up to 16 or 8 wide: f32x16, f64x8)"
+        "portable scalar fallback: f32x8, f64x4 (batches, and softmax rows up to 16 or 8 long: f32x16, f64x8)"
     }
 }
 
