@@ -423,7 +423,7 @@ impl_real!(
     crate::simd::F32s,
     crate::simd::F32n,
     crate::simd::F32b,
-    wide::f32x16,
+    crate::simd::F32r,
     12_582_912.0,
     f32::from_bits(0x3f31_7200), // 0.693145751953125
     f32::from_bits(0x35bf_be8e), // 1.4286068e-6 = ln 2 − LN2_HI, rounded
@@ -445,7 +445,7 @@ impl_real!(
     crate::simd::F64s,
     crate::simd::F64n,
     crate::simd::F64b,
-    wide::f64x8,
+    crate::simd::F64r,
     6_755_399_441_055_744.0,
     f64::from_bits(0x3fe6_2e42_fee0_0000), // 0.6931471803691238
     f64::from_bits(0x3dea_39ef_3579_3c76), // 1.9082149292705877e-10

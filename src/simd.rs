@@ -854,6 +854,14 @@ pub(crate) type F64b = wide::f64x8;
 #[cfg(target_feature = "avx512f")]
 pub(crate) type F64b = F64x16;
 
+/// The `f32` lane type of a softmax row longer than one [`F32s`] and at
+/// most 16 long (`Real::Row`): 16 lanes on every build (one zmm, two ymm,
+/// four xmm), so that such a row is one vector, summed alike, on every
+/// build (`math::softmax::one_row_vector`).
+pub(crate) type F32r = wide::f32x16;
+/// The `f64` lane type of a softmax row of 5 to 8 entries (see [`F32r`]).
+pub(crate) type F64r = wide::f64x8;
+
 /// A description of the instruction set and lane widths this build uses,
 /// e.g. `"AVX2+FMA: f32x8, f64x4 (batches, and softmax rows up to 16 or 8 long: f32x16, f64x8)"`.
 ///
