@@ -738,7 +738,7 @@ fn row_sum<T: Real, const N: usize>(part: impl Fn(usize) -> T::Simd) -> T {
 #[cfg(test)]
 mod tests {
     use super::{first_equal, long_row, one_row_vector};
-    use crate::simd::{F32s, F64s, Vector};
+    use crate::simd::{F32_LANES, F64_LANES};
 
     /// The documented rule (`math::softmax`'s docs, ACCURACY.md): rows of up
     /// to 16 `f32` or 8 `f64` entries are one vector on every build, longer
@@ -747,12 +747,11 @@ mod tests {
     fn rows_of_up_to_16_f32_or_8_f64_are_one_vector() {
         assert!(!long_row::<f32, 16>() && long_row::<f32, 17>());
         assert!(!long_row::<f64, 8>() && long_row::<f64, 9>());
-        let (f32s, f64s) = (<F32s as Vector>::LANES, <F64s as Vector>::LANES);
         assert!(!one_row_vector::<f32, 8>() && !one_row_vector::<f32, 17>());
-        assert_eq!(one_row_vector::<f32, 9>(), f32s < 9);
-        assert_eq!(one_row_vector::<f32, 16>(), f32s < 16);
+        assert_eq!(one_row_vector::<f32, 9>(), F32_LANES < 9);
+        assert_eq!(one_row_vector::<f32, 16>(), F32_LANES < 16);
         assert!(!one_row_vector::<f64, 4>() && !one_row_vector::<f64, 9>());
-        assert_eq!(one_row_vector::<f64, 5>(), f64s < 5);
+        assert_eq!(one_row_vector::<f64, 5>(), F64_LANES < 5);
     }
 
     #[test]
