@@ -23,6 +23,11 @@
 //! loops of the baselines accumulating in place (the scalar code with `+=`,
 //! nalgebra with `gemv` and rank-1 `ger` updates).
 //!
+//! `seed_loss_batch4096` and `mnist_loss_batch256` time the loss alone,
+//! for evaluating a batch:
+//! constgrad's `loss_batch`, a loop of its one-sample `loss`, and loops of
+//! the baselines' `loss`.
+//!
 //! Every entry's outputs are checked against constgrad's single-sample
 //! `input_grad` before anything is timed, on every sample of a batch for
 //! the `input_grad` entries. Each iteration takes the next of two seeded
@@ -492,6 +497,81 @@ fn grads_group<const IN: usize, const HID: usize, const OUT: usize, L: BaseTarge
     g.finish();
 }
 
+/// A loop of one-sample losses over a batch, into `Out::losses`.
+type LossLoop<const IN: usize, const HID: usize, const OUT: usize, L> =
+    fn(&Trio<'_, IN, HID, OUT>, &Batch<IN, OUT, L>, &mut Out<IN>);
+
+/// The one-sample loss loops: constgrad's `loss` and the baselines'.
+fn loss_loops<const IN: usize, const HID: usize, const OUT: usize, L: BaseTarget<OUT>>(
+) -> [(&'static str, LossLoop<IN, HID, OUT, L>); 3] {
+    [
+        ("constgrad_loop", |t, b, o| {
+            for ((x, tg), l) in b.pool.rows.iter().zip(&b.pool.targets).zip(&mut o.losses) {
+                *l = t.cg.loss(x, tg);
+            }
+        }),
+        ("scalar_loop", |t, b, o| {
+            for ((x, &tg), l) in b.pool.xs.iter().zip(&b.pool.ts).zip(&mut o.losses) {
+                *l = t.scalar.loss(x, tg);
+            }
+        }),
+        ("nalgebra_loop", |t, b, o| {
+            for ((x, &tg), l) in b.pool.cols.iter().zip(&b.pool.ts).zip(&mut o.losses) {
+                *l = t.nalg.loss(x, tg);
+            }
+        }),
+    ]
+}
+
+/// The loss alone over a batch: `loss_batch` against the loops of
+/// [`loss_loops`], each first checked against `input_grad_batch`'s losses.
+fn loss_group<const IN: usize, const HID: usize, const OUT: usize, L: BaseTarget<OUT>>(
+    c: &mut Criterion,
+    name: &str,
+    t: &Trio<'_, IN, HID, OUT>,
+    pool: &[Batch<IN, OUT, L>],
+) {
+    let b = &pool[0];
+    let n = b.pool.len();
+    let mut o = Out::<IN>::new(n);
+    t.cg.input_grad_batch(&b.pool.rows, &b.pool.targets, &mut o.losses, &mut o.rows)
+        .expect("batch lengths agree");
+    let want = o.losses.clone();
+    t.cg.loss_batch(&b.pool.rows, &b.pool.targets, &mut o.losses)
+        .expect("batch lengths agree");
+    assert_close(&format!("{name}: constgrad"), &o.losses, &want, REL);
+    for (id, run) in loss_loops() {
+        run(t, b, &mut o);
+        assert_close(&format!("{name}: {id}"), &o.losses, &want, REL_BATCH);
+    }
+    let mut g = c.benchmark_group(name);
+    g.throughput(Throughput::Elements(n as u64));
+    g.bench_function("constgrad", |bch| {
+        let mut r = Rotor::new(pool.len());
+        bch.iter(|| {
+            let b = &pool[r.step()];
+            black_box(t.cg)
+                .loss_batch(
+                    black_box(&b.pool.rows),
+                    black_box(&b.pool.targets),
+                    &mut o.losses,
+                )
+                .expect("batch lengths agree");
+            black_box(&o.losses);
+        });
+    });
+    for (id, run) in loss_loops() {
+        g.bench_function(id, |bch| {
+            let mut r = Rotor::new(pool.len());
+            bch.iter(|| {
+                run(black_box(t), black_box(&pool[r.step()]), &mut o);
+                black_box(&o.losses);
+            });
+        });
+    }
+    g.finish();
+}
+
 /// The seed network on 4096 samples per call.
 fn seed(c: &mut Criterion) {
     let w = weights::<5, 3, 5>(WEIGHT_SEED, 2.0);
@@ -505,6 +585,7 @@ fn seed(c: &mut Criterion) {
     let pool = batches::<5, 5, _>(4096, -2.0, 2.0, OneHot);
     batch_group(c, "seed_batch4096", &t, Some(&mut gemm), &pool);
     grads_group(c, "seed_grads_batch4096", &t, &pool);
+    loss_group(c, "seed_loss_batch4096", &t, &pool);
     // Soft targets on the same inputs: label smoothing, which takes
     // constgrad's probability-row path.
     let soft = batches::<5, 5, _>(4096, -2.0, 2.0, |l| Probs::smoothed(l, SMOOTHING));
@@ -527,6 +608,7 @@ fn mnist(c: &mut Criterion) {
     let pool = batches::<784, 10, _>(256, 0.0, 1.0, OneHot);
     batch_group(c, "mnist_batch256", &t, Some(&mut gemm), &pool);
     grads_group(c, "mnist_grads_batch256", &t, &pool);
+    loss_group(c, "mnist_loss_batch256", &t, &pool);
 }
 
 criterion_group!(benches, seed, mnist);

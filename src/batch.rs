@@ -25,7 +25,8 @@
 //! there is no scalar remainder loop.
 //!
 //! A block whose targets mix class labels and probability rows is computed
-//! one sample at a time with [`Mlp::input_grad`].
+//! one sample at a time with [`Mlp::input_grad`] ([`Mlp::loss`] for
+//! [`Mlp::loss_batch`]).
 
 use crate::error::Error;
 use crate::mat::RowVec;
@@ -50,11 +51,23 @@ pub(crate) fn check_batch<A, B, C>(
     losses: &[B],
     dxs: &[C],
 ) -> Result<(), Error> {
-    for (argument, got) in [
-        ("targets", targets.len()),
-        ("losses", losses.len()),
-        ("dxs", dxs.len()),
-    ] {
+    check_lengths(
+        n,
+        [
+            ("targets", targets.len()),
+            ("losses", losses.len()),
+            ("dxs", dxs.len()),
+        ],
+    )
+}
+
+/// Checks that each named argument's length is `n`: the first that is not
+/// is the error.
+fn check_lengths<const K: usize>(
+    n: usize,
+    lengths: [(&'static str, usize); K],
+) -> Result<(), Error> {
+    for (argument, got) in lengths {
         if got != n {
             return Err(Error::BatchLength {
                 argument,
@@ -146,6 +159,107 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         check_batch(xs.len(), targets, losses, dxs)?;
         self.input_grad_blocks(xs, targets, losses, dxs);
         Ok(())
+    }
+
+    /// The loss of every sample of a batch: `losses[n]` is that of `xs[n]`
+    /// with `targets[n]`. Allocation-free.
+    ///
+    /// For evaluating a batch (a validation loss, a search over inputs):
+    /// the kernel of [`Mlp::input_grad_batch`] without the backward pass,
+    /// which the compiler drops, and without a `dL/dx` buffer. The losses
+    /// are `input_grad_batch`'s, bit for bit, and agree with
+    /// [`Mlp::loss`]'s to within a few ulp (see the module docs).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BatchLength`] when `targets` or `losses` do not have
+    /// `xs.len()` elements; nothing is written then.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use constgrad::{Mat, Mlp, RowVec, Target};
+    /// let mlp: Mlp<2, 2, 3> = Mlp::new(
+    ///     Mat::from_rows([[1.0, -1.0], [0.5, 2.0]]), RowVec::zeros(),
+    ///     Mat::from_rows([[1.0, 0.0, -1.0], [0.0, 1.0, 1.0]]), RowVec::zeros(),
+    /// );
+    /// let xs = [RowVec::from_row([0.1, 0.2]), RowVec::from_row([-1.0, 3.0])];
+    /// let targets = [Target::class(0)?, Target::probs([0.2, 0.3, 0.5])];
+    /// let mut losses = [0.0; 2];
+    /// mlp.loss_batch(&xs, &targets, &mut losses)?;
+    /// let mean = losses.iter().sum::<f32>() / 2.0;
+    /// let one = mlp.loss(&xs[1], &targets[1]);
+    /// assert!((losses[1] - one).abs() <= 1e-6 * one.abs() && mean > 0.0);
+    ///
+    /// let mut short = [0.0; 1];
+    /// assert!(mlp.loss_batch(&xs, &targets, &mut short).is_err());
+    /// # Ok::<(), constgrad::Error>(())
+    /// ```
+    pub fn loss_batch(
+        &self,
+        xs: &[RowVec<IN, T>],
+        targets: &[Target<OUT, T>],
+        losses: &mut [T],
+    ) -> Result<(), Error> {
+        let n = xs.len();
+        check_lengths(n, [("targets", targets.len()), ("losses", losses.len())])?;
+        if Self::PAIR_BLOCKS {
+            self.loss_blocks_in::<T::Batch>(xs, targets, losses);
+        } else {
+            self.loss_blocks_in::<<T::Batch as Vector>::Half>(xs, targets, losses);
+        }
+        Ok(())
+    }
+
+    /// [`Mlp::loss_batch`] after its length check, in the lane type `V`:
+    /// the full blocks, then the partial one (as [`blocks`] splits them).
+    #[inline(always)]
+    fn loss_blocks_in<V: Vector<Elem = T>>(
+        &self,
+        xs: &[RowVec<IN, T>],
+        targets: &[Target<OUT, T>],
+        losses: &mut [T],
+    ) {
+        let lanes = <V as Vector>::LANES;
+        let blocks = xs
+            .chunks(lanes)
+            .zip(targets.chunks(lanes))
+            .zip(losses.chunks_mut(lanes));
+        for ((xb, tb), lb) in blocks {
+            if xb.len() == lanes {
+                self.loss_block_apart::<V, true>(xb, tb, lb);
+            } else {
+                self.loss_block_apart::<V, false>(xb, tb, lb);
+            }
+        }
+    }
+
+    /// One block of [`Mlp::loss_blocks_in`], as
+    /// [`Mlp::input_grad_block_apart`] runs one: [`Mlp::block_pass`] into a
+    /// local pass of which only the loss is read (so the backward pass is
+    /// dead code), or [`Mlp::loss`] per sample for mixed targets.
+    #[inline(never)]
+    fn loss_block_apart<V: Vector<Elem = T>, const FULL: bool>(
+        &self,
+        xb: &[RowVec<IN, T>],
+        tb: &[Target<OUT, T>],
+        lb: &mut [T],
+    ) {
+        let n = if FULL { <V as Vector>::LANES } else { xb.len() };
+        let (xb, tb, lb) = (&xb[..n], &tb[..n], &mut lb[..n]);
+        match self.block_targets::<V>(tb) {
+            Some(bt) => {
+                let mut pass = BlockPass::zeroed();
+                self.block_pass::<V, false>(xb, &bt, &mut pass);
+                let loss = pass.loss.to_array();
+                for_lanes::<V>(n, |s| lb[s] = loss.as_ref()[s]);
+            }
+            None => {
+                for ((x, t), l) in xb.iter().zip(tb).zip(lb.iter_mut()) {
+                    *l = self.loss(x, t);
+                }
+            }
+        }
     }
 
     /// [`Mlp::input_grad_batch`] after its length check: slices of equal
@@ -279,12 +393,19 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         dxs: &mut [RowVec<IN, T>],
     ) {
         let mut pass = BlockPass::zeroed();
-        self.block_pass(xb, targets, &mut pass);
+        self.block_pass::<V, true>(xb, targets, &mut pass);
         pass.scatter(losses, dxs);
     }
 
     /// The forward and backward pass of one block of at most a batch
-    /// vector's lanes of samples, one sample per lane.
+    /// vector's lanes of samples, one sample per lane; without `BACKWARD`,
+    /// the forward pass and the loss only (`pass.loss`; `h`, `x` and the
+    /// slopes in `g_a` are written too, `d_theta` holds the exponentials,
+    /// `dx` is left as it was). Small shapes lose nothing by computing the
+    /// backward pass and dropping it (the compiler removes it when the pass
+    /// is a local that only the loss is read from), but for large ones it
+    /// stays: 784→128→10's `loss_batch` took as long as `input_grad_batch`
+    /// until the flag skipped it.
     ///
     /// Stack: the arrays are `O(LANES·(IN + HID + OUT))`, and each serves
     /// twice (σ'(a) waits in `g_a`, the exps and `q` in `d_theta`), so a
@@ -300,7 +421,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// made the 5→3→5 batch 9% and its gradient sums 19% slower: medians of
     /// five alternating criterion rounds.)
     #[inline(always)]
-    fn block_pass<V: Vector<Elem = T>>(
+    fn block_pass<V: Vector<Elem = T>, const BACKWARD: bool>(
         &self,
         xb: &[RowVec<IN, T>],
         targets: &BlockTargets<V, OUT>,
@@ -395,19 +516,22 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 // W2[k][l] of each lane's own label, then Σ_j e_j·(W2[k][j] − W2[k][l])/2
                 // (halved so the difference of two finite weights stays finite),
                 // divided by s/2 (see `pivot_unscale`).
-                let w2_at_label = |k: usize| label_half::<T, V, OUT>(&self.w2.rows()[k], labels);
-                lanes_times_rows(d_theta, self.w2.rows(), None, Some(&w2_at_label), |k, u| {
-                    g_a[k] = pivot_unscale::<T, V>(u, sum) * g_a[k]
-                });
-                // dL/dθ = q = e_off/s off the label and −Σq on it (as the
-                // one-sample kernels form it).
-                let mut q_sum = zero;
-                for dj in d_theta.iter_mut() {
-                    *dj = *dj / sum;
-                    q_sum = q_sum + *dj;
-                }
-                for (j, dj) in d_theta.iter_mut().enumerate() {
-                    *dj = <V as Vector>::select(is_label(j), -q_sum, *dj);
+                if BACKWARD {
+                    let w2_at_label =
+                        |k: usize| label_half::<T, V, OUT>(&self.w2.rows()[k], labels);
+                    lanes_times_rows(d_theta, self.w2.rows(), None, Some(&w2_at_label), |k, u| {
+                        g_a[k] = pivot_unscale::<T, V>(u, sum) * g_a[k]
+                    });
+                    // dL/dθ = q = e_off/s off the label and −Σq on it (as the
+                    // one-sample kernels form it).
+                    let mut q_sum = zero;
+                    for dj in d_theta.iter_mut() {
+                        *dj = *dj / sum;
+                        q_sum = q_sum + *dj;
+                    }
+                    for (j, dj) in d_theta.iter_mut().enumerate() {
+                        *dj = <V as Vector>::select(is_label(j), -q_sum, *dj);
+                    }
                 }
                 loss
             }
@@ -426,17 +550,21 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 let (sum_y, y_off) = soft_y_sum_lanes((0..OUT).map(|j| (y[j], exact(j))));
                 let mut shifts = zero;
                 for (j, dj) in d_theta.iter_mut().enumerate() {
-                    *dj = soft_d_theta::<T, V>(*dj, sum, sum_y, y[j]);
+                    if BACKWARD {
+                        *dj = soft_d_theta::<T, V>(*dj, sum, sum_y, y[j]);
+                    }
                     shifts = shifts + soft_loss_shifts::<T, V>(theta[j], y[j], m);
                 }
-                let w2_at_max = |k: usize| pivot_half::<T, V, OUT>(&self.w2.rows()[k], at_max);
-                lanes_times_rows(d_theta, self.w2.rows(), None, Some(&w2_at_max), |k, u| {
-                    g_a[k] = (u + u) * g_a[k]
-                });
-                let y_max = by_class_mask::<T, V, OUT>(exact, |j| y[j]);
-                let d_max = soft_d_theta_at_max(sum, rho, y_max, y_off);
-                for (j, dj) in d_theta.iter_mut().enumerate() {
-                    *dj = <V as Vector>::select(exact(j), d_max, *dj);
+                if BACKWARD {
+                    let w2_at_max = |k: usize| pivot_half::<T, V, OUT>(&self.w2.rows()[k], at_max);
+                    lanes_times_rows(d_theta, self.w2.rows(), None, Some(&w2_at_max), |k, u| {
+                        g_a[k] = (u + u) * g_a[k]
+                    });
+                    let y_max = by_class_mask::<T, V, OUT>(exact, |j| y[j]);
+                    let d_max = soft_d_theta_at_max(sum, rho, y_max, y_off);
+                    for (j, dj) in d_theta.iter_mut().enumerate() {
+                        *dj = <V as Vector>::select(exact(j), d_max, *dj);
+                    }
                 }
                 // Where Σy overflowed, the terms (see `soft_loss_v`).
                 let loss = soft_loss_v::<T, V>(shifts, sum_y, ln_s);
@@ -453,7 +581,9 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         };
 
         // dL/dx = dL/da · W1ᵀ.
-        lanes_times_rows(g_a, self.w1.rows(), None, None, |i, v| dx[i] = v);
+        if BACKWARD {
+            lanes_times_rows(g_a, self.w1.rows(), None, None, |i, v| dx[i] = v);
+        }
     }
 }
 
@@ -1029,7 +1159,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         let (xb, tb, lb, db) = (&xb[..n], &tb[..n], &mut lb[..n], &mut db[..n]);
         match self.block_targets::<V>(tb) {
             Some(bt) => {
-                self.block_pass(xb, &bt, pass);
+                self.block_pass::<V, true>(xb, &bt, pass);
                 pass.scatter(lb, db);
                 add.add_block(pass, xb, lb, db, grads);
             }

@@ -4,7 +4,8 @@
 //! - `input_grad_batch` (one sample per SIMD lane) against `input_grad` and
 //!   the analytic `f64` reference (`common::RefNet`), for every shape of
 //!   `tests/gradients.rs` but 64→32→10, batch sizes around the lane count,
-//!   class, soft and mixed target batches, in every regime;
+//!   class, soft and mixed target batches, in every regime; `loss_batch`
+//!   against `input_grad_batch`'s losses, bit for bit;
 //! - `grads_batch` (`Reduction::Sum` and `Mean`) against the sum / mean of
 //!   per-sample `grads` and against central differences of the `f64` total
 //!   loss;
@@ -183,6 +184,15 @@ fn check_input_grad_batch<const IN: usize, const HID: usize, const OUT: usize, T
                 let mut dxs = vec![RowVec::<IN, T>::splat(T::NAN); n];
                 mlp.input_grad_batch(&xs, &ts, &mut losses, &mut dxs)
                     .expect("equal lengths");
+                // The loss-only batch runs the same blocks: the same bits.
+                let mut loss_only = vec![T::NAN; n];
+                mlp.loss_batch(&xs, &ts, &mut loss_only)
+                    .expect("equal lengths");
+                assert!(
+                    bits_eq(&loss_only, &losses),
+                    "{IN}→{HID}→{OUT} {} {regime:?} {kind:?} n={n} seed {seed}: loss_batch differs from input_grad_batch's losses\n loss_batch:       {loss_only:?}\n input_grad_batch: {losses:?}",
+                    T::NAME
+                );
                 let net = RefNet::from_mlp(&mlp);
                 for s in 0..n {
                     let ctx = format!(
@@ -640,6 +650,19 @@ fn check_length_errors<T: Real>() {
             untouched(&losses, &dxs),
             "input_grad_batch wrote outputs on a length error ({argument} {len})"
         );
+
+        if argument != "dxs" {
+            let mut losses = vec![sentinel; l_len];
+            assert_eq!(
+                mlp.loss_batch(&xs, &ts_arg, &mut losses),
+                want,
+                "loss_batch {argument} {len}"
+            );
+            assert!(
+                untouched(&losses, &[]),
+                "loss_batch wrote losses on a length error ({argument} {len})"
+            );
+        }
 
         for reduction in [Reduction::Sum, Reduction::Mean] {
             let (mut losses, mut dxs) =

@@ -27,7 +27,8 @@
 //! structure-of-arrays, `O(LANES·(IN + HID + OUT))` on the stack);
 //! `grads_batch`, which runs the same block kernel, 164–199 KiB in release
 //! and 420–451 KiB in debug. Both are tested on 256 KiB in release and 1 MiB
-//! in debug. (Before session 40 the debug builds needed 622–959 and
+//! in debug, and so is `loss_batch` (the same blocks without the backward
+//! pass). (Before session 40 the debug builds needed 622–959 and
 //! 695–1017 KiB: the block functions' frames held the locals of every
 //! helper inlined into them, the row permutes' included, which only
 //! networks of fewer than eight inputs take; those now sit behind a
@@ -281,21 +282,33 @@ fn check_input_grad_batch<T: Real>(seed: u64) {
     let (xs, ts) = batch_of(&x, targets);
     let n = xs.len();
     let (mut losses, mut dxs) = (vec![T::ZERO; n], vec![RowVec::zeros(); n]);
+    let mut loss_only = vec![T::NAN; n];
     on_stack(BATCH_STACK, || {
         net.input_grad_batch(&xs, &ts, &mut losses, &mut dxs)
             .expect("equal lengths");
     });
+    on_stack(BATCH_STACK, || {
+        net.loss_batch(&xs, &ts, &mut loss_only)
+            .expect("equal lengths");
+    });
     let ctx = format!("784→128→10 {} seed {seed}", T::NAME);
     check_batch_samples(&*net, (&xs, &ts), (&losses, &dxs), 0..n, &ctx);
+    for s in 0..n {
+        assert_eq!(
+            loss_only[s].to_f64().to_bits(),
+            losses[s].to_f64().to_bits(),
+            "{ctx}: loss_batch loss {s}"
+        );
+    }
 }
 
 #[test]
-fn input_grad_batch_runs_on_256_kib_in_release_1_mib_in_debug_f32() {
+fn input_grad_batch_and_loss_batch_run_on_256_kib_in_release_1_mib_in_debug_f32() {
     check_input_grad_batch::<f32>(6);
 }
 
 #[test]
-fn input_grad_batch_runs_on_256_kib_in_release_1_mib_in_debug_f64() {
+fn input_grad_batch_and_loss_batch_run_on_256_kib_in_release_1_mib_in_debug_f64() {
     check_input_grad_batch::<f64>(7);
 }
 

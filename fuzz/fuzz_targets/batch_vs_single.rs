@@ -1,5 +1,6 @@
 //! Batched entry points (`input_grad_batch`, `grads_batch` with `Sum` and
 //! `Mean`) against one-sample `input_grad` calls on the seed network 5→3→5,
+//! `loss_batch` against `input_grad_batch`'s losses bit for bit,
 //! with batches of 0..=40 samples (several SIMD blocks, a partial last block,
 //! blocks mixing class and soft targets), and the `BatchLength` errors for
 //! mismatched slice lengths. See `constgrad_fuzz::checks::check_batch`.

@@ -1663,6 +1663,17 @@ pub fn check_batch<const IN: usize, const HID: usize, const OUT: usize>(
         )?;
         ratio = worst(ratio, rr);
     }
+    // The loss-only batch runs the same blocks: the same bits, NaN and
+    // infinite losses included.
+    let mut loss_only = vec![f32::from_bits(0x7fc0_4321); n];
+    mlp.loss_batch(&xs, &ts, &mut loss_only)
+        .map_err(|e| format!("loss_batch rejected matching lengths {n}: {e}"))?;
+    for (k, (a, b)) in loss_only.iter().zip(&losses).enumerate() {
+        ensure!(
+            same_bits32(*a, *b),
+            "loss_batch sample {k} of {n}: {a:e} against input_grad_batch's {b:e}"
+        );
+    }
 
     for reduction in [constgrad::Reduction::Sum, constgrad::Reduction::Mean] {
         let mut losses = vec![f32::NAN; n];
