@@ -165,9 +165,9 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// with `targets[n]`. Allocation-free.
     ///
     /// For evaluating a batch (a validation loss, a search over inputs):
-    /// the kernel of [`Mlp::input_grad_batch`] without the backward pass,
-    /// which the compiler drops, and without a `dL/dx` buffer. The losses
-    /// are `input_grad_batch`'s, bit for bit, and agree with
+    /// the kernel of [`Mlp::input_grad_batch`] without the backward pass
+    /// and without a `dL/dx` buffer. The losses are `input_grad_batch`'s,
+    /// bit for bit (a NaN loss may be another NaN), and agree with
     /// [`Mlp::loss`]'s to within a few ulp (see the module docs).
     ///
     /// # Errors
