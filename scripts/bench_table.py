@@ -50,14 +50,16 @@ FLOPS = {
     "mnist_batch256": input_grad_flops(784, 128, 10),
     "seed_grads_batch4096": grads_sum_flops(5, 3, 5),
     "mnist_grads_batch256": grads_sum_flops(784, 128, 10),
+    "seed_loss_batch4096": loss_flops(5, 3, 5),
+    "mnist_loss_batch256": loss_flops(784, 128, 10),
 }
 ORDER = [
     "seed_input_grad", "seed_loss", "seed_grads",
     "seed_input_grad_soft", "seed_loss_soft", "seed_grads_soft",
-    "seed_batch4096", "seed_grads_batch4096",
+    "seed_batch4096", "seed_grads_batch4096", "seed_loss_batch4096",
     "seed_batch4096_soft", "seed_grads_batch4096_soft",
     "mnist_input_grad", "mnist_batch256",
-    "mnist_grads_batch256",
+    "mnist_grads_batch256", "mnist_loss_batch256",
     "math_exp_1024", "math_sigmoid_1024", "math_softmax_10", "math_xent_10",
     "math_softmax_1000", "math_xent_1000", "peak_fma_f32x8",
 ]
