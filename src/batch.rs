@@ -235,9 +235,9 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     }
 
     /// One block of [`Mlp::loss_blocks_in`], as
-    /// [`Mlp::input_grad_block_apart`] runs one: [`Mlp::block_pass`] into a
-    /// local pass of which only the loss is read (so the backward pass is
-    /// dead code), or [`Mlp::loss`] per sample for mixed targets.
+    /// [`Mlp::input_grad_block_apart`] runs one: [`Mlp::block_pass`]
+    /// without its backward pass, the losses scattered from its lanes, or
+    /// [`Mlp::loss`] per sample for mixed targets.
     #[inline(never)]
     fn loss_block_apart<V: Vector<Elem = T>, const FULL: bool>(
         &self,
@@ -401,11 +401,10 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// vector's lanes of samples, one sample per lane; without `BACKWARD`,
     /// the forward pass and the loss only (`pass.loss`; `h`, `x` and the
     /// slopes in `g_a` are written too, `d_theta` holds the exponentials,
-    /// `dx` is left as it was). Small shapes lose nothing by computing the
-    /// backward pass and dropping it (the compiler removes it when the pass
-    /// is a local that only the loss is read from), but for large ones it
-    /// stays: 784→128→10's `loss_batch` took as long as `input_grad_batch`
-    /// until the flag skipped it.
+    /// `dx` is left as it was). The compiler had dropped the unread
+    /// backward pass of small shapes on its own (their pass is a local it
+    /// sees through) but kept large ones': 784→128→10's `loss_batch` took
+    /// as long as `input_grad_batch` until `BACKWARD` skipped it.
     ///
     /// Stack: the arrays are `O(LANES·(IN + HID + OUT))`, and each serves
     /// twice (σ'(a) waits in `g_a`, the exps and `q` in `d_theta`), so a
