@@ -251,8 +251,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
             Some(bt) => {
                 let mut pass = BlockPass::zeroed();
                 self.block_pass::<V, false>(xb, &bt, &mut pass);
-                let loss = pass.loss.to_array();
-                for_lanes::<V>(n, |s| lb[s] = loss.as_ref()[s]);
+                pass.scatter_losses(lb);
             }
             None => {
                 for ((x, t), l) in xb.iter().zip(tb).zip(lb.iter_mut()) {
@@ -401,7 +400,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// vector's lanes of samples, one sample per lane; without `BACKWARD`,
     /// the forward pass and the loss only (`pass.loss`; `h`, `x` and the
     /// slopes in `g_a` are written too, `d_theta` holds the exponentials,
-    /// `dx` is left as it was). The compiler had dropped the unread
+    /// 0 at the label of a lane shifted by its label's logit; `dx` is left
+    /// as it was). The compiler had dropped the unread
     /// backward pass of small shapes on its own (their pass is a local it
     /// sees through) but kept large ones': 784→128→10's `loss_batch` took
     /// as long as `input_grad_batch` until `BACKWARD` skipped it.
@@ -507,8 +507,10 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
                 let loss = if label_shift.is_some() {
                     ln_s
                 } else {
-                    for (j, ej) in d_theta.iter_mut().enumerate() {
-                        *ej = class_e::<T, V>(*ej, is_label(j));
+                    if BACKWARD {
+                        for (j, ej) in d_theta.iter_mut().enumerate() {
+                            *ej = class_e::<T, V>(*ej, is_label(j));
+                        }
                     }
                     (m - by_class_mask::<T, V, OUT>(is_label, |j| theta[j])) + ln_s
                 };
@@ -1004,6 +1006,13 @@ struct BlockPass<V: Vector, const IN: usize, const HID: usize, const OUT: usize>
 impl<T: Real, V: Vector<Elem = T>, const IN: usize, const HID: usize, const OUT: usize>
     BlockPass<V, IN, HID, OUT>
 {
+    /// Each sample's loss into `losses` (as many as it holds).
+    #[inline(always)]
+    fn scatter_losses(&self, losses: &mut [T]) {
+        let loss = self.loss.to_array();
+        for_lanes::<V>(losses.len(), |s| losses[s] = loss.as_ref()[s]);
+    }
+
     /// Every lane zero: storage for [`Mlp::block_pass`] to fill.
     #[inline(always)]
     fn zeroed() -> Self {
@@ -1023,8 +1032,7 @@ impl<T: Real, V: Vector<Elem = T>, const IN: usize, const HID: usize, const OUT:
     #[inline(always)]
     fn scatter(&self, losses: &mut [T], dxs: &mut [RowVec<IN, T>]) {
         let n = dxs.len().min(losses.len());
-        let loss = self.loss.to_array();
-        for_lanes::<V>(n, |s| losses[s] = loss.as_ref()[s]);
+        self.scatter_losses(&mut losses[..n]);
         let done = rows_from_lanes::<T, V, IN>(&self.dx, &mut dxs[..n]);
         for (i, dxi) in self.dx.iter().enumerate().skip(done) {
             let col = dxi.to_array();

@@ -190,9 +190,7 @@ fn check_input_grad_batch<const IN: usize, const HID: usize, const OUT: usize, T
                 mlp.loss_batch(&xs, &ts, &mut loss_only)
                     .expect("equal lengths");
                 assert!(
-                    loss_only.iter().zip(&losses).all(|(a, b)| {
-                        bits_eq(&[*a], &[*b]) || (a.to_f64().is_nan() && b.to_f64().is_nan())
-                    }),
+                    loss_only.iter().zip(&losses).all(|(a, b)| same_loss(*a, *b)),
                     "{IN}→{HID}→{OUT} {} {regime:?} {kind:?} n={n} seed {seed}: loss_batch differs from input_grad_batch's losses\n loss_batch:       {loss_only:?}\n input_grad_batch: {losses:?}",
                     T::NAME
                 );
@@ -469,6 +467,13 @@ fn bits_eq<T: Real>(a: &[T], b: &[T]) -> bool {
             .all(|(x, y)| x.to_f64().to_bits() == y.to_f64().to_bits())
 }
 
+/// `loss_batch`'s promise against `input_grad_batch`: the same bits, or NaN
+/// for NaN (which NaN is the compiler's choice: x86 passes on the first
+/// operand's, and LLVM may swap an addition's operands).
+fn same_loss<T: Real>(a: T, b: T) -> bool {
+    bits_eq(&[a], &[b]) || (a.to_f64().is_nan() && b.to_f64().is_nan())
+}
+
 /// Bitwise equality of every entry of two [`Grads`].
 fn grads_bits_eq<const IN: usize, const HID: usize, const OUT: usize, T: Real>(
     a: &Grads<IN, HID, OUT, T>,
@@ -711,9 +716,8 @@ fn batch_length_mismatch_is_an_error_and_writes_nothing() {
 
 /// Targets holding a NaN (the fuzzer's case: a probability row with a NaN
 /// of payload `0x7fffffbf` in a partial block): `loss_batch` gives NaN
-/// exactly where `input_grad_batch` does, and the other losses bit for bit.
-/// Which NaN is the compiler's choice (x86 passes on the first operand's,
-/// and LLVM may swap an addition's operands), so payloads are not compared.
+/// exactly where `input_grad_batch` does, and the other losses bit for bit
+/// ([`same_loss`]).
 #[test]
 fn loss_batch_is_nan_where_input_grad_batch_is() {
     let mut r = rng(9);
@@ -737,7 +741,7 @@ fn loss_batch_is_nan_where_input_grad_batch_is() {
         );
         for (s, (a, b)) in loss_only.iter().zip(&losses).enumerate() {
             assert!(
-                a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+                same_loss(*a, *b),
                 "n={n} sample {s}: loss_batch {a:e}, input_grad_batch {b:e}"
             );
         }
