@@ -25,8 +25,8 @@
 //!
 //! `seed_loss_batch4096` and `mnist_loss_batch256` time the loss alone,
 //! for evaluating a batch:
-//! constgrad's `loss_batch`, a loop of its one-sample `loss`, and loops of
-//! the baselines' `loss`.
+//! constgrad's `loss_batch`, `par_loss_batch` with `--features rayon`, a
+//! loop of its one-sample `loss`, and loops of the baselines' `loss`.
 //!
 //! Every entry's outputs are checked against constgrad's single-sample
 //! `input_grad` before anything is timed, on every sample of a batch for
@@ -37,7 +37,7 @@ mod support;
 
 use std::hint::black_box;
 
-use constgrad::{Grads, Mlp, Reduction, RowVec, Target};
+use constgrad::{Error, Grads, Mlp, Reduction, RowVec, Target};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use nalgebra::DMatrix;
 
@@ -523,8 +523,13 @@ fn loss_loops<const IN: usize, const HID: usize, const OUT: usize, L: BaseTarget
     ]
 }
 
-/// The loss alone over a batch: `loss_batch` against the loops of
-/// [`loss_loops`], each first checked against `input_grad_batch`'s losses.
+/// `Mlp::loss_batch` or `Mlp::par_loss_batch`.
+type LossBatch<const IN: usize, const HID: usize, const OUT: usize> =
+    fn(&Mlp<IN, HID, OUT>, &[RowVec<IN>], &[Target<OUT>], &mut [f32]) -> Result<(), Error>;
+
+/// The loss alone over a batch: `loss_batch` (and `par_loss_batch`)
+/// against the loops of [`loss_loops`], each first checked against
+/// `input_grad_batch`'s losses.
 fn loss_group<const IN: usize, const HID: usize, const OUT: usize, L: BaseTarget<OUT>>(
     c: &mut Criterion,
     name: &str,
@@ -537,29 +542,38 @@ fn loss_group<const IN: usize, const HID: usize, const OUT: usize, L: BaseTarget
     t.cg.input_grad_batch(&b.pool.rows, &b.pool.targets, &mut o.losses, &mut o.rows)
         .expect("batch lengths agree");
     let want = o.losses.clone();
-    t.cg.loss_batch(&b.pool.rows, &b.pool.targets, &mut o.losses)
-        .expect("batch lengths agree");
-    assert_close(&format!("{name}: constgrad"), &o.losses, &want, REL);
+    let entries: &[(&str, LossBatch<IN, HID, OUT>)] = &[
+        ("constgrad", Mlp::loss_batch),
+        #[cfg(feature = "rayon")]
+        ("constgrad_par", Mlp::par_loss_batch),
+    ];
+    for &(id, loss_batch) in entries {
+        loss_batch(t.cg, &b.pool.rows, &b.pool.targets, &mut o.losses)
+            .expect("batch lengths agree");
+        assert_close(&format!("{name}: {id}"), &o.losses, &want, REL);
+    }
     for (id, run) in loss_loops() {
         run(t, b, &mut o);
         assert_close(&format!("{name}: {id}"), &o.losses, &want, REL_BATCH);
     }
     let mut g = c.benchmark_group(name);
     g.throughput(Throughput::Elements(n as u64));
-    g.bench_function("constgrad", |bch| {
-        let mut r = Rotor::new(pool.len());
-        bch.iter(|| {
-            let b = &pool[r.step()];
-            black_box(t.cg)
-                .loss_batch(
+    for &(id, loss_batch) in entries {
+        g.bench_function(id, |bch| {
+            let mut r = Rotor::new(pool.len());
+            bch.iter(|| {
+                let b = &pool[r.step()];
+                loss_batch(
+                    black_box(t.cg),
                     black_box(&b.pool.rows),
                     black_box(&b.pool.targets),
                     &mut o.losses,
                 )
                 .expect("batch lengths agree");
-            black_box(&o.losses);
+                black_box(&o.losses);
+            });
         });
-    });
+    }
     for (id, run) in loss_loops() {
         g.bench_function(id, |bch| {
             let mut r = Rotor::new(pool.len());

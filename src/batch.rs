@@ -201,17 +201,25 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         targets: &[Target<OUT, T>],
         losses: &mut [T],
     ) -> Result<(), Error> {
-        let n = xs.len();
-        check_lengths(n, [("targets", targets.len()), ("losses", losses.len())])?;
+        check_lengths(
+            xs.len(),
+            [("targets", targets.len()), ("losses", losses.len())],
+        )?;
+        self.loss_blocks(xs, targets, losses);
+        Ok(())
+    }
+
+    /// [`Mlp::loss_batch`] after its length check: slices of equal length,
+    /// in blocks of [`Mlp::BATCH_LANES`] samples.
+    fn loss_blocks(&self, xs: &[RowVec<IN, T>], targets: &[Target<OUT, T>], losses: &mut [T]) {
         if Self::PAIR_BLOCKS {
             self.loss_blocks_in::<T::Batch>(xs, targets, losses);
         } else {
             self.loss_blocks_in::<<T::Batch as Vector>::Half>(xs, targets, losses);
         }
-        Ok(())
     }
 
-    /// [`Mlp::loss_batch`] after its length check, in the lane type `V`:
+    /// [`Mlp::loss_blocks`] in the lane type `V`:
     /// the full blocks, then the partial one (as [`blocks`] splits them).
     #[inline(always)]
     fn loss_blocks_in<V: Vector<Elem = T>>(
@@ -1783,21 +1791,43 @@ pub const PAR_PART_WORK: usize = 24_064;
 #[cfg(feature = "rayon")]
 const PAR_HEAD_START_WORK: usize = 9_024;
 
-/// The most parts [`Mlp::par_input_grad_batch`] (whose bookkeeping lives on
-/// the stack) and [`Mlp::par_grads_batch`] cut a batch into.
+/// The most parts [`Mlp::par_input_grad_batch`], [`Mlp::par_loss_batch`]
+/// (whose bookkeeping lives on the stack) and [`Mlp::par_grads_batch`] cut
+/// a batch into.
 #[cfg(feature = "rayon")]
 pub const PAR_PARTS_MAX: usize = 64;
 
 /// One part of a parallel batch, taken by whichever thread claims its index.
 #[cfg(feature = "rayon")]
-type Part<'a, const IN: usize, const OUT: usize, T> = std::sync::Mutex<
-    Option<(
-        &'a [RowVec<IN, T>],
-        &'a [Target<OUT, T>],
-        &'a mut [T],
-        &'a mut [RowVec<IN, T>],
-    )>,
->;
+type Slot<P> = std::sync::Mutex<Option<P>>;
+
+/// Cuts a batch into the parts [`run_parts`] hands out: `len` samples
+/// each, the first `head` samples longer, the last what is left (at most
+/// [`PAR_PARTS_MAX`] parts; the caller's `len` makes sure of it).
+/// `take(k)` hands out the next `k` samples' slices. Returns the slots and
+/// how many of them hold a part.
+#[cfg(feature = "rayon")]
+fn cut_parts<P>(
+    n: usize,
+    len: usize,
+    head: usize,
+    mut take: impl FnMut(usize) -> P,
+) -> ([Slot<P>; PAR_PARTS_MAX], usize) {
+    let mut slots: [Slot<P>; PAR_PARTS_MAX] = core::array::from_fn(|_| std::sync::Mutex::new(None));
+    let (mut left, mut filled) = (n, 0);
+    for slot in &mut slots {
+        if left == 0 {
+            break;
+        }
+        // The first part, which the caller claims at once, is longer.
+        let k = (len + if filled == 0 { head } else { 0 }).min(left);
+        *slot = std::sync::Mutex::new(Some(take(k)));
+        left -= k;
+        filled += 1;
+    }
+    debug_assert_eq!(left, 0, "a batch cut into more than PAR_PARTS_MAX parts");
+    (slots, filled)
+}
 
 /// Busy-wait iterations before a waiting caller starts yielding its core.
 #[cfg(feature = "rayon")]
@@ -1810,7 +1840,7 @@ const SPINS_BEFORE_YIELD: u32 = 1 << 14;
 /// other threads are still computing: see [`Mlp::par_input_grad_batch`] for
 /// why it spins.
 #[cfg(feature = "rayon")]
-fn run_parts<P: Send>(slots: &[std::sync::Mutex<Option<P>>], threads: usize, f: impl Fn(P) + Sync) {
+fn run_parts<P: Send>(slots: &[Slot<P>], threads: usize, f: impl Fn(P) + Sync) {
     use core::sync::atomic::{AtomicUsize, Ordering};
 
     let next = AtomicUsize::new(0);
@@ -1852,8 +1882,9 @@ fn run_parts<P: Send>(slots: &[std::sync::Mutex<Option<P>>], threads: usize, f: 
 
 #[cfg(feature = "rayon")]
 impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, OUT, T> {
-    /// The fewest samples [`Mlp::par_input_grad_batch`] puts in one part
-    /// (before rounding up to a lane multiple): [`PAR_PART_WORK`] divided by
+    /// The fewest samples [`Mlp::par_input_grad_batch`] and
+    /// [`Mlp::par_loss_batch`] put in one part (before rounding up to a lane
+    /// multiple): [`PAR_PART_WORK`] divided by
     /// one sample's work, `IN·HID + HID·OUT + 8·(HID + OUT)` (256 for
     /// 5→3→5; 1 for 784→128→10, whose every sample is microseconds of work).
     ///
@@ -1939,42 +1970,98 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         losses: &mut [T],
         dxs: &mut [RowVec<IN, T>],
     ) -> Result<(), Error> {
-        use std::sync::Mutex;
-
         let n = xs.len();
         check_batch(n, targets, losses, dxs)?;
+        let Some((threads, len)) = Self::par_split(n) else {
+            self.input_grad_blocks(xs, targets, losses, dxs);
+            return Ok(());
+        };
+        let (mut xs, mut targets, mut losses, mut dxs) = (xs, targets, losses, dxs);
+        let (slots, filled) = cut_parts(n, len, Self::PAR_HEAD_START_SAMPLES, |k| {
+            let (x, t, l, d);
+            (x, xs) = xs.split_at(k);
+            (t, targets) = targets.split_at(k);
+            (l, losses) = core::mem::take(&mut losses).split_at_mut(k);
+            (d, dxs) = core::mem::take(&mut dxs).split_at_mut(k);
+            (x, t, l, d)
+        });
+        run_parts(&slots[..filled], threads, |(x, t, l, d)| {
+            self.input_grad_blocks(x, t, l, d)
+        });
+        Ok(())
+    }
+
+    /// How [`Mlp::par_input_grad_batch`] and [`Mlp::par_loss_batch`] split
+    /// `n` samples: `None` when they run on the caller alone (a one-thread
+    /// pool, or too few samples for two parts of
+    /// [`Mlp::PAR_PART_SAMPLES`]), else the pool's thread count and the
+    /// length of every part but the caller's longer first and the last
+    /// (a multiple of the lane count).
+    fn par_split(n: usize) -> Option<(usize, usize)> {
         let threads = rayon::current_num_threads();
         let parts = threads.min(n / Self::PAR_PART_SAMPLES).min(PAR_PARTS_MAX);
         if threads < 2 || parts < 2 {
-            self.input_grad_blocks(xs, targets, losses, dxs);
-            return Ok(());
+            return None;
         }
         let lanes = Self::BATCH_LANES;
         let head = Self::PAR_HEAD_START_SAMPLES;
-        let len = (n - head.min(n)).div_ceil(parts).div_ceil(lanes) * lanes;
+        Some((
+            threads,
+            (n - head.min(n)).div_ceil(parts).div_ceil(lanes) * lanes,
+        ))
+    }
 
-        let mut slots: [Part<'_, IN, OUT, T>; PAR_PARTS_MAX] =
-            core::array::from_fn(|_| Mutex::new(None));
-        let (mut xs, mut targets, mut losses, mut dxs) = (xs, targets, losses, dxs);
-        let mut filled = 0;
-        for slot in &mut slots {
-            if xs.is_empty() {
-                break;
-            }
-            // The first part, which the caller claims at once, is longer.
-            let k = (len + if filled == 0 { head } else { 0 }).min(xs.len());
-            let (x, xr) = xs.split_at(k);
-            let (t, tr) = targets.split_at(k);
-            let (l, lr) = losses.split_at_mut(k);
-            let (d, dr) = dxs.split_at_mut(k);
-            *slot = Mutex::new(Some((x, t, l, d)));
-            (xs, targets, losses, dxs) = (xr, tr, lr, dr);
-            filled += 1;
-        }
-        let slots = &slots[..filled];
-
-        run_parts(slots, threads, |(x, t, l, d)| {
-            self.input_grad_blocks(x, t, l, d)
+    /// [`Mlp::loss_batch`] split across rayon's thread pool (feature
+    /// `rayon`), as [`Mlp::par_input_grad_batch`] splits its batch: the
+    /// same parts, the same caller's head start (both measured on
+    /// `input_grad_batch`, whose samples take longer), the same spinning
+    /// wait.
+    ///
+    /// Each loss is bit-identical to the single-threaded call's (every part
+    /// starts at a multiple of the lane count, so every sample meets the
+    /// same kernel in the same lane).
+    ///
+    /// # Errors
+    ///
+    /// As [`Mlp::loss_batch`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use constgrad::{Mlp, RowVec, Target};
+    /// let mlp: Mlp<5, 3, 5> = Mlp::zeros();
+    /// let xs = vec![RowVec::splat(0.5); 4096];
+    /// let targets = vec![Target::class(2)?; 4096];
+    /// let (mut par, mut seq) = (vec![0.0; 4096], vec![0.0; 4096]);
+    /// mlp.par_loss_batch(&xs, &targets, &mut par)?;
+    /// mlp.loss_batch(&xs, &targets, &mut seq)?;
+    /// assert_eq!(par, seq);
+    /// // Zero weights: every class is as likely, a loss of ln 5.
+    /// assert!((par[4095] - 5f32.ln()).abs() < 1e-6);
+    /// # Ok::<(), constgrad::Error>(())
+    /// ```
+    pub fn par_loss_batch(
+        &self,
+        xs: &[RowVec<IN, T>],
+        targets: &[Target<OUT, T>],
+        losses: &mut [T],
+    ) -> Result<(), Error> {
+        let n = xs.len();
+        check_lengths(n, [("targets", targets.len()), ("losses", losses.len())])?;
+        let Some((threads, len)) = Self::par_split(n) else {
+            self.loss_blocks(xs, targets, losses);
+            return Ok(());
+        };
+        let (mut xs, mut targets, mut losses) = (xs, targets, losses);
+        let (slots, filled) = cut_parts(n, len, Self::PAR_HEAD_START_SAMPLES, |k| {
+            let (x, t, l);
+            (x, xs) = xs.split_at(k);
+            (t, targets) = targets.split_at(k);
+            (l, losses) = core::mem::take(&mut losses).split_at_mut(k);
+            (x, t, l)
+        });
+        run_parts(&slots[..filled], threads, |(x, t, l)| {
+            self.loss_blocks(x, t, l)
         });
         Ok(())
     }

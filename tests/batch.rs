@@ -11,8 +11,9 @@
 //!   loss;
 //! - length mismatches: `Error::BatchLength`, nothing written;
 //! - `sgd_step` and `Momentum::step` against their recurrences;
-//! - with `--features rayon`: `par_input_grad_batch` bit-identical to
-//!   `input_grad_batch`, `par_grads_batch` independent of the thread count.
+//! - with `--features rayon`: `par_input_grad_batch` and `par_loss_batch`
+//!   bit-identical to `input_grad_batch` and `loss_batch`, `par_grads_batch`
+//!   independent of the thread count.
 //!
 //! # Tolerances
 //!
@@ -1011,13 +1012,19 @@ mod par {
                 let (mut l1, mut d1) = (vec![T::NAN; n], vec![RowVec::splat(T::NAN); n]);
                 mlp.input_grad_batch(&xs, &ts, &mut l1, &mut d1)
                     .expect("equal lengths");
+                let mut l0 = vec![T::NAN; n];
+                mlp.loss_batch(&xs, &ts, &mut l0).expect("equal lengths");
                 // 0: called from outside any pool (the global pool; the
                 // caller claims parts beside the pool's threads); else from
                 // inside a pool of that many threads (70: more threads than
                 // cores, and more than the most parts).
                 for threads in [0, 1, 2, 3, 70] {
                     let (mut l2, mut d2) = (vec![T::NAN; n], vec![RowVec::splat(T::NAN); n]);
-                    let mut run = || mlp.par_input_grad_batch(&xs, &ts, &mut l2, &mut d2);
+                    let mut l3 = vec![T::NAN; n];
+                    let mut run = || {
+                        mlp.par_input_grad_batch(&xs, &ts, &mut l2, &mut d2)?;
+                        mlp.par_loss_batch(&xs, &ts, &mut l3)
+                    };
                     if threads == 0 {
                         run()
                     } else {
@@ -1029,6 +1036,10 @@ mod par {
                         T::NAME
                     );
                     assert!(bits_eq(&l1, &l2), "{ctx}: losses differ");
+                    assert!(
+                        bits_eq(&l0, &l3),
+                        "{ctx}: par_loss_batch differs from loss_batch"
+                    );
                     for (s, (a, b)) in d1.iter().zip(&d2).enumerate() {
                         assert!(
                             bits_eq(a.as_slice(), b.as_slice()),
@@ -1041,7 +1052,7 @@ mod par {
     }
 
     #[test]
-    fn par_input_grad_batch_is_bit_identical_to_input_grad_batch() {
+    fn par_input_grad_batch_and_par_loss_batch_are_bit_identical_to_the_sequential_calls() {
         check_par_input_grad_batch::<5, 3, 5, f32>(1000);
         check_par_input_grad_batch::<33, 17, 9, f32>(2000);
         check_par_input_grad_batch::<5, 3, 5, f64>(3000);
@@ -1152,6 +1163,27 @@ mod par {
         assert_eq!(
             mlp.par_grads_batch(&xs, &ts, Reduction::Sum, &mut ls, &mut ds, &mut g),
             want
+        );
+        let mut short = vec![7.25f32; n - 1];
+        assert_eq!(
+            mlp.par_loss_batch(&xs, &ts, &mut short),
+            Err(Error::BatchLength {
+                argument: "losses",
+                expected: n,
+                got: n - 1
+            })
+        );
+        assert_eq!(
+            mlp.par_loss_batch(&xs, &ts[1..], &mut ls),
+            Err(Error::BatchLength {
+                argument: "targets",
+                expected: n,
+                got: n - 1
+            })
+        );
+        assert!(
+            short.iter().all(|&v| v == 7.25),
+            "losses written on a length error"
         );
         assert!(
             ls.iter().all(|&v| v == 7.25)
