@@ -241,6 +241,15 @@ fn nalg_input_loop<const IN: usize, const HID: usize, const OUT: usize, L: BaseT
     });
 }
 
+/// `Mlp::input_grad_batch` or `Mlp::par_input_grad_batch`.
+type InputGradBatch<const IN: usize, const HID: usize, const OUT: usize> = fn(
+    &Mlp<IN, HID, OUT>,
+    &[RowVec<IN>],
+    &[Target<OUT>],
+    &mut [f32],
+    &mut [RowVec<IN>],
+) -> Result<(), Error>;
+
 fn batch_group<const IN: usize, const HID: usize, const OUT: usize, L: BaseTarget<OUT>>(
     c: &mut Criterion,
     name: &str,
@@ -253,37 +262,28 @@ fn batch_group<const IN: usize, const HID: usize, const OUT: usize, L: BaseTarge
     let mut o = Out::<IN>::new(n);
     let mut g = c.benchmark_group(name);
     g.throughput(Throughput::Elements(n as u64));
-    g.bench_function("constgrad", |bch| {
-        let mut r = Rotor::new(pool.len());
-        bch.iter(|| {
-            let b = &pool[r.step()];
-            black_box(t.cg)
-                .input_grad_batch(
+    let entries: &[(&str, InputGradBatch<IN, HID, OUT>)] = &[
+        ("constgrad", Mlp::input_grad_batch),
+        #[cfg(feature = "rayon")]
+        ("constgrad_par", Mlp::par_input_grad_batch),
+    ];
+    for &(id, input_grad_batch) in entries {
+        g.bench_function(id, |bch| {
+            let mut r = Rotor::new(pool.len());
+            bch.iter(|| {
+                let b = &pool[r.step()];
+                input_grad_batch(
+                    black_box(t.cg),
                     black_box(&b.pool.rows),
                     black_box(&b.pool.targets),
                     &mut o.losses,
                     &mut o.rows,
                 )
                 .expect("batch lengths agree");
-            black_box((&o.losses, &o.rows));
+                black_box((&o.losses, &o.rows));
+            });
         });
-    });
-    #[cfg(feature = "rayon")]
-    g.bench_function("constgrad_par", |bch| {
-        let mut r = Rotor::new(pool.len());
-        bch.iter(|| {
-            let b = &pool[r.step()];
-            black_box(t.cg)
-                .par_input_grad_batch(
-                    black_box(&b.pool.rows),
-                    black_box(&b.pool.targets),
-                    &mut o.losses,
-                    &mut o.rows,
-                )
-                .expect("batch lengths agree");
-            black_box((&o.losses, &o.rows));
-        });
-    });
+    }
     for (id, run, _) in input_loops() {
         g.bench_function(id, |bch| {
             let mut r = Rotor::new(pool.len());
