@@ -1995,8 +1995,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// `n` samples: `None` when they run on the caller alone (a one-thread
     /// pool, or too few samples for two parts of
     /// [`Mlp::PAR_PART_SAMPLES`]), else the pool's thread count and the
-    /// length of every part but the caller's longer first and the last
-    /// (a multiple of the lane count).
+    /// parts' length, a multiple of the lane count (the caller's first part
+    /// is longer by the head start, the last may be shorter).
     fn par_split(n: usize) -> Option<(usize, usize)> {
         let threads = rayon::current_num_threads();
         let parts = threads.min(n / Self::PAR_PART_SAMPLES).min(PAR_PARTS_MAX);
