@@ -61,6 +61,12 @@ pub(crate) fn check_batch<A, B, C>(
     )
 }
 
+/// The length check of [`Mlp::loss_batch`] and [`Mlp::par_loss_batch`]:
+/// `targets` and `losses` must have `n` elements.
+fn check_loss_batch<A, B>(n: usize, targets: &[A], losses: &[B]) -> Result<(), Error> {
+    check_lengths(n, [("targets", targets.len()), ("losses", losses.len())])
+}
+
 /// Checks that each named argument's length is `n`: the first that is not
 /// is the error.
 fn check_lengths<const K: usize>(
@@ -201,10 +207,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         targets: &[Target<OUT, T>],
         losses: &mut [T],
     ) -> Result<(), Error> {
-        check_lengths(
-            xs.len(),
-            [("targets", targets.len()), ("losses", losses.len())],
-        )?;
+        check_loss_batch(xs.len(), targets, losses)?;
         self.loss_blocks(xs, targets, losses);
         Ok(())
     }
@@ -2047,7 +2050,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
         losses: &mut [T],
     ) -> Result<(), Error> {
         let n = xs.len();
-        check_lengths(n, [("targets", targets.len()), ("losses", losses.len())])?;
+        check_loss_batch(n, targets, losses)?;
         let Some((threads, len)) = Self::par_split(n) else {
             self.loss_blocks(xs, targets, losses);
             return Ok(());
