@@ -38,7 +38,8 @@ mod support;
 use std::hint::black_box;
 
 use constgrad::{Error, Grads, Mlp, Reduction, RowVec, Target};
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::measurement::WallTime;
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
 use nalgebra::DMatrix;
 
 use support::check::{
@@ -97,6 +98,20 @@ impl<const IN: usize> Out<IN> {
             dmat: DMatrix::zeros(IN, n),
         }
     }
+}
+
+/// Times `run` as entry `id` of `g`, on the pool's batches in turn, each
+/// passed through `black_box`.
+fn rotating<B>(
+    g: &mut BenchmarkGroup<'_, WallTime>,
+    id: &str,
+    pool: &[B],
+    mut run: impl FnMut(&B),
+) {
+    g.bench_function(id, |bch| {
+        let mut r = Rotor::new(pool.len());
+        bch.iter(|| run(black_box(&pool[r.step()])));
+    });
 }
 
 fn rows_as_arrays<const IN: usize>(rows: &[RowVec<IN>]) -> Vec<[f32; IN]> {
@@ -268,44 +283,33 @@ fn batch_group<const IN: usize, const HID: usize, const OUT: usize, L: BaseTarge
         ("constgrad_par", Mlp::par_input_grad_batch),
     ];
     for &(id, input_grad_batch) in entries {
-        g.bench_function(id, |bch| {
-            let mut r = Rotor::new(pool.len());
-            bch.iter(|| {
-                let b = &pool[r.step()];
-                input_grad_batch(
-                    black_box(t.cg),
-                    black_box(&b.pool.rows),
-                    black_box(&b.pool.targets),
-                    &mut o.losses,
-                    &mut o.rows,
-                )
-                .expect("batch lengths agree");
-                black_box((&o.losses, &o.rows));
-            });
+        rotating(&mut g, id, pool, |b| {
+            input_grad_batch(
+                black_box(t.cg),
+                black_box(&b.pool.rows),
+                black_box(&b.pool.targets),
+                &mut o.losses,
+                &mut o.rows,
+            )
+            .expect("batch lengths agree");
+            black_box((&o.losses, &o.rows));
         });
     }
     for (id, run, _) in input_loops() {
-        g.bench_function(id, |bch| {
-            let mut r = Rotor::new(pool.len());
-            bch.iter(|| {
-                run(black_box(t), black_box(&pool[r.step()]), &mut o);
-                black_box(&o);
-            });
+        rotating(&mut g, id, pool, |b| {
+            run(black_box(t), b, &mut o);
+            black_box(&o);
         });
     }
     if let Some(gemm) = gemm {
-        g.bench_function("nalgebra_gemm", |bch| {
-            let mut r = Rotor::new(pool.len());
-            bch.iter(|| {
-                let b = &pool[r.step()];
-                gemm.input_grad_batch(
-                    black_box(&b.dmat),
-                    black_box(&b.pool.ts),
-                    &mut o.losses,
-                    &mut o.dmat,
-                );
-                black_box((&o.losses, &o.dmat));
-            });
+        rotating(&mut g, "nalgebra_gemm", pool, |b| {
+            gemm.input_grad_batch(
+                black_box(&b.dmat),
+                black_box(&b.pool.ts),
+                &mut o.losses,
+                &mut o.dmat,
+            );
+            black_box((&o.losses, &o.dmat));
         });
     }
     g.finish();
@@ -450,49 +454,31 @@ fn grads_group<const IN: usize, const HID: usize, const OUT: usize, L: BaseTarge
         ("constgrad_par", Mlp::par_grads_batch),
     ];
     for &(id, grads_batch) in entries {
-        g.bench_function(id, |bch| {
-            let mut r = Rotor::new(pool.len());
-            bch.iter(|| {
-                let b = &pool[r.step()];
-                grads_batch(
-                    black_box(t.cg),
-                    black_box(&b.pool.rows),
-                    black_box(&b.pool.targets),
-                    Reduction::Sum,
-                    &mut o.losses,
-                    &mut o.rows,
-                    &mut s.cg,
-                )
-                .expect("batch lengths agree");
-                black_box((&o.losses, &o.rows, &s.cg));
-            });
+        rotating(&mut g, id, pool, |b| {
+            grads_batch(
+                black_box(t.cg),
+                black_box(&b.pool.rows),
+                black_box(&b.pool.targets),
+                Reduction::Sum,
+                &mut o.losses,
+                &mut o.rows,
+                &mut s.cg,
+            )
+            .expect("batch lengths agree");
+            black_box((&o.losses, &o.rows, &s.cg));
         });
     }
-    g.bench_function("constgrad_loop", |bch| {
-        let mut r = Rotor::new(pool.len());
-        bch.iter(|| {
-            cg_grads_loop(
-                black_box(t),
-                black_box(&pool[r.step()]),
-                &mut o,
-                &mut looped,
-            );
-            black_box((&o.losses, &o.rows, &looped));
-        });
+    rotating(&mut g, "constgrad_loop", pool, |b| {
+        cg_grads_loop(black_box(t), b, &mut o, &mut looped);
+        black_box((&o.losses, &o.rows, &looped));
     });
-    g.bench_function("scalar_loop", |bch| {
-        let mut r = Rotor::new(pool.len());
-        bch.iter(|| {
-            scalar_grads_loop(black_box(t), black_box(&pool[r.step()]), &mut s.scalar);
-            black_box(&s.scalar);
-        });
+    rotating(&mut g, "scalar_loop", pool, |b| {
+        scalar_grads_loop(black_box(t), b, &mut s.scalar);
+        black_box(&s.scalar);
     });
-    g.bench_function("nalgebra_loop", |bch| {
-        let mut r = Rotor::new(pool.len());
-        bch.iter(|| {
-            nalg_grads_loop(black_box(t), black_box(&pool[r.step()]), &mut s.nalg);
-            black_box(&s.nalg);
-        });
+    rotating(&mut g, "nalgebra_loop", pool, |b| {
+        nalg_grads_loop(black_box(t), b, &mut s.nalg);
+        black_box(&s.nalg);
     });
     g.finish();
 }
@@ -559,28 +545,21 @@ fn loss_group<const IN: usize, const HID: usize, const OUT: usize, L: BaseTarget
     let mut g = c.benchmark_group(name);
     g.throughput(Throughput::Elements(n as u64));
     for &(id, loss_batch) in entries {
-        g.bench_function(id, |bch| {
-            let mut r = Rotor::new(pool.len());
-            bch.iter(|| {
-                let b = &pool[r.step()];
-                loss_batch(
-                    black_box(t.cg),
-                    black_box(&b.pool.rows),
-                    black_box(&b.pool.targets),
-                    &mut o.losses,
-                )
-                .expect("batch lengths agree");
-                black_box(&o.losses);
-            });
+        rotating(&mut g, id, pool, |b| {
+            loss_batch(
+                black_box(t.cg),
+                black_box(&b.pool.rows),
+                black_box(&b.pool.targets),
+                &mut o.losses,
+            )
+            .expect("batch lengths agree");
+            black_box(&o.losses);
         });
     }
     for (id, run) in loss_loops() {
-        g.bench_function(id, |bch| {
-            let mut r = Rotor::new(pool.len());
-            bch.iter(|| {
-                run(black_box(t), black_box(&pool[r.step()]), &mut o);
-                black_box(&o.losses);
-            });
+        rotating(&mut g, id, pool, |b| {
+            run(black_box(t), b, &mut o);
+            black_box(&o.losses);
         });
     }
     g.finish();
