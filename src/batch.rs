@@ -1804,17 +1804,47 @@ pub const PAR_PARTS_MAX: usize = 64;
 #[cfg(feature = "rayon")]
 type Slot<P> = std::sync::Mutex<Option<P>>;
 
-/// Cuts a batch into the parts [`run_parts`] hands out: `len` samples
-/// each, the first `head` samples longer, the last what is left (at most
-/// [`PAR_PARTS_MAX`] parts; the caller's `len` makes sure of it).
-/// `take(k)` hands out the next `k` samples' slices. Returns the slots and
-/// how many of them hold a part.
+/// The slices of a batch that a part of a parallel call holds, cut
+/// together at the same sample: a slice, shared or not, or a pair of such
+/// (pairs nest, so a part of any number of slices is one value).
 #[cfg(feature = "rayon")]
-fn cut_parts<P>(
+trait Cut: Sized {
+    /// The first `k` samples, and the rest.
+    fn cut(self, k: usize) -> (Self, Self);
+}
+
+#[cfg(feature = "rayon")]
+impl<A> Cut for &[A] {
+    fn cut(self, k: usize) -> (Self, Self) {
+        self.split_at(k)
+    }
+}
+
+#[cfg(feature = "rayon")]
+impl<A> Cut for &mut [A] {
+    fn cut(self, k: usize) -> (Self, Self) {
+        self.split_at_mut(k)
+    }
+}
+
+#[cfg(feature = "rayon")]
+impl<A: Cut, B: Cut> Cut for (A, B) {
+    fn cut(self, k: usize) -> (Self, Self) {
+        let ((a, rest_a), (b, rest_b)) = (self.0.cut(k), self.1.cut(k));
+        ((a, b), (rest_a, rest_b))
+    }
+}
+
+/// Cuts a batch of `n` samples into the parts [`run_parts`] hands out:
+/// `len` samples each, the first `head` samples longer, the last what is
+/// left (at most [`PAR_PARTS_MAX`] parts; the caller's `len` makes sure of
+/// it). Returns the slots and how many of them hold a part.
+#[cfg(feature = "rayon")]
+fn cut_parts<P: Cut>(
     n: usize,
     len: usize,
     head: usize,
-    mut take: impl FnMut(usize) -> P,
+    mut rest: P,
 ) -> ([Slot<P>; PAR_PARTS_MAX], usize) {
     let mut slots: [Slot<P>; PAR_PARTS_MAX] = core::array::from_fn(|_| std::sync::Mutex::new(None));
     let (mut left, mut filled) = (n, 0);
@@ -1824,7 +1854,9 @@ fn cut_parts<P>(
         }
         // The first part, which the caller claims at once, is longer.
         let k = (len + if filled == 0 { head } else { 0 }).min(left);
-        *slot = std::sync::Mutex::new(Some(take(k)));
+        let part;
+        (part, rest) = rest.cut(k);
+        *slot = std::sync::Mutex::new(Some(part));
         left -= k;
         filled += 1;
     }
@@ -1975,43 +2007,30 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     ) -> Result<(), Error> {
         let n = xs.len();
         check_batch(n, targets, losses, dxs)?;
-        let Some((threads, len)) = Self::par_split(n) else {
-            self.input_grad_blocks(xs, targets, losses, dxs);
-            return Ok(());
-        };
-        let (mut xs, mut targets, mut losses, mut dxs) = (xs, targets, losses, dxs);
-        let (slots, filled) = cut_parts(n, len, Self::PAR_HEAD_START_SAMPLES, |k| {
-            let (x, t, l, d);
-            (x, xs) = xs.split_at(k);
-            (t, targets) = targets.split_at(k);
-            (l, losses) = core::mem::take(&mut losses).split_at_mut(k);
-            (d, dxs) = core::mem::take(&mut dxs).split_at_mut(k);
-            (x, t, l, d)
-        });
-        run_parts(&slots[..filled], threads, |(x, t, l, d)| {
+        Self::par_blocks(n, ((xs, targets), (losses, dxs)), |((x, t), (l, d))| {
             self.input_grad_blocks(x, t, l, d)
         });
         Ok(())
     }
 
-    /// How [`Mlp::par_input_grad_batch`] and [`Mlp::par_loss_batch`] split
-    /// `n` samples: `None` when they run on the caller alone (a one-thread
-    /// pool, or too few samples for two parts of
-    /// [`Mlp::PAR_PART_SAMPLES`]), else the pool's thread count and the
-    /// parts' length, a multiple of the lane count (the caller's first part
-    /// is longer by the head start, the last may be shorter).
-    fn par_split(n: usize) -> Option<(usize, usize)> {
+    /// Runs `f` on a batch of `n` samples as [`Mlp::par_input_grad_batch`]
+    /// and [`Mlp::par_loss_batch`] split it: on the caller alone for a
+    /// one-thread pool or too few samples for two parts of
+    /// [`Mlp::PAR_PART_SAMPLES`], else in one part per pool thread (at most
+    /// [`PAR_PARTS_MAX`]), each a multiple of the lane count long, the
+    /// caller's first part longer by the head start and the last what is
+    /// left.
+    fn par_blocks<P: Cut + Send>(n: usize, batch: P, f: impl Fn(P) + Sync) {
         let threads = rayon::current_num_threads();
         let parts = threads.min(n / Self::PAR_PART_SAMPLES).min(PAR_PARTS_MAX);
         if threads < 2 || parts < 2 {
-            return None;
+            return f(batch);
         }
         let lanes = Self::BATCH_LANES;
         let head = Self::PAR_HEAD_START_SAMPLES;
-        Some((
-            threads,
-            (n - head.min(n)).div_ceil(parts).div_ceil(lanes) * lanes,
-        ))
+        let len = (n - head.min(n)).div_ceil(parts).div_ceil(lanes) * lanes;
+        let (slots, filled) = cut_parts(n, len, head, batch);
+        run_parts(&slots[..filled], threads, f);
     }
 
     /// [`Mlp::loss_batch`] split across rayon's thread pool (feature
@@ -2051,19 +2070,7 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     ) -> Result<(), Error> {
         let n = xs.len();
         check_loss_batch(n, targets, losses)?;
-        let Some((threads, len)) = Self::par_split(n) else {
-            self.loss_blocks(xs, targets, losses);
-            return Ok(());
-        };
-        let (mut xs, mut targets, mut losses) = (xs, targets, losses);
-        let (slots, filled) = cut_parts(n, len, Self::PAR_HEAD_START_SAMPLES, |k| {
-            let (x, t, l);
-            (x, xs) = xs.split_at(k);
-            (t, targets) = targets.split_at(k);
-            (l, losses) = core::mem::take(&mut losses).split_at_mut(k);
-            (x, t, l)
-        });
-        run_parts(&slots[..filled], threads, |(x, t, l)| {
+        Self::par_blocks(n, ((xs, targets), losses), |((x, t), l)| {
             self.loss_blocks(x, t, l)
         });
         Ok(())
