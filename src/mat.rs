@@ -53,10 +53,33 @@ pub struct Mat<const R: usize, const C: usize, T = f32> {
 }
 
 /// A row vector: a 1×`N` [`Mat`]. Inputs, activations and gradients are rows.
+///
+/// # Examples
+///
+/// A row times a matrix is a row: `x·W` with `x` 1×2 and `W` 2×3 is 1×3.
+///
+/// ```
+/// use constgrad::{Mat, RowVec};
+/// let x: RowVec<2> = RowVec::from_row([1.0, 2.0]);
+/// let w: Mat<2, 3> = Mat::from_rows([[1.0, 0.0, 2.0], [0.0, 1.0, 3.0]]);
+/// let a: RowVec<3> = x.matmul(&w);
+/// assert_eq!(a.row(), &[1.0, 2.0, 1.0 * 2.0 + 2.0 * 3.0]);
+/// ```
 pub type RowVec<const N: usize, T = f32> = Mat<1, N, T>;
 
 impl<const R: usize, const C: usize, T> Mat<R, C, T> {
     /// Builds a matrix from its rows.
+    ///
+    /// # Examples
+    ///
+    /// `const`, so weights can be compiled in. Index with `(row, column)`.
+    ///
+    /// ```
+    /// use constgrad::Mat;
+    /// const W: Mat<2, 3> = Mat::from_rows([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    /// assert_eq!(W[(1, 0)], 4.0);
+    /// assert_eq!((Mat::<2, 3>::NROWS, Mat::<2, 3>::NCOLS), (2, 3));
+    /// ```
     #[inline]
     #[must_use]
     pub const fn from_rows(rows: [[T; C]; R]) -> Self {
@@ -71,6 +94,15 @@ impl<const R: usize, const C: usize, T> Mat<R, C, T> {
     }
 
     /// The rows, mutably.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use constgrad::Mat;
+    /// let mut m = Mat::from_rows([[1.0, 2.0], [3.0, 4.0]]);
+    /// m.rows_mut()[1] = [0.0; 2];
+    /// assert_eq!(m.rows(), &[[1.0, 2.0], [0.0, 0.0]]);
+    /// ```
     #[inline]
     #[must_use]
     pub fn rows_mut(&mut self) -> &mut [[T; C]; R] {
@@ -78,6 +110,14 @@ impl<const R: usize, const C: usize, T> Mat<R, C, T> {
     }
 
     /// Consumes the matrix and returns its rows.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use constgrad::Mat;
+    /// let rows = [[1.0, 2.0], [3.0, 4.0]];
+    /// assert_eq!(Mat::from_rows(rows).into_rows(), rows);
+    /// ```
     #[inline]
     #[must_use]
     pub fn into_rows(self) -> [[T; C]; R] {
@@ -85,6 +125,17 @@ impl<const R: usize, const C: usize, T> Mat<R, C, T> {
     }
 
     /// All `R*C` elements in row-major order.
+    ///
+    /// # Examples
+    ///
+    /// Element `(i, j)` sits at `i*C + j`.
+    ///
+    /// ```
+    /// use constgrad::Mat;
+    /// let m = Mat::from_rows([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    /// assert_eq!(m.as_slice(), &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    /// assert_eq!(m.as_slice()[1 * 3 + 2], m[(1, 2)]);
+    /// ```
     #[inline]
     #[must_use]
     pub fn as_slice(&self) -> &[T] {
@@ -102,6 +153,19 @@ impl<const R: usize, const C: usize, T> Mat<R, C, T> {
     }
 
     /// All `R*C` elements in row-major order, mutably.
+    ///
+    /// # Examples
+    ///
+    /// Numbering the elements in slice order fills each row before the next.
+    ///
+    /// ```
+    /// use constgrad::Mat;
+    /// let mut m = Mat::<2, 3>::zeros();
+    /// for (k, v) in m.as_mut_slice().iter_mut().enumerate() {
+    ///     *v = k as f32;
+    /// }
+    /// assert_eq!(m.rows(), &[[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]);
+    /// ```
     #[inline]
     #[must_use]
     pub fn as_mut_slice(&mut self) -> &mut [T] {
@@ -109,6 +173,16 @@ impl<const R: usize, const C: usize, T> Mat<R, C, T> {
     }
 
     /// The element at row `i`, column `j`, or `None` when out of range.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use constgrad::Mat;
+    /// let m = Mat::from_rows([[1.0, 2.0], [3.0, 4.0]]);
+    /// assert_eq!(m.get(1, 0), Some(&3.0));
+    /// assert_eq!(m.get(2, 0), None); // rows are 0 and 1
+    /// assert_eq!(m.get(0, 2), None); // so are columns
+    /// ```
     #[inline]
     #[must_use]
     pub fn get(&self, i: usize, j: usize) -> Option<&T> {
@@ -136,6 +210,18 @@ impl<const N: usize, T> Mat<1, N, T> {
     }
 
     /// The elements of a row vector.
+    ///
+    /// # Examples
+    ///
+    /// The length is part of the type, so the row destructures without a
+    /// runtime check.
+    ///
+    /// ```
+    /// use constgrad::RowVec;
+    /// let x = RowVec::from_row([1.0, 2.0, 3.0]);
+    /// let [a, b, c] = *x.row();
+    /// assert_eq!(a + b + c, 6.0);
+    /// ```
     #[inline]
     #[must_use]
     pub const fn row(&self) -> &[T; N] {
@@ -143,6 +229,15 @@ impl<const N: usize, T> Mat<1, N, T> {
     }
 
     /// The elements of a row vector, mutably.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use constgrad::RowVec;
+    /// let mut x = RowVec::from_row([1.0, 2.0, 3.0]);
+    /// x.row_mut()[0] = 5.0;
+    /// assert_eq!(x[(0, 0)], 5.0);
+    /// ```
     #[inline]
     #[must_use]
     pub fn row_mut(&mut self) -> &mut [T; N] {
@@ -152,6 +247,15 @@ impl<const N: usize, T> Mat<1, N, T> {
 
 impl<const R: usize, const C: usize, T: Real> Mat<R, C, T> {
     /// The all-zero matrix.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use constgrad::Mat;
+    /// let z = Mat::<2, 3, f64>::zeros();
+    /// assert_eq!(z.as_slice(), &[0.0; 6]);
+    /// assert_eq!(z, Mat::default());
+    /// ```
     #[inline]
     #[must_use]
     pub fn zeros() -> Self {
@@ -161,6 +265,13 @@ impl<const R: usize, const C: usize, T: Real> Mat<R, C, T> {
     }
 
     /// The matrix with every element `value`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use constgrad::Mat;
+    /// assert_eq!(Mat::<2, 3>::splat(0.5).as_slice(), &[0.5; 6]);
+    /// ```
     #[inline]
     #[must_use]
     pub fn splat(value: T) -> Self {
@@ -195,6 +306,16 @@ impl<const R: usize, const C: usize, T: Real> Mat<R, C, T> {
     }
 
     /// The `C`×`R` transpose.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use constgrad::Mat;
+    /// let a = Mat::from_rows([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    /// let t: Mat<3, 2> = a.transpose();
+    /// assert_eq!(t[(2, 0)], a[(0, 2)]);
+    /// assert_eq!(t.transpose(), a);
+    /// ```
     #[must_use]
     pub fn transpose(&self) -> Mat<C, R, T> {
         let mut t = Mat::<C, R, T>::zeros();
@@ -204,6 +325,18 @@ impl<const R: usize, const C: usize, T: Real> Mat<R, C, T> {
 
     /// Writes the transpose into `out`, in place (no matrix-sized temporary,
     /// so it suits large matrices kept in a `Box` or a `static`).
+    ///
+    /// # Examples
+    ///
+    /// Every element of `out` is overwritten, whatever it held before.
+    ///
+    /// ```
+    /// use constgrad::Mat;
+    /// let a = Mat::from_rows([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    /// let mut out = Box::new(Mat::<3, 2>::splat(9.0));
+    /// a.transpose_into(&mut out);
+    /// assert_eq!(out.rows(), &[[1.0, 4.0], [2.0, 5.0], [3.0, 6.0]]);
+    /// ```
     pub fn transpose_into(&self, out: &mut Mat<C, R, T>) {
         for (i, row) in self.rows.iter().enumerate() {
             for (j, &v) in row.iter().enumerate() {
@@ -216,6 +349,20 @@ impl<const R: usize, const C: usize, T: Real> Mat<R, C, T> {
     ///
     /// Also available as `&a * &b`. Each output row is accumulated as a
     /// vectorized sum of `rhs`'s rows scaled by the elements of `self`'s row.
+    ///
+    /// # Examples
+    ///
+    /// A 2×2 product by hand (`1·5 + 2·7 = 19`, and so on); the order of the
+    /// factors matters.
+    ///
+    /// ```
+    /// use constgrad::Mat;
+    /// let a = Mat::from_rows([[1.0, 2.0], [3.0, 4.0]]);
+    /// let b = Mat::from_rows([[5.0, 6.0], [7.0, 8.0]]);
+    /// assert_eq!(a.matmul(&b).rows(), &[[19.0, 22.0], [43.0, 50.0]]);
+    /// assert_eq!(b.matmul(&a).rows(), &[[23.0, 34.0], [31.0, 46.0]]);
+    /// assert_eq!(&a * &b, a.matmul(&b));
+    /// ```
     #[must_use]
     pub fn matmul<const K: usize>(&self, rhs: &Mat<C, K, T>) -> Mat<R, K, T> {
         let mut out = Mat::<R, K, T>::zeros();
@@ -226,6 +373,17 @@ impl<const R: usize, const C: usize, T: Real> Mat<R, C, T> {
     }
 
     /// The elementwise (Hadamard) product `self ∘ rhs` of two same-shape matrices.
+    ///
+    /// # Examples
+    ///
+    /// Element by element, not the matrix product:
+    ///
+    /// ```
+    /// use constgrad::Mat;
+    /// let a = Mat::from_rows([[1.0, 2.0], [3.0, 4.0]]);
+    /// let b = Mat::from_rows([[5.0, 6.0], [7.0, 8.0]]);
+    /// assert_eq!(a.hadamard(&b).rows(), &[[5.0, 12.0], [21.0, 32.0]]);
+    /// ```
     #[must_use]
     pub fn hadamard(&self, rhs: &Self) -> Self {
         let mut out = *self;
@@ -236,6 +394,16 @@ impl<const R: usize, const C: usize, T: Real> Mat<R, C, T> {
     }
 
     /// Applies `f` to every element.
+    ///
+    /// # Examples
+    ///
+    /// A ReLU:
+    ///
+    /// ```
+    /// use constgrad::Mat;
+    /// let m: Mat<2, 2> = Mat::from_rows([[-1.0, 2.0], [0.5, -3.0]]);
+    /// assert_eq!(m.map(|v| v.max(0.0)).rows(), &[[0.0, 2.0], [0.5, 0.0]]);
+    /// ```
     #[must_use]
     pub fn map(&self, mut f: impl FnMut(T) -> T) -> Self {
         let mut out = *self;
@@ -246,6 +414,15 @@ impl<const R: usize, const C: usize, T: Real> Mat<R, C, T> {
     }
 
     /// Elementwise sum.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use constgrad::Mat;
+    /// let a = Mat::from_rows([[1.0, 2.0], [3.0, 4.0]]);
+    /// let b = Mat::from_rows([[0.5, 0.5], [-1.0, 1.0]]);
+    /// assert_eq!(a.add(&b).rows(), &[[1.5, 2.5], [2.0, 5.0]]);
+    /// ```
     #[must_use]
     pub fn add(&self, rhs: &Self) -> Self {
         let mut out = *self;
@@ -256,6 +433,16 @@ impl<const R: usize, const C: usize, T: Real> Mat<R, C, T> {
     }
 
     /// Elementwise difference.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use constgrad::Mat;
+    /// let a = Mat::from_rows([[1.0, 2.0], [3.0, 4.0]]);
+    /// let b = Mat::from_rows([[0.5, 0.5], [-1.0, 1.0]]);
+    /// assert_eq!(a.sub(&b).rows(), &[[0.5, 1.5], [4.0, 3.0]]);
+    /// assert_eq!(a.sub(&a), Mat::zeros());
+    /// ```
     #[must_use]
     pub fn sub(&self, rhs: &Self) -> Self {
         let mut out = *self;
@@ -266,6 +453,15 @@ impl<const R: usize, const C: usize, T: Real> Mat<R, C, T> {
     }
 
     /// Every element times `s`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use constgrad::Mat;
+    /// let a = Mat::from_rows([[1.0, 2.0], [3.0, 4.0]]);
+    /// assert_eq!(a.scale(0.5).rows(), &[[0.5, 1.0], [1.5, 2.0]]);
+    /// assert_eq!(a.scale(-1.0), Mat::zeros().sub(&a));
+    /// ```
     #[must_use]
     pub fn scale(&self, s: T) -> Self {
         self.map(|v| v * s)

@@ -12,6 +12,30 @@ use crate::real::Real;
 use crate::target::Target;
 
 /// How [`Mlp::grads_batch`] combines the per-sample gradients.
+///
+/// # Examples
+///
+/// `Mean` is `Sum` divided by the batch size: with 2 samples the halving is
+/// exact in binary, so the two compare exactly. An empty batch's mean is
+/// zero, not `0/0`.
+///
+/// ```
+/// use constgrad::{Grads, Mat, Mlp, Reduction, RowVec, Target};
+/// let mlp: Mlp<2, 2, 2> = Mlp::new(
+///     Mat::from_rows([[1.0, -1.0], [0.5, 2.0]]), RowVec::zeros(),
+///     Mat::from_rows([[1.0, 0.0], [0.0, 1.0]]), RowVec::zeros(),
+/// );
+/// let xs = [RowVec::from_row([1.0, 0.0]), RowVec::from_row([0.0, 2.0])];
+/// let ts = [Target::class(0)?, Target::class(1)?];
+/// let (mut losses, mut dxs) = ([0.0; 2], [RowVec::zeros(); 2]);
+/// let (mut sum, mut mean) = (Grads::default(), Grads::default());
+/// mlp.grads_batch(&xs, &ts, Reduction::Sum, &mut losses, &mut dxs, &mut sum)?;
+/// mlp.grads_batch(&xs, &ts, Reduction::Mean, &mut losses, &mut dxs, &mut mean)?;
+/// assert_eq!((sum.loss, sum.w1), (2.0 * mean.loss, mean.w1.scale(2.0)));
+/// mlp.grads_batch(&[], &[], Reduction::Mean, &mut [], &mut [], &mut mean)?;
+/// assert_eq!(mean, Grads::ZERO);
+/// # Ok::<(), constgrad::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum Reduction {
     /// `Σ_n`: the gradient of the summed loss.
@@ -23,6 +47,17 @@ pub enum Reduction {
 
 impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Grads<IN, HID, OUT, T> {
     /// Sets every entry to zero, in place.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use constgrad::{Grads, Mlp, RowVec, Target};
+    /// let mut g = Mlp::<2, 2, 2>::zeros().grads(&RowVec::zeros(), &Target::class(0)?);
+    /// assert!(g.loss > 0.0); // ln 2
+    /// g.clear();
+    /// assert_eq!(g, Grads::ZERO);
+    /// # Ok::<(), constgrad::Error>(())
+    /// ```
     pub fn clear(&mut self) {
         self.loss = T::ZERO;
         for v in self.x.as_mut_slice() {
@@ -57,6 +92,24 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Grads<IN, HID
     }
 
     /// `self += other`, entry by entry.
+    ///
+    /// # Examples
+    ///
+    /// Summing two samples' gradients by hand. Starting from zero, the sums
+    /// are exactly those of [`Mat::add`](crate::Mat::add) (`0 + a = a`).
+    ///
+    /// ```
+    /// use constgrad::{Grads, Mlp, RowVec, Target};
+    /// let mlp = Mlp::<2, 2, 3>::zeros();
+    /// let g0 = mlp.grads(&RowVec::from_row([1.0, 0.0]), &Target::class(0)?);
+    /// let g1 = mlp.grads(&RowVec::from_row([0.0, 1.0]), &Target::class(2)?);
+    /// let mut acc = Grads::ZERO;
+    /// acc.add_assign(&g0);
+    /// acc.add_assign(&g1);
+    /// assert_eq!(acc.loss, g0.loss + g1.loss);
+    /// assert_eq!(acc.b2, g0.b2.add(&g1.b2));
+    /// # Ok::<(), constgrad::Error>(())
+    /// ```
     pub fn add_assign(&mut self, other: &Self) {
         self.loss += other.loss;
         for (a, b) in [
@@ -135,6 +188,23 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
 
     /// One step of plain gradient descent: `p ← p − learning_rate · ∂L/∂p`
     /// for `W1`, `b1`, `W2`, `b2` (the transposed layouts are refreshed).
+    ///
+    /// # Examples
+    ///
+    /// A step by hand from the zero network (`0 − 0.25·4 = −1`, and so on); a
+    /// parameter whose gradient is 0 stays put.
+    ///
+    /// ```
+    /// use constgrad::{Grads, Mat, Mlp, RowVec};
+    /// let mut mlp = Mlp::<2, 2, 2>::zeros();
+    /// let mut g = Grads::<2, 2, 2>::ZERO;
+    /// g.w1[(0, 1)] = 4.0;
+    /// g.b2 = RowVec::from_row([1.0, -2.0]);
+    /// mlp.sgd_step(&g, 0.25);
+    /// assert_eq!(mlp.w1().rows(), &[[0.0, -1.0], [0.0, 0.0]]);
+    /// assert_eq!(mlp.b2().row(), &[-0.25, 0.5]);
+    /// assert_eq!(mlp.w2(), &Mat::zeros());
+    /// ```
     pub fn sgd_step(&mut self, grads: &Grads<IN, HID, OUT, T>, learning_rate: T) {
         self.update_params(|w1, b1, w2, b2| {
             axpy_neg(w1.as_mut_slice(), learning_rate, grads.w1.as_slice());
@@ -215,6 +285,19 @@ pub struct Momentum<const IN: usize, const HID: usize, const OUT: usize, T = f32
 impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Momentum<IN, HID, OUT, T> {
     /// A momentum optimiser with coefficient `beta` (typically 0.9) and zero
     /// velocity. `const`, so it can initialise a `static` for large networks.
+    ///
+    /// # Examples
+    ///
+    /// The velocity of a 784→128→10 network is about 410 KB, kept here in
+    /// static storage rather than on a stack.
+    ///
+    /// ```
+    /// use constgrad::Momentum;
+    /// use std::sync::Mutex;
+    /// static OPT: Mutex<Momentum<784, 128, 10>> = Mutex::new(Momentum::new(0.9));
+    /// let opt = OPT.lock().unwrap();
+    /// assert!(opt.velocity().w1.as_slice().iter().all(|&v| v == 0.0));
+    /// ```
     #[must_use]
     pub const fn new(beta: T) -> Self {
         Self {
@@ -224,12 +307,47 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Momentum<IN, 
     }
 
     /// The current velocity.
+    ///
+    /// # Examples
+    ///
+    /// It starts at zero, so after the first step it is the gradient itself
+    /// (`0.9·0 + g = g`).
+    ///
+    /// ```
+    /// use constgrad::{Grads, Mlp, Momentum, RowVec, Target};
+    /// let mut mlp = Mlp::<2, 2, 3>::zeros();
+    /// let mut opt = Momentum::new(0.9);
+    /// assert_eq!(opt.velocity(), &Grads::ZERO);
+    /// let g = mlp.grads(&RowVec::from_row([1.0, 2.0]), &Target::class(1)?);
+    /// opt.step(&mut mlp, &g, 0.1);
+    /// assert_eq!((opt.velocity().w2, opt.velocity().b2), (g.w2, g.b2));
+    /// # Ok::<(), constgrad::Error>(())
+    /// ```
     #[must_use]
     pub fn velocity(&self) -> &Grads<IN, HID, OUT, T> {
         &self.velocity
     }
 
     /// One step: `v ← β·v + g`, then `p ← p − learning_rate·v`.
+    ///
+    /// # Examples
+    ///
+    /// Two steps by hand with `β = 0.5`, learning rate 0.25 and the same
+    /// gradient `g` on `b2` (every number a binary fraction, so exact):
+    /// `v = g = [1, −2]`, `b2 = −0.25·v = [−0.25, 0.5]`; then
+    /// `v = 0.5·v + g = [1.5, −3]`, `b2 = b2 − 0.25·v = [−0.625, 1.25]`.
+    ///
+    /// ```
+    /// use constgrad::{Grads, Mlp, Momentum, RowVec};
+    /// let (mut mlp, mut opt) = (Mlp::<1, 1, 2>::zeros(), Momentum::new(0.5));
+    /// let mut g = Grads::<1, 1, 2>::ZERO;
+    /// g.b2 = RowVec::from_row([1.0, -2.0]);
+    /// opt.step(&mut mlp, &g, 0.25);
+    /// assert_eq!(mlp.b2().row(), &[-0.25, 0.5]);
+    /// opt.step(&mut mlp, &g, 0.25);
+    /// assert_eq!(opt.velocity().b2.row(), &[1.5, -3.0]);
+    /// assert_eq!(mlp.b2().row(), &[-0.625, 1.25]);
+    /// ```
     pub fn step(
         &mut self,
         mlp: &mut Mlp<IN, HID, OUT, T>,
