@@ -20,7 +20,7 @@
 //! ```
 
 use core::fmt;
-use core::ops::{Index, IndexMut, Mul};
+use core::ops::{Add, Index, IndexMut, Mul, Sub};
 
 use crate::error::Error;
 use crate::real::{LoadAs, Real};
@@ -413,7 +413,7 @@ impl<const R: usize, const C: usize, T: Real> Mat<R, C, T> {
         out
     }
 
-    /// Elementwise sum.
+    /// Elementwise sum. Also available as `&a + &b`.
     ///
     /// # Examples
     ///
@@ -422,6 +422,7 @@ impl<const R: usize, const C: usize, T: Real> Mat<R, C, T> {
     /// let a = Mat::from_rows([[1.0, 2.0], [3.0, 4.0]]);
     /// let b = Mat::from_rows([[0.5, 0.5], [-1.0, 1.0]]);
     /// assert_eq!(a.add(&b).rows(), &[[1.5, 2.5], [2.0, 5.0]]);
+    /// assert_eq!(&a + &b, a.add(&b));
     /// ```
     #[must_use]
     pub fn add(&self, rhs: &Self) -> Self {
@@ -432,7 +433,7 @@ impl<const R: usize, const C: usize, T: Real> Mat<R, C, T> {
         out
     }
 
-    /// Elementwise difference.
+    /// Elementwise difference. Also available as `&a - &b`.
     ///
     /// # Examples
     ///
@@ -442,6 +443,7 @@ impl<const R: usize, const C: usize, T: Real> Mat<R, C, T> {
     /// let b = Mat::from_rows([[0.5, 0.5], [-1.0, 1.0]]);
     /// assert_eq!(a.sub(&b).rows(), &[[0.5, 1.5], [4.0, 3.0]]);
     /// assert_eq!(a.sub(&a), Mat::zeros());
+    /// assert_eq!(&a - &b, a.sub(&b));
     /// ```
     #[must_use]
     pub fn sub(&self, rhs: &Self) -> Self {
@@ -509,6 +511,22 @@ impl<const R: usize, const C: usize, const K: usize, T: Real> Mul<&Mat<C, K, T>>
     type Output = Mat<R, K, T>;
     fn mul(self, rhs: &Mat<C, K, T>) -> Mat<R, K, T> {
         self.matmul(rhs)
+    }
+}
+
+/// `&a + &b` is [`Mat::add`], the elementwise sum.
+impl<const R: usize, const C: usize, T: Real> Add for &Mat<R, C, T> {
+    type Output = Mat<R, C, T>;
+    fn add(self, rhs: Self) -> Mat<R, C, T> {
+        Mat::add(self, rhs)
+    }
+}
+
+/// `&a - &b` is [`Mat::sub`], the elementwise difference.
+impl<const R: usize, const C: usize, T: Real> Sub for &Mat<R, C, T> {
+    type Output = Mat<R, C, T>;
+    fn sub(self, rhs: Self) -> Mat<R, C, T> {
+        Mat::sub(self, rhs)
     }
 }
 
