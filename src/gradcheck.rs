@@ -4,7 +4,8 @@
 //! It evaluates the loss of the network independently, in `f64` with std's
 //! `exp`/`ln` (the textbook formulas, none of the crate's kernels), takes
 //! central differences `(L(p + h) − L(p − h)) / 2h` with `h = 1e-6·max(1, |p|)`
-//! (truncation `O(h²)` and rounding `O(ε/h)` are both ≈ 1e-11 relative), and
+//! (truncation `O(h²)`, about 1e-12, and rounding `O(ε/h)`, about 1e-10 of
+//! the loss, each relative to the gradient's scale), and
 //! compares them with the analytic gradients of [`Mlp::grads`].
 //!
 //! Each component's error is `|analytic − numeric|` divided by the *natural
@@ -36,7 +37,7 @@ use crate::mlp::{Grads, Mlp, Param};
 use crate::real::Real;
 use crate::target::Target;
 
-/// Which gradient a [`Entry`] belongs to.
+/// Which gradient an [`Entry`] belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Block {
     /// `dL/dx`.
@@ -73,25 +74,50 @@ pub struct Entry {
 }
 
 /// The result of a check: every checked component and the tolerance.
+///
+/// # Examples
+///
+/// A report built by hand, to show how [`Report::passed`], [`Report::worst`]
+/// and [`Report::failures`] treat errors over the tolerance and NaN:
+///
+/// ```
+/// use constgrad::gradcheck::{Block, Entry, Report};
+/// use constgrad::Param;
+/// let entry = |block, error| Entry { block, index: (0, 0), analytic: 0.0, numeric: 0.0, error };
+/// let mut report = Report {
+///     entries: vec![entry(Block::Input, 1e-9), entry(Block::Param(Param::B2), 3e-4)],
+///     tolerance: 1e-5,
+///     loss: 0.0,
+/// };
+/// assert!(!report.passed());
+/// assert_eq!(report.worst().map(|e| e.block), Some(Block::Param(Param::B2)));
+/// assert_eq!(report.failures().count(), 1);
+///
+/// report.entries.push(entry(Block::Param(Param::W1), f64::NAN));
+/// assert!(report.worst().is_some_and(|e| e.error.is_nan())); // NaN is the worst
+/// assert_eq!(report.failures().count(), 2); // and fails
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Report {
     /// Every checked component, block by block, row-major.
     pub entries: Vec<Entry>,
     /// The tolerance the check was run with.
     pub tolerance: f64,
-    /// `|analytic − numeric| / max(|numeric|, 1e-30)` for the loss itself is
-    /// not checked; this is the analytic loss, for reference.
+    /// The crate's loss at the checked point, for reference (the loss itself
+    /// is not checked).
     pub loss: f64,
 }
 
 impl Report {
     /// `true` when every entry's error is within the tolerance (NaN fails).
+    /// See the example on [`Report`].
     #[must_use]
     pub fn passed(&self) -> bool {
         self.entries.iter().all(|e| e.error <= self.tolerance)
     }
 
     /// The entry with the largest error (NaN counts as largest).
+    /// See the example on [`Report`].
     #[must_use]
     pub fn worst(&self) -> Option<&Entry> {
         self.entries
@@ -100,6 +126,7 @@ impl Report {
     }
 
     /// The entries over the tolerance.
+    /// See the example on [`Report`].
     pub fn failures(&self) -> impl Iterator<Item = &Entry> {
         self.entries
             .iter()
@@ -248,6 +275,23 @@ fn push_block<const R: usize, const C: usize, T: Real>(
 }
 
 /// Checks [`Mlp::input_grad`]'s `dL/dx` against central differences.
+///
+/// # Examples
+///
+/// ```
+/// use constgrad::{gradcheck, Mat, Mlp, RowVec, Target};
+/// let mlp: Mlp<3, 2, 3, f64> = Mlp::new(
+///     Mat::from_rows([[0.5, -1.0], [2.0, 0.3], [-0.7, 0.1]]), RowVec::from_row([0.1, -0.2]),
+///     Mat::from_rows([[1.0, -2.0, 0.5], [0.4, 0.0, -1.5]]), RowVec::zeros(),
+/// );
+/// let x = RowVec::from_row([1.0, 0.5, -2.0]);
+/// // An f64 network, so the differences' own rounding (about ε/h ≈ 1e-10 of
+/// // the loss) sets the tolerance, not the gradient's: 1e-7 leaves room.
+/// let report = gradcheck::check_input_grad(&mlp, &x, &Target::class(2)?, 1e-7);
+/// assert_eq!(report.entries.len(), 3); // one per input
+/// assert!(report.passed(), "{report}");
+/// # Ok::<(), constgrad::Error>(())
+/// ```
 #[must_use]
 pub fn check_input_grad<const IN: usize, const HID: usize, const OUT: usize, T: Real>(
     mlp: &Mlp<IN, HID, OUT, T>,
@@ -277,6 +321,25 @@ pub fn check_input_grad<const IN: usize, const HID: usize, const OUT: usize, T: 
 /// `dL/dW2`, `dL/db2`), at most `max_per_block` components of each (row-major
 /// from the first). The analytic gradients are computed into a heap
 /// `Grads`, so large networks are fine.
+///
+/// # Examples
+///
+/// ```
+/// use constgrad::gradcheck::{self, Block};
+/// use constgrad::{Mat, Mlp, Param, RowVec, Target};
+/// let mlp: Mlp<3, 4, 2> = Mlp::new(
+///     Mat::splat(0.3), RowVec::splat(-0.1), Mat::from_rows([[1.0, -1.0]; 4]), RowVec::zeros(),
+/// );
+/// let x = RowVec::from_row([0.5, -1.0, 2.0]);
+/// // At most 2 components of each of the 5 blocks, row-major from the first.
+/// let report = gradcheck::check_grads(&mlp, &x, &Target::class(1)?, 1e-5, 2);
+/// assert_eq!(report.entries.len(), 10);
+/// let fourth = &report.entries[3]; // dL/dx (0,0), (0,1), then dL/dW1 (0,0), (0,1)
+/// assert_eq!((fourth.block, fourth.index), (Block::Param(Param::W1), (0, 1)));
+/// // f32 gradients round at ~1e-7 of their block's scale: 1e-5 leaves room.
+/// assert!(report.passed(), "{report}");
+/// # Ok::<(), constgrad::Error>(())
+/// ```
 #[must_use]
 pub fn check_grads<const IN: usize, const HID: usize, const OUT: usize, T: Real>(
     mlp: &Mlp<IN, HID, OUT, T>,
