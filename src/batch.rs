@@ -111,6 +111,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// builds. Parts of `par_input_grad_batch` (feature `rayon`) start at multiples of
     /// it.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use constgrad::{Mlp, F32_BATCH_LANES};
     /// assert_eq!(Mlp::<5, 3, 5>::BATCH_LANES, F32_BATCH_LANES);
@@ -1923,6 +1925,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// one sample's work, `IN·HID + HID·OUT + 8·(HID + OUT)` (256 for
     /// 5→3→5; 1 for 784→128→10, whose every sample is microseconds of work).
     ///
+    /// # Examples
+    ///
     /// ```
     /// use constgrad::Mlp;
     /// assert_eq!(Mlp::<5, 3, 5>::PAR_PART_SAMPLES, 256);
@@ -2112,6 +2116,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// lanes up in registers instead of lane by lane, which took about
     /// 0.1 µs off each part; the part size was not tuned again.)
     ///
+    /// # Examples
+    ///
     /// ```
     /// use constgrad::Mlp;
     /// assert_eq!(Mlp::<5, 3, 5>::PAR_GRADS_PART_SAMPLES, 1024);
@@ -2131,6 +2137,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// [`PAR_PARTS_MAX`], and at most as many gradient sums as fit in
     /// [`PAR_GRADS_BYTES`] (but always 1 for an empty batch). It depends on
     /// `n` and the network's shape only, never on the thread count.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use constgrad::Mlp;

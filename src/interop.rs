@@ -9,6 +9,10 @@ mod nalgebra_impls {
     impl<const R: usize, const C: usize, T: Real + nalgebra::Scalar> From<Mat<R, C, T>>
         for nalgebra::SMatrix<T, R, C>
     {
+        /// The same matrix in nalgebra's type, element for element.
+        ///
+        /// # Examples
+        ///
         /// ```
         /// let m = constgrad::Mat::from_rows([[1.0f32, 2.0], [3.0, 4.0]]);
         /// let n: nalgebra::SMatrix<f32, 2, 2> = m.into();
@@ -22,6 +26,10 @@ mod nalgebra_impls {
     impl<const R: usize, const C: usize, T: Real + nalgebra::Scalar>
         From<nalgebra::SMatrix<T, R, C>> for Mat<R, C, T>
     {
+        /// The same matrix in constgrad's type, element for element.
+        ///
+        /// # Examples
+        ///
         /// ```
         /// let n = nalgebra::SMatrix::<f32, 2, 3>::from_fn(|i, j| (10 * i + j) as f32);
         /// let m: constgrad::Mat<2, 3> = n.into();

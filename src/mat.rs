@@ -198,6 +198,8 @@ impl<const R: usize, const C: usize, T> Mat<R, C, T> {
 impl<const N: usize, T> Mat<1, N, T> {
     /// A row vector from its elements.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use constgrad::RowVec;
     /// let x = RowVec::from_row([1.0, 2.0, 3.0]);
@@ -285,6 +287,8 @@ impl<const R: usize, const C: usize, T: Real> Mat<R, C, T> {
     /// # Errors
     ///
     /// [`Error::SliceLength`] when `data.len() != R*C`.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use constgrad::{Error, Mat};

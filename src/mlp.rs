@@ -222,6 +222,12 @@ pub struct Forward<const HID: usize, const OUT: usize, T = f32> {
 }
 
 /// The loss and its gradient with respect to the input and every parameter.
+///
+/// Filled by [`Mlp::grads`] and [`Mlp::grads_into`] for one sample and by
+/// [`Mlp::grads_batch`] for a batch; [`Grads::clear`] and
+/// [`Grads::add_assign`] accumulate sums by hand, and [`Mlp::sgd_step`] and
+/// [`crate::Momentum`] apply them. `Grads::ZERO` builds one in a `static`
+/// (see [`Mlp::ZERO`]).
 #[derive(Clone, Copy, PartialEq, Debug)]
 pub struct Grads<const IN: usize, const HID: usize, const OUT: usize, T = f32> {
     /// The loss `L`.
@@ -380,6 +386,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// Sets every parameter in place from `f(param, i, j)`: `W1[i][j]`,
     /// `b1[0][j]`, `W2[i][j]`, `b2[0][j]`. No matrix is built on the stack, so
     /// this suits networks kept in a `Box` or a `static`.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use constgrad::{Mlp, Param};
@@ -549,6 +557,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     }
 
     /// The forward pass: `a`, `h`, `θ` and `ŷ`.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use constgrad::{Mat, Mlp, RowVec};

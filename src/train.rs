@@ -218,6 +218,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Mlp<IN, HID, 
     /// `W2 ~ U(±√(6/(HID+OUT)))`, biases 0, drawn from the caller's RNG (so a
     /// seeded RNG gives a reproducible network).
     ///
+    /// # Examples
+    ///
     /// ```
     /// use rand::SeedableRng;
     /// let mut mlp = constgrad::Mlp::<5, 3, 5>::zeros();
@@ -263,6 +265,8 @@ fn sqrt(v: f64) -> f64 {
 /// The velocity has the shape of the gradients; keep it in a `Box` for large
 /// networks.
 ///
+/// # Examples
+///
 /// ```
 /// use constgrad::{Grads, Mat, Mlp, Momentum, RowVec, Target};
 /// let mut mlp = Mlp::<2, 2, 2>::new(Mat::splat(0.5), RowVec::zeros(), Mat::splat(-0.5), RowVec::zeros());
@@ -306,7 +310,8 @@ impl<const IN: usize, const HID: usize, const OUT: usize, T: Real> Momentum<IN, 
         }
     }
 
-    /// The current velocity.
+    /// The current velocity, one entry per parameter (`w1`, `b1`, `w2`,
+    /// `b2`); its `loss` and `x` fields, which are not parameters, stay 0.
     ///
     /// # Examples
     ///

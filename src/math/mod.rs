@@ -90,6 +90,8 @@ pub fn sigmoid_in_place<T: Real>(xs: &mut [T]) {
 
 /// `e^x`, elementwise. See [`exp_in_place`] for accuracy and special values.
 ///
+/// # Examples
+///
 /// ```
 /// use constgrad::{math, RowVec};
 /// let y = math::exp(&RowVec::from_row([0.0f32, f32::NEG_INFINITY]));
@@ -103,6 +105,8 @@ pub fn exp<const N: usize, T: Real>(x: &RowVec<N, T>) -> RowVec<N, T> {
 }
 
 /// `σ(x)`, elementwise. See [`sigmoid_in_place`] for accuracy and special values.
+///
+/// # Examples
 ///
 /// ```
 /// use constgrad::{math, RowVec};
